@@ -1,0 +1,406 @@
+package dev.rlhf.trainer.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
+
+/**
+ * A Llama-style decoder-only transformer: token embedding, {@code nLayers} blocks of
+ * (RMSNorm, grouped-query attention with rotary positions, residual, RMSNorm, SwiGLU MLP,
+ * residual), a final RMSNorm, and a tied or separate output head. An optional scalar value head
+ * turns the same trunk into a reward model or a PPO critic.
+ *
+ * <p>Weights are plain named NDArrays with Hugging Face names ({@code model.layers.0.self_attn.q_proj.weight}),
+ * so checkpoints, freezing and adapters work on names. Rotary embedding uses llama2.c's layout
+ * (consecutive pairs within a head); Hugging Face checkpoints are permuted on load and save.
+ *
+ * <p>Memory: every activation is owned by the manager of the {@code tokens} array passed in, so a
+ * caller that scopes each step in a sub-manager frees everything the step created.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+    public static final String EMBEDDING = "model.embed_tokens.weight";
+    public static final String FINAL_NORM = "model.norm.weight";
+    public static final String OUTPUT_HEAD = "lm_head.weight";
+    public static final String VALUE_HEAD_WEIGHT = "value_head.weight";
+    public static final String VALUE_HEAD_BIAS = "value_head.bias";
+
+    /** Added to attention scores of masked keys; finite so that a fully masked row stays finite. */
+    private static final float MASKED_SCORE = -1e9f;
+
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final Map<String, NDArray> parameters;
+    private final NDArray ropeCos;
+    private final NDArray ropeSin;
+    private final Map<String, LinearAdapter> adapters = new LinkedHashMap<>();
+
+    /**
+     * Wraps named weights (the model takes ownership of {@code manager}). Shapes are checked against
+     * the config; a value head is optional.
+     */
+    public LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> weights) {
+        this.config = config;
+        this.manager = manager;
+        this.parameters = new LinkedHashMap<>();
+        Map<String, Shape> expected = expectedShapes(config);
+        for (Map.Entry<String, Shape> entry : expected.entrySet()) {
+            NDArray weight = weights.get(entry.getKey());
+            if (weight == null) {
+                throw new IllegalArgumentException("missing weight " + entry.getKey());
+            }
+            putChecked(entry.getKey(), weight, entry.getValue());
+        }
+        if (weights.containsKey(VALUE_HEAD_WEIGHT)) {
+            putChecked(VALUE_HEAD_WEIGHT, weights.get(VALUE_HEAD_WEIGHT), new Shape(1, config.dim()));
+            putChecked(VALUE_HEAD_BIAS, weights.get(VALUE_HEAD_BIAS), new Shape(1));
+        }
+        for (String name : weights.keySet()) {
+            if (!parameters.containsKey(name)) {
+                throw new IllegalArgumentException("unexpected weight " + name + " for " + config);
+            }
+        }
+        NDArray[] tables = rotaryTables(manager, config);
+        this.ropeCos = tables[0];
+        this.ropeSin = tables[1];
+    }
+
+    /** A freshly initialised model (normal(0, 0.02) weights, unit norms), as in GPT-2 and nanoGPT. */
+    public static LlamaModel initialise(LlamaConfig config, Device device, long seed) {
+        NDManager manager = NDManager.newBaseManager(device);
+        Random random = new Random(seed);
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        for (Map.Entry<String, Shape> entry : expectedShapes(config).entrySet()) {
+            Shape shape = entry.getValue();
+            float[] values = new float[(int) shape.size()];
+            boolean norm = shape.dimension() == 1;
+            for (int i = 0; i < values.length; i++) {
+                values[i] = norm ? 1f : (float) (random.nextGaussian() * 0.02);
+            }
+            weights.put(entry.getKey(), manager.create(values, shape));
+        }
+        return new LlamaModel(config, manager, weights);
+    }
+
+    /** Names and shapes of every weight the config implies (value head excluded), in checkpoint order. */
+    public static Map<String, Shape> expectedShapes(LlamaConfig c) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        shapes.put(EMBEDDING, new Shape(c.vocabSize(), c.dim()));
+        for (int i = 0; i < c.nLayers(); i++) {
+            shapes.put(layer(i, "input_layernorm.weight"), new Shape(c.dim()));
+            shapes.put(layer(i, "self_attn.q_proj.weight"), new Shape(c.dim(), c.dim()));
+            shapes.put(layer(i, "self_attn.k_proj.weight"), new Shape(c.kvDim(), c.dim()));
+            shapes.put(layer(i, "self_attn.v_proj.weight"), new Shape(c.kvDim(), c.dim()));
+            shapes.put(layer(i, "self_attn.o_proj.weight"), new Shape(c.dim(), c.dim()));
+            shapes.put(layer(i, "post_attention_layernorm.weight"), new Shape(c.dim()));
+            shapes.put(layer(i, "mlp.gate_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
+            shapes.put(layer(i, "mlp.up_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
+            shapes.put(layer(i, "mlp.down_proj.weight"), new Shape(c.dim(), c.hiddenDim()));
+        }
+        shapes.put(FINAL_NORM, new Shape(c.dim()));
+        if (!c.tiedEmbeddings()) {
+            shapes.put(OUTPUT_HEAD, new Shape(c.vocabSize(), c.dim()));
+        }
+        return shapes;
+    }
+
+    /** Name of a weight inside block {@code index}, e.g. {@code layer(0, "mlp.up_proj.weight")}. */
+    public static String layer(int index, String suffix) {
+        return "model.layers." + index + "." + suffix;
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    /** Logits [B, T, vocab] of a batch of unpadded sequences [B, T]; no cache. */
+    public NDArray forward(NDArray tokens) {
+        return logits(hiddenStates(tokens, null, null, null));
+    }
+
+    /**
+     * Runs the trunk and returns the final-norm hidden states [B, T, dim].
+     *
+     * @param tokens    token ids [B, T] (int32 or int64)
+     * @param keyMask   1 for real tokens and 0 for padding over all key positions [B, cached + T]
+     *                  (left padding for generation, right padding for training); null: no padding
+     * @param positions rotary positions [B, T]; null: counted from the first real token of each row
+     * @param cache     past keys and values to attend to and extend, or null
+     */
+    public NDArray hiddenStates(NDArray tokens, NDArray keyMask, NDArray positions, KvCache cache) {
+        NDManager step = tokens.getManager();
+        long batch = tokens.getShape().get(0);
+        int time = (int) tokens.getShape().get(1);
+        int past = cache == null ? 0 : cache.length();
+        if (positions == null) {
+            positions = positionsFromMask(step, keyMask, batch, past, time);
+        }
+        NDArray bias = attentionBias(step, keyMask, batch, past, time);
+        NDArray cos = embed(positions, ropeCos).expandDims(2); // [B, T, 1, headDim/2]
+        NDArray sin = embed(positions, ropeSin).expandDims(2);
+
+        NDArray x = embed(tokens, parameters.get(EMBEDDING));
+        for (int i = 0; i < config.nLayers(); i++) {
+            x = x.add(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache));
+            x = x.add(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))));
+        }
+        if (cache != null) {
+            cache.advance(time);
+        }
+        return rmsNorm(x, FINAL_NORM);
+    }
+
+    /** Next-token logits [..., vocab] from hidden states [..., dim]. */
+    public NDArray logits(NDArray hidden) {
+        return linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD);
+    }
+
+    /** Scalar values [...] from hidden states [..., dim], through the value head. */
+    public NDArray values(NDArray hidden) {
+        if (!hasValueHead()) {
+            throw new IllegalStateException("this model has no value head; call addValueHead() first");
+        }
+        NDArray out = hidden.getNDArrayInternal()
+                .linear(hidden, parameters.get(VALUE_HEAD_WEIGHT), parameters.get(VALUE_HEAD_BIAS))
+                .singletonOrThrow();
+        return out.squeeze(-1);
+    }
+
+    /** Values [B] read at one position per row (e.g. the last real token of a right-padded batch). */
+    public NDArray valuesAt(NDArray hidden, int[] positionPerRow) {
+        NDManager step = hidden.getManager();
+        long[] index = new long[positionPerRow.length];
+        for (int i = 0; i < index.length; i++) {
+            index[i] = positionPerRow[i];
+        }
+        NDArray rows = step.arange(positionPerRow.length).toType(DataType.INT64, false);
+        NDArray picked = hidden.get(new NDIndex("{}, {}", rows, step.create(index))); // [B, dim]
+        return values(picked);
+    }
+
+    private NDArray attention(int i, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
+        long batch = x.getShape().get(0);
+        long time = x.getShape().get(1);
+        int heads = config.nHeads();
+        int kvHeads = config.nKvHeads();
+        int headDim = config.headDim();
+        NDArray q = linear(x, layer(i, "self_attn.q_proj.weight")).reshape(batch, time, heads, headDim);
+        NDArray k = linear(x, layer(i, "self_attn.k_proj.weight")).reshape(batch, time, kvHeads, headDim);
+        NDArray v = linear(x, layer(i, "self_attn.v_proj.weight")).reshape(batch, time, kvHeads, headDim);
+        q = rotate(q, cos, sin).transpose(0, 2, 1, 3); // [B, H, T, hd]
+        k = rotate(k, cos, sin).transpose(0, 2, 1, 3); // [B, Hkv, T, hd]
+        v = v.transpose(0, 2, 1, 3);
+        if (cache != null) {
+            NDArray[] all = cache.append(i, k, v);
+            k = all[0];
+            v = all[1];
+        }
+        // Grouped-query attention without copying keys: query heads [Hkv, perKv] broadcast over
+        // one key/value head each (head h uses key head h / perKv, as in llama2.c and HF repeat_kv).
+        q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
+        NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
+        NDArray scores = q.matMul(keysT).mul(1.0 / Math.sqrt(headDim)).add(bias);
+        NDArray weights = scores.softmax(-1);
+        NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
+                .reshape(batch, heads, time, headDim)
+                .transpose(0, 2, 1, 3)
+                .reshape(batch, time, config.dim());
+        return linear(out, layer(i, "self_attn.o_proj.weight"));
+    }
+
+    /** SwiGLU: {@code w2(silu(w1 x) * w3 x)}. */
+    private NDArray mlp(int i, NDArray x) {
+        NDArray gate = linear(x, layer(i, "mlp.gate_proj.weight"));
+        NDArray up = linear(x, layer(i, "mlp.up_proj.weight"));
+        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer(i, "mlp.down_proj.weight"));
+    }
+
+    private NDArray rmsNorm(NDArray x, String weightName) {
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
+        return x.div(rms).mul(parameters.get(weightName));
+    }
+
+    /** Rotary embedding on consecutive pairs (2j, 2j+1) of each head: x [B, T, heads, hd]. */
+    private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        Shape shape = x.getShape();
+        NDArray pairs = x.reshape(shape.get(0), shape.get(1), shape.get(2), shape.get(3) / 2, 2);
+        NDArray real = pairs.get("..., 0");
+        NDArray imag = pairs.get("..., 1");
+        NDArray rotatedReal = real.mul(cos).sub(imag.mul(sin));
+        NDArray rotatedImag = real.mul(sin).add(imag.mul(cos));
+        return rotatedReal.stack(rotatedImag, -1).reshape(shape);
+    }
+
+    private NDArray linear(NDArray x, String weightName) {
+        NDArray out = x.getNDArrayInternal().linear(x, parameters.get(weightName), null).singletonOrThrow();
+        LinearAdapter adapter = adapters.get(weightName);
+        return adapter == null ? out : out.add(adapter.apply(x));
+    }
+
+    /** Row lookup that leaves the result in the manager of {@code ids}, not of the table. */
+    private static NDArray embed(NDArray ids, NDArray table) {
+        return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    private NDArray positionsFromMask(NDManager step, NDArray keyMask, long batch, int past, int time) {
+        if (past + time > config.maxSeqLen()) {
+            throw new IllegalArgumentException(
+                    "sequence of " + (past + time) + " tokens exceeds the model's context of " + config.maxSeqLen());
+        }
+        if (keyMask == null) {
+            return step.arange(past, past + time).toType(DataType.INT64, false)
+                    .expandDims(0).repeat(0, batch);
+        }
+        // Left padding: a row's first real token gets position 0, as Hugging Face does.
+        NDArray counted = keyMask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
+        return counted.get(new NDIndex(":, {}:", past));
+    }
+
+    /** Additive attention bias [B, 1, 1, T, S]: 0 where a query may attend a key, very negative elsewhere. */
+    private NDArray attentionBias(NDManager step, NDArray keyMask, long batch, int past, int time) {
+        int keys = past + time;
+        NDArray keySlots = step.arange(keys).expandDims(0); // [1, S]
+        NDArray querySlots = step.arange(past, keys).expandDims(1); // [T, 1]
+        NDArray allowed = keySlots.lte(querySlots).toType(DataType.FLOAT32, false); // [T, S]
+        if (keyMask != null) {
+            if (keyMask.getShape().get(1) != keys) {
+                throw new IllegalArgumentException("key mask covers " + keyMask.getShape().get(1)
+                        + " positions but the forward pass attends to " + keys);
+            }
+            allowed = allowed.expandDims(0).mul(keyMask.toType(DataType.FLOAT32, false).expandDims(1)); // [B, T, S]
+        } else {
+            allowed = allowed.expandDims(0);
+        }
+        return allowed.sub(1f).mul(-MASKED_SCORE).reshape(allowed.getShape().get(0), 1, 1, time, keys)
+                .toType(dataType(), false);
+    }
+
+    private static NDArray[] rotaryTables(NDManager manager, LlamaConfig config) {
+        int half = config.headDim() / 2;
+        float[] cos = new float[config.maxSeqLen() * half];
+        float[] sin = new float[config.maxSeqLen() * half];
+        for (int pos = 0; pos < config.maxSeqLen(); pos++) {
+            for (int j = 0; j < half; j++) {
+                // Same float arithmetic as llama2.c: freq = 1 / theta^(2j / headDim).
+                float freq = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0f * j) / config.headDim()));
+                float angle = pos * freq;
+                cos[pos * half + j] = (float) Math.cos(angle);
+                sin[pos * half + j] = (float) Math.sin(angle);
+            }
+        }
+        Shape shape = new Shape(config.maxSeqLen(), half);
+        return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
+    }
+
+    // ---------------------------------------------------------------- parameters
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** The manager that owns the weights; sub-managers of it run on the model's device. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    public DataType dataType() {
+        return parameters.get(EMBEDDING).getDataType();
+    }
+
+    /** All weights by name, in checkpoint order (read-only view; the arrays are live). */
+    public Map<String, NDArray> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    public NDArray parameter(String name) {
+        NDArray p = parameters.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no weight named " + name);
+        }
+        return p;
+    }
+
+    /** The weights as an NDList whose arrays carry their names (for safetensors). */
+    public NDList namedParameters() {
+        NDList list = new NDList();
+        parameters.forEach((name, array) -> {
+            array.setName(name);
+            list.add(array);
+        });
+        return list;
+    }
+
+    public boolean hasValueHead() {
+        return parameters.containsKey(VALUE_HEAD_WEIGHT);
+    }
+
+    /** Adds a value head initialised to zero (so initial values are 0), unless one exists. */
+    public void addValueHead() {
+        if (!hasValueHead()) {
+            parameters.put(VALUE_HEAD_WEIGHT, manager.zeros(new Shape(1, config.dim())));
+            parameters.put(VALUE_HEAD_BIAS, manager.zeros(new Shape(1)));
+        }
+    }
+
+    /** Turns gradient tracking on for the weights that {@code trainable} accepts and off for the rest. */
+    public void setTrainable(Predicate<String> trainable) {
+        parameters.forEach((name, array) -> array.setRequiresGradient(trainable.test(name)));
+    }
+
+    /** Adds {@code adapter}'s output to the projection by {@code weightName} (LoRA). */
+    public void attachAdapter(String weightName, LinearAdapter adapter) {
+        parameter(weightName);
+        adapters.put(weightName, adapter);
+    }
+
+    public Map<String, LinearAdapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /** Removes all adapters without touching the base weights. */
+    public void detachAdapters() {
+        adapters.clear();
+    }
+
+    /** Replaces a weight in place (same shape), e.g. when merging an adapter. */
+    public void replaceParameter(String name, NDArray value) {
+        NDArray old = parameter(name);
+        if (!old.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("shape " + value.getShape() + " for " + name + ", expected " + old.getShape());
+        }
+        value.attach(manager);
+        parameters.put(name, value);
+        old.close();
+    }
+
+    private void putChecked(String name, NDArray weight, Shape shape) {
+        if (!weight.getShape().equals(shape)) {
+            throw new IllegalArgumentException("weight " + name + " has shape " + weight.getShape() + ", expected " + shape);
+        }
+        weight.attach(manager);
+        parameters.put(name, weight);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** Something added to a linear projection's output, computed from its input (LoRA). */
+    public interface LinearAdapter {
+        NDArray apply(NDArray input);
+    }
+}

@@ -1,0 +1,201 @@
+package dev.rlhf.trainer.tokenizer;
+
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * llama2.c's {@code tokenizer.bin}: a SentencePiece BPE vocabulary exported as
+ * {@code int32 max_token_length}, then per id {@code float32 score, int32 length, bytes}.
+ * Encoding follows llama2.c's {@code encode()}: BOS, a dummy-prefix space, one id per UTF-8
+ * character (or byte-fallback ids {@code 3 + byte}), then greedy merges of the adjacent pair whose
+ * merged piece has the highest score.
+ */
+public final class Llama2cTokenizer implements TextTokenizer {
+
+    public static final String FILE_NAME = "tokenizer.bin";
+    private static final int UNK = 0;
+    private static final int BOS = 1;
+    private static final int EOS = 2;
+    private static final int BYTE_FALLBACK_OFFSET = 3;
+
+    private final Path source;
+    private final byte[][] pieces;
+    private final float[] scores;
+    /** Pieces as ISO-8859-1 strings (one char per byte), so lookup works on raw bytes. */
+    private final Map<String, Integer> idsByPiece = new HashMap<>();
+
+    private Llama2cTokenizer(Path source, byte[][] pieces, float[] scores) {
+        this.source = source;
+        this.pieces = pieces;
+        this.scores = scores;
+        for (int id = 0; id < pieces.length; id++) {
+            idsByPiece.putIfAbsent(latin1(pieces[id]), id);
+        }
+    }
+
+    /** Reads a tokenizer.bin whose vocabulary size the model's config gives. */
+    public static Llama2cTokenizer load(Path file, int vocabSize) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        byte[][] pieces = new byte[vocabSize][];
+        float[] scores = new float[vocabSize];
+        try {
+            in.getInt(); // max_token_length, only a buffer-size hint for C
+            for (int id = 0; id < vocabSize; id++) {
+                scores[id] = in.getFloat();
+                int length = in.getInt();
+                if (length < 0 || length > in.remaining()) {
+                    throw new CheckpointException(file + ": token " + id + " has a bad length " + length);
+                }
+                pieces[id] = new byte[length];
+                in.get(pieces[id]);
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new CheckpointException(file + ": ends before token " + vocabSize + " (is it a llama2.c tokenizer.bin for this model?)");
+        }
+        return new Llama2cTokenizer(file, pieces, scores);
+    }
+
+    @Override
+    public int[] encode(String text, boolean addBos) {
+        List<Integer> ids = new ArrayList<>();
+        if (addBos) {
+            ids.add(BOS);
+        }
+        if (!text.isEmpty()) {
+            Integer dummyPrefix = idsByPiece.get(" ");
+            if (dummyPrefix != null) {
+                ids.add(dummyPrefix);
+            }
+        }
+        text.codePoints().forEach(codePoint -> {
+            byte[] utf8 = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8);
+            Integer id = idsByPiece.get(latin1(utf8));
+            if (id != null) {
+                ids.add(id);
+            } else {
+                for (byte b : utf8) {
+                    ids.add((b & 0xff) + BYTE_FALLBACK_OFFSET);
+                }
+            }
+        });
+        mergeBestPairs(ids);
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Repeatedly merges the adjacent pair whose concatenation is the best-scoring vocabulary piece. */
+    private void mergeBestPairs(List<Integer> ids) {
+        while (true) {
+            float bestScore = -1e10f;
+            int bestId = -1;
+            int bestIndex = -1;
+            for (int i = 0; i < ids.size() - 1; i++) {
+                Integer merged = idsByPiece.get(latin1(pieces[ids.get(i)]) + latin1(pieces[ids.get(i + 1)]));
+                if (merged != null && scores[merged] > bestScore) {
+                    bestScore = scores[merged];
+                    bestId = merged;
+                    bestIndex = i;
+                }
+            }
+            if (bestIndex < 0) {
+                return;
+            }
+            ids.set(bestIndex, bestId);
+            ids.remove(bestIndex + 1);
+        }
+    }
+
+    @Override
+    public String decode(int[] ids, int previousId) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int previous = previousId;
+        for (int id : ids) {
+            if (id == BOS || id == EOS) {
+                previous = id;
+                continue;
+            }
+            byte[] piece = pieces[id];
+            int offset = 0;
+            if (previous == BOS && piece.length > 0 && piece[0] == ' ') {
+                offset = 1; // SentencePiece's dummy prefix is not part of the text
+            }
+            int fallbackByte = byteFallback(piece);
+            if (fallbackByte >= 0) {
+                out.write(fallbackByte);
+            } else {
+                out.write(piece, offset, piece.length - offset);
+            }
+            previous = id;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                    .decode(ByteBuffer.wrap(out.toByteArray()))
+                    .toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalStateException(e); // cannot happen with REPLACE
+        }
+    }
+
+    /** The byte of a {@code <0xNN>} piece, or -1. */
+    private static int byteFallback(byte[] piece) {
+        if (piece.length == 6 && piece[0] == '<' && piece[1] == '0' && piece[2] == 'x' && piece[5] == '>') {
+            try {
+                return Integer.parseInt(new String(piece, 3, 2, StandardCharsets.US_ASCII), 16);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** The raw piece of an id (with its leading space, if any), for inspection and tests. */
+    public String piece(int id) {
+        return new String(pieces[id], StandardCharsets.UTF_8);
+    }
+
+    public float score(int id) {
+        return scores[id];
+    }
+
+    @Override
+    public int bosId() {
+        return BOS;
+    }
+
+    @Override
+    public int eosId() {
+        return EOS;
+    }
+
+    public int unknownId() {
+        return UNK;
+    }
+
+    @Override
+    public int vocabSize() {
+        return pieces.length;
+    }
+
+    @Override
+    public void saveTo(Path directory) throws IOException {
+        Files.copy(source, directory.resolve(FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String latin1(byte[] bytes) {
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+}
