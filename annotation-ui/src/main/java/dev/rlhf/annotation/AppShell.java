@@ -1,0 +1,10 @@
+package dev.rlhf.annotation;
+
+import com.vaadin.flow.component.dependency.StyleSheet;
+import com.vaadin.flow.component.page.AppShellConfigurator;
+import com.vaadin.flow.theme.aura.Aura;
+
+/** Page-wide settings of the UI: Vaadin's Aura theme. */
+@StyleSheet(Aura.STYLESHEET)
+public class AppShell implements AppShellConfigurator {
+}

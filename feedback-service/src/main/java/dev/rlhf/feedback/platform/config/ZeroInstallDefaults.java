@@ -1,0 +1,66 @@
+package dev.rlhf.feedback.platform.config;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.util.StringUtils;
+
+/**
+ * The zero-install default: with no Kafka and no database configured, use the in-process broker
+ * on {@code localhost:9092} and an embedded H2 file database under the data directory. Anything
+ * configured explicitly ({@code KAFKA_BOOTSTRAP_SERVERS}, {@code SPRING_DATASOURCE_URL}, or the
+ * Spring properties) wins: these defaults sit below every other property source.
+ */
+public class ZeroInstallDefaults implements EnvironmentPostProcessor, Ordered {
+
+    static final String SOURCE_NAME = "rlhfZeroInstallDefaults";
+
+    @Override
+    public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
+        Map<String, Object> defaults = new LinkedHashMap<>();
+        Path dataDir = Path.of(env.getProperty("rlhf.data-dir", "./data"))
+                .toAbsolutePath().normalize();
+        // Absolute, because H2 rejects implicitly relative paths (RLHF_DATA_DIR=data) in its URL.
+        env.getPropertySources().addFirst(new MapPropertySource(SOURCE_NAME + "DataDir", Map.of("rlhf.data-dir", dataDir.toString())));
+
+        String externalKafka = firstText(env.getProperty("spring.kafka.bootstrap-servers"), env.getProperty("KAFKA_BOOTSTRAP_SERVERS"));
+        if (externalKafka != null) {
+            defaults.put("spring.kafka.bootstrap-servers", externalKafka);
+        } else {
+            defaults.put("rlhf.kafka.embedded", "true");
+            defaults.put("rlhf.kafka.port", "9092");
+            // A placeholder, so a port set later (by a test, say) reaches the clients as well as the broker.
+            defaults.put("spring.kafka.bootstrap-servers", "localhost:${rlhf.kafka.port}");
+        }
+
+        if (!StringUtils.hasText(env.getProperty("spring.datasource.url"))) {
+            // PostgreSQL mode so the same migrations and SQL run on both databases.
+            defaults.put("spring.datasource.url", "jdbc:h2:file:${rlhf.data-dir}/db/rlhf;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+            defaults.put("spring.datasource.username", "sa");
+            defaults.put("spring.datasource.password", "");
+        }
+        env.getPropertySources().addLast(new MapPropertySource(SOURCE_NAME, defaults));
+    }
+
+    private static String firstText(String... values) {
+        for (String v : values) {
+            if (StringUtils.hasText(v)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public int getOrder() {
+        // After application.yaml and the environment are loaded, so explicit settings are visible.
+        return ConfigDataEnvironmentPostProcessor.ORDER + 10;
+    }
+}
