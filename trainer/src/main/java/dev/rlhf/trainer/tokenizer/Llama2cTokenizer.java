@@ -181,6 +181,15 @@ public final class Llama2cTokenizer implements TextTokenizer {
         return EOS;
     }
 
+    /**
+     * EOS and BOS: llama2.c models are trained on BOS-delimited stories and end one by starting the
+     * next, so llama2.c's {@code run.c} stops on BOS.
+     */
+    @Override
+    public java.util.Set<Integer> stopTokenIds() {
+        return java.util.Set.of(EOS, BOS);
+    }
+
     public int unknownId() {
         return UNK;
     }

@@ -29,6 +29,11 @@ public interface TextTokenizer {
 
     int eosId();
 
+    /** Tokens that end a generated sequence: EOS, plus whatever else the model family uses. */
+    default java.util.Set<Integer> stopTokenIds() {
+        return java.util.Set.of(eosId());
+    }
+
     int vocabSize();
 
     /** Copies this tokenizer's files into a checkpoint directory. */

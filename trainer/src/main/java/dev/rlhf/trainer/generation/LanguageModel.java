@@ -1,0 +1,15 @@
+package dev.rlhf.trainer.generation;
+
+/** Anything that can open decoding sessions over a vocabulary: the decoder, or a constructed table. */
+public interface LanguageModel {
+
+    /**
+     * @param maxTotalLength the longest row (prompt plus generated tokens) the session will see
+     */
+    DecodingSession openSession(int maxTotalLength, boolean useKvCache);
+
+    int vocabSize();
+
+    /** Longest sequence the model accepts. */
+    int maxSequenceLength();
+}

@@ -1,0 +1,140 @@
+package dev.rlhf.trainer.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.rlhf.trainer.model.KvCache;
+import dev.rlhf.trainer.model.LlamaModel;
+import java.util.Arrays;
+
+/** The decoder as a {@link LanguageModel}: left-padded batches, with or without a KV cache. */
+public final class LlamaLanguageModel implements LanguageModel {
+
+    private final LlamaModel model;
+
+    public LlamaLanguageModel(LlamaModel model) {
+        this.model = model;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public DecodingSession openSession(int maxTotalLength, boolean useKvCache) {
+        return new Session(maxTotalLength, useKvCache);
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    @Override
+    public int maxSequenceLength() {
+        return model.config().maxSeqLen();
+    }
+
+    private final class Session implements DecodingSession {
+        private final int maxTotalLength;
+        private final boolean useKvCache;
+        private KvCache cache;
+        /** Every row's tokens so far, left-padded to a common length, and which are real. */
+        private int[][] tokens;
+        private int[][] mask;
+
+        Session(int maxTotalLength, boolean useKvCache) {
+            this.maxTotalLength = maxTotalLength;
+            this.useKvCache = useKvCache;
+        }
+
+        @Override
+        public float[][] prefill(int[][] prompts) {
+            int longest = Arrays.stream(prompts).mapToInt(p -> p.length).max().orElseThrow();
+            tokens = new int[prompts.length][longest];
+            mask = new int[prompts.length][longest];
+            for (int row = 0; row < prompts.length; row++) {
+                int pad = longest - prompts[row].length;
+                System.arraycopy(prompts[row], 0, tokens[row], pad, prompts[row].length);
+                Arrays.fill(mask[row], pad, longest, 1);
+            }
+            if (useKvCache) {
+                cache = new KvCache(model, prompts.length, Math.max(maxTotalLength, longest));
+            }
+            return forward(tokens);
+        }
+
+        @Override
+        public float[][] step(int[] nextTokens) {
+            for (int row = 0; row < tokens.length; row++) {
+                tokens[row] = append(tokens[row], nextTokens[row]);
+                mask[row] = append(mask[row], 1);
+            }
+            if (!useKvCache) {
+                return forward(tokens);
+            }
+            int[][] last = new int[tokens.length][];
+            for (int row = 0; row < tokens.length; row++) {
+                last[row] = new int[] {nextTokens[row]};
+            }
+            return forward(last);
+        }
+
+        /** Runs the new tokens of every row in one scoped step and returns the last position's logits. */
+        private float[][] forward(int[][] newTokens) {
+            int rows = newTokens.length;
+            int time = newTokens[0].length;
+            try (NDManager step = model.manager().newSubManager()) {
+                NDArray input = step.create(flatten(newTokens), new Shape(rows, time));
+                NDArray keyMask = step.create(flatten(mask), new Shape(rows, mask[0].length));
+                NDArray hidden = model.hiddenStates(input, keyMask, null, cache);
+                NDArray logits = model.logits(hidden.get(":, -1, :"));
+                float[] flat = logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                int vocab = (int) logits.getShape().get(1);
+                float[][] out = new float[rows][];
+                for (int row = 0; row < rows; row++) {
+                    out[row] = Arrays.copyOfRange(flat, row * vocab, (row + 1) * vocab);
+                }
+                return out;
+            }
+        }
+
+        @Override
+        public void reorder(int[] sourceRows) {
+            int[][] newTokens = new int[sourceRows.length][];
+            int[][] newMask = new int[sourceRows.length][];
+            for (int i = 0; i < sourceRows.length; i++) {
+                newTokens[i] = tokens[sourceRows[i]].clone();
+                newMask[i] = mask[sourceRows[i]].clone();
+            }
+            tokens = newTokens;
+            mask = newMask;
+            if (cache != null) {
+                cache.reorder(sourceRows);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (cache != null) {
+                cache.close();
+                cache = null;
+            }
+        }
+    }
+
+    private static int[] append(int[] row, int value) {
+        int[] longer = Arrays.copyOf(row, row.length + 1);
+        longer[row.length] = value;
+        return longer;
+    }
+
+    private static int[] flatten(int[][] rows) {
+        int width = rows[0].length;
+        int[] flat = new int[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * width, width);
+        }
+        return flat;
+    }
+}
