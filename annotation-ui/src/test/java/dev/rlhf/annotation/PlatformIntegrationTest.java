@@ -40,7 +40,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The app as production runs it: the real PostgreSQL (a schema of its own) and a real Kafka broker
  * (the in-process one, on free ports), with migrations, topics, health and the admin account.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "logging.file.name=target/test-logs/annotation-app.log")
 class PlatformIntegrationTest {
 
     static final int KAFKA_PORT = FreePorts.next();

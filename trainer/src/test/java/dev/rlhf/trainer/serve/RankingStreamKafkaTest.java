@@ -1,0 +1,155 @@
+package dev.rlhf.trainer.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+
+import dev.rlhf.feedback.events.EventPublisher;
+import dev.rlhf.feedback.platform.config.RlhfProperties;
+import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
+import dev.rlhf.feedback.testing.FreePorts;
+import dev.rlhf.schemas.events.RankedResponse;
+import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.kafka.AvroEventSerializer;
+import dev.rlhf.schemas.kafka.Topics;
+
+/**
+ * Across modules, over a real broker: the feedback service's publisher writes a RankingSubmitted
+ * with the shared serializer, and the trainer's consumer decodes it. A record it cannot decode
+ * goes to the dead-letter topic and the consumer carries on.
+ */
+class RankingStreamKafkaTest {
+
+    @TempDir
+    static Path dataDir;
+    static EmbeddedKafkaBroker broker;
+    static String topic = "it.rankings." + UUID.randomUUID();
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = new EmbeddedKafkaBroker(dataDir, FreePorts.next(), FreePorts.next()).start();
+        try (AdminClient admin = AdminClient.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1), new NewTopic(Topics.deadLetter(topic), 1, (short) 1)))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void rankingPublishedByTheFeedbackServiceIsDecodedByTheTrainerAndBadRecordsAreDeadLettered() throws Exception {
+        RankingSubmitted first = ranking("prompt-1");
+        RankingSubmitted second = ranking("prompt-2");
+        BlockingQueue<RankingSubmitted> received = new LinkedBlockingQueue<>();
+        RankingStream stream = new RankingStream(broker.bootstrapServers(), "trainer-test", topic);
+        Thread consumer = Thread.ofPlatform().start(() -> stream.run(received::add));
+        var producerFactory = new DefaultKafkaProducerFactory<String, SpecificRecord>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new AvroEventSerializer<>());
+        try {
+            EventPublisher publisher = new EventPublisher(new KafkaTemplate<>(producerFactory), properties());
+            publisher.rankingSubmitted(first).get(30, TimeUnit.SECONDS);
+            sendRaw("prompt-x", "this is not avro".getBytes(StandardCharsets.UTF_8));
+            publisher.rankingSubmitted(second).get(30, TimeUnit.SECONDS);
+
+            List<RankingSubmitted> got = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                RankingSubmitted r = received.poll(30, TimeUnit.SECONDS);
+                assertThat(r).as("ranking %d arrives", i + 1).isNotNull();
+                got.add(r);
+            }
+            assertThat(got).containsExactlyInAnyOrder(first, second);
+            assertThat(RankingStream.comparisons(first)).isEqualTo(5);
+
+            ConsumerRecord<String, byte[]> dead = readOne(Topics.deadLetter(topic));
+            assertThat(dead.key()).isEqualTo("prompt-x");
+            assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("this is not avro");
+            assertThat(new String(dead.headers().lastHeader(RankingStream.ERROR_HEADER).value(), StandardCharsets.UTF_8))
+                    .contains("single-object");
+        } finally {
+            stream.wakeup();
+            consumer.join(20_000);
+            stream.close();
+            producerFactory.destroy();
+        }
+    }
+
+    /** Three responses in two tie groups ([a], [b, c]) and a fourth below: 1*2 + 3*1 = 5 comparisons. */
+    private static RankingSubmitted ranking(String promptId) {
+        return RankingSubmitted.newBuilder()
+                .setEventId(UUID.randomUUID()).setProjectId("demo").setPromptId(promptId).setPrompt("Once upon a time")
+                .setResponses(List.of(response("a"), response("b"), response("c"), response("d")))
+                .setRanking(List.of(List.of("a"), List.of("b", "c"), List.of("d")))
+                .setAnnotatorId("alice").setSubmittedAt(Instant.now().truncatedTo(ChronoUnit.MILLIS)).setDurationMs(4200)
+                .build();
+    }
+
+    private static RankedResponse response(String id) {
+        return RankedResponse.newBuilder().setId(id).setText("text " + id).setPolicyVersion("v1").build();
+    }
+
+    private static RlhfProperties properties() {
+        return new RlhfProperties(dataDir, new RlhfProperties.Kafka(false, 0, 0),
+                new RlhfProperties.TopicSettings(topic, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 2, (short) 1));
+    }
+
+    private static void sendRaw(String key, byte[] value) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (var producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static ConsumerRecord<String, byte[]> readOne(String fromTopic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "dlt-reader");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(fromTopic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(500))) {
+                    return r;
+                }
+            }
+        }
+        throw new AssertionError("nothing on " + fromTopic);
+    }
+}
