@@ -29,6 +29,16 @@ public class AnnotatorRepository {
                 .optional();
     }
 
+    public java.util.List<Annotator> findAll() {
+        return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators ORDER BY username")
+                .query(AnnotatorRepository::map).list();
+    }
+
+    public Optional<Annotator> findById(UUID id) {
+        return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators WHERE id = ?")
+                .param(id).query(AnnotatorRepository::map).optional();
+    }
+
     public void insert(Annotator a) {
         jdbc.sql("INSERT INTO annotators (id, username, password_hash, roles, created_at) VALUES (?, ?, ?, ?, ?)")
                 .params(a.id(), a.username(), a.passwordHash(),

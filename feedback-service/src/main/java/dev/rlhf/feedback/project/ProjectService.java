@@ -1,0 +1,80 @@
+package dev.rlhf.feedback.project;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import dev.rlhf.feedback.api.ApiException;
+
+@Service
+public class ProjectService {
+
+    public static final int MAX_GUIDELINES_CHARS = 100_000;
+
+    private final ProjectRepository projects;
+
+    public ProjectService(ProjectRepository projects) {
+        this.projects = projects;
+    }
+
+    /** What a project is created or reconfigured with; nulls take the documented defaults. */
+    public record ProjectSettings(String name, String guidelines, Integer responsesPerTask, Integer annotatorsPerTask,
+                                  Integer leaseSeconds) {
+    }
+
+    @Transactional
+    public Project create(ProjectSettings s) {
+        Project p = validate(UUID.randomUUID(), s, Instant.now());
+        if (projects.findByName(p.name()).isPresent()) {
+            throw ApiException.conflict("A project named '" + p.name() + "' already exists");
+        }
+        projects.insert(p);
+        return p;
+    }
+
+    @Transactional
+    public Project update(UUID id, ProjectSettings s) {
+        Project existing = get(id);
+        Project p = validate(id, s, existing.createdAt());
+        projects.findByName(p.name()).filter(other -> !other.id().equals(id)).ifPresent(other -> {
+            throw ApiException.conflict("A project named '" + p.name() + "' already exists");
+        });
+        projects.update(p);
+        return p;
+    }
+
+    public Project get(UUID id) {
+        return projects.findById(id).orElseThrow(() -> ApiException.notFound("No project " + id));
+    }
+
+    public List<Project> all() {
+        return projects.findAll();
+    }
+
+    private static Project validate(UUID id, ProjectSettings s, Instant createdAt) {
+        String name = s.name() == null ? "" : s.name().strip();
+        if (name.isEmpty() || name.length() > 200) {
+            throw ApiException.badRequest("name is required (1 to 200 characters)");
+        }
+        String guidelines = s.guidelines() == null ? "" : s.guidelines();
+        if (guidelines.length() > MAX_GUIDELINES_CHARS) {
+            throw ApiException.badRequest("guidelines exceed " + MAX_GUIDELINES_CHARS + " characters");
+        }
+        int k = s.responsesPerTask() == null ? Project.DEFAULT_RESPONSES_PER_TASK : s.responsesPerTask();
+        int n = s.annotatorsPerTask() == null ? Project.DEFAULT_ANNOTATORS_PER_TASK : s.annotatorsPerTask();
+        int lease = s.leaseSeconds() == null ? Project.DEFAULT_LEASE_SECONDS : s.leaseSeconds();
+        if (k < 2 || k > 16) {
+            throw ApiException.badRequest("responsesPerTask must be between 2 and 16, not " + k);
+        }
+        if (n < 1 || n > 50) {
+            throw ApiException.badRequest("annotatorsPerTask must be between 1 and 50, not " + n);
+        }
+        if (lease < 30 || lease > 7 * 24 * 3600) {
+            throw ApiException.badRequest("leaseSeconds must be between 30 and 604800, not " + lease);
+        }
+        return new Project(id, name, guidelines, k, n, lease, createdAt);
+    }
+}

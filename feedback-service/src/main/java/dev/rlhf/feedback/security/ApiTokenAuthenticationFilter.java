@@ -1,0 +1,46 @@
+package dev.rlhf.feedback.security;
+
+import java.io.IOException;
+
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+import dev.rlhf.feedback.annotator.ApiTokenService;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/** {@code Authorization: Bearer <token>} with a token from {@link ApiTokenService}: acts as its owner. */
+@Component
+public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
+
+    private final ApiTokenService tokens;
+    private final AnnotatorUserDetailsService users;
+
+    public ApiTokenAuthenticationFilter(ApiTokenService tokens, AnnotatorUserDetailsService users) {
+        this.tokens = tokens;
+        this.users = users;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String header = request.getHeader("Authorization");
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            var owner = tokens.ownerOf(header.substring(7).trim());
+            if (owner.isEmpty()) {
+                response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unknown or revoked API token");
+                return;
+            }
+            UserDetails user = users.loadUserByUsername(owner.get());
+            SecurityContextHolder.getContext().setAuthentication(
+                    UsernamePasswordAuthenticationToken.authenticated(user, null, user.getAuthorities()));
+        }
+        chain.doFilter(request, response);
+    }
+
+}
