@@ -1,0 +1,61 @@
+package dev.rlhf.feedback.ranking;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+@Repository
+public class RankingRepository {
+
+    static final String COLUMNS = "id, event_id, task_id, assignment_id, prompt_id, project_id, annotator_id, source, ranking, flags, "
+            + "none_acceptable, rewrite, duration_ms, submitted_at";
+    private static final TypeReference<List<List<UUID>>> GROUPS = new TypeReference<>() { };
+    private static final TypeReference<Map<UUID, List<String>>> FLAGS = new TypeReference<>() { };
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+
+    public RankingRepository(JdbcClient jdbc, JsonMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    public void insert(Ranking r) {
+        jdbc.sql("INSERT INTO rankings (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(r.id(), r.eventId(), r.taskId(), r.assignmentId(), r.promptId(), r.projectId(), r.annotatorId(), r.source(),
+                        json.writeValueAsString(r.groups()), json.writeValueAsString(r.flags()), r.noneAcceptable(), r.rewrite(),
+                        r.durationMs(), OffsetDateTime.ofInstant(r.submittedAt(), ZoneOffset.UTC))
+                .update();
+    }
+
+    /** Whether an imported ranking of this source already exists for the prompt (idempotent re-import). */
+    public boolean existsForPrompt(UUID promptId, String source) {
+        return jdbc.sql("SELECT count(*) FROM rankings WHERE prompt_id = ? AND source = ?").params(promptId, source)
+                .query(Integer.class).single() > 0;
+    }
+
+    public List<Ranking> findByPrompt(UUID promptId) {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM rankings WHERE prompt_id = ? ORDER BY submitted_at, id")
+                .param(promptId).query(this::map).list();
+    }
+
+    public Ranking map(ResultSet rs, int row) throws SQLException {
+        long duration = rs.getLong("duration_ms");
+        Long durationMs = rs.wasNull() ? null : duration;
+        return new Ranking(rs.getObject("id", UUID.class), rs.getObject("event_id", UUID.class), rs.getObject("task_id", UUID.class),
+                rs.getObject("assignment_id", UUID.class), rs.getObject("prompt_id", UUID.class), rs.getObject("project_id", UUID.class),
+                rs.getObject("annotator_id", UUID.class), rs.getString("source"), json.readValue(rs.getString("ranking"), GROUPS),
+                json.readValue(rs.getString("flags"), FLAGS), rs.getBoolean("none_acceptable"), rs.getString("rewrite"), durationMs,
+                rs.getObject("submitted_at", OffsetDateTime.class).toInstant());
+    }
+}
