@@ -1,8 +1,8 @@
 package dev.rlhf.trainer.model;
 
 /**
- * Shape of a Llama-style decoder. Field names follow llama2.c; {@link #fromHuggingFace} and
- * {@link #toHuggingFace} map them to the Hugging Face {@code LlamaConfig} names.
+ * Shape of a Llama-style decoder. Field names follow llama2.c; {@code HuggingFaceCheckpoint} maps
+ * them to and from the Hugging Face {@code LlamaConfig} names given below.
  *
  * @param dim            model width (HF {@code hidden_size})
  * @param hiddenDim      SwiGLU inner width (HF {@code intermediate_size})

@@ -204,6 +204,107 @@ public final class Llama2cTokenizer implements TextTokenizer {
         Files.copy(source, directory.resolve(FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /**
+     * This vocabulary as a Hugging Face {@code tokenizer.json} (SentencePiece BPE with byte
+     * fallback, as Llama 2's): spaces become U+2581, merges are listed in order of the merged
+     * piece's score, as Hugging Face's SentencePiece converter does.
+     */
+    public String toHuggingFaceJson() {
+        String[] tokens = new String[pieces.length];
+        for (int id = 0; id < pieces.length; id++) {
+            tokens[id] = switch (id) {
+                case UNK -> "<unk>";
+                case BOS -> "<s>";
+                case EOS -> "</s>";
+                default -> piece(id).replace(' ', '\u2581');
+            };
+        }
+        Map<String, Integer> vocab = new java.util.LinkedHashMap<>();
+        for (int id = 0; id < tokens.length; id++) {
+            vocab.putIfAbsent(tokens[id], id);
+        }
+        Integer[] byScore = new Integer[pieces.length];
+        for (int id = 0; id < byScore.length; id++) {
+            byScore[id] = id;
+        }
+        java.util.Arrays.sort(byScore, (a, b) -> Float.compare(scores[b], scores[a])); // stable: ties by id
+        List<String> merges = new ArrayList<>();
+        for (int id : byScore) {
+            if (id <= EOS || byteFallback(pieces[id]) >= 0) {
+                continue;
+            }
+            String merged = tokens[id];
+            int[] codePoints = merged.codePoints().toArray();
+            List<int[]> splits = new ArrayList<>();
+            for (int cut = 1; cut < codePoints.length; cut++) {
+                String left = new String(codePoints, 0, cut);
+                String right = new String(codePoints, cut, codePoints.length - cut);
+                if (vocab.containsKey(left) && vocab.containsKey(right)) {
+                    splits.add(new int[] {vocab.get(left), vocab.get(right)});
+                }
+            }
+            splits.sort(java.util.Comparator.<int[]>comparingInt(x -> x[0]).thenComparingInt(x -> x[1]));
+            for (int[] split : splits) {
+                merges.add(tokens[split[0]] + " " + tokens[split[1]]);
+            }
+        }
+        var json = tools.jackson.databind.json.JsonMapper.builder().build();
+        var root = json.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        var added = root.putArray("added_tokens");
+        for (int id = 0; id <= EOS; id++) {
+            var t = added.addObject();
+            t.put("id", id).put("content", tokens[id]).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        var normalizer = root.putObject("normalizer");
+        normalizer.put("type", "Sequence");
+        var normalizers = normalizer.putArray("normalizers");
+        normalizers.addObject().put("type", "Prepend").put("prepend", "\u2581");
+        var replace = normalizers.addObject().put("type", "Replace");
+        replace.putObject("pattern").put("String", " ");
+        replace.put("content", "\u2581");
+        root.putNull("pre_tokenizer");
+        var post = root.putObject("post_processor");
+        post.put("type", "TemplateProcessing");
+        var single = post.putArray("single");
+        single.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
+        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        var pair = post.putArray("pair");
+        pair.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
+        pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        pair.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 1);
+        pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
+        var special = post.putObject("special_tokens").putObject("<s>");
+        special.put("id", "<s>");
+        special.putArray("ids").add(BOS);
+        special.putArray("tokens").add("<s>");
+        var decoder = root.putObject("decoder");
+        decoder.put("type", "Sequence");
+        var decoders = decoder.putArray("decoders");
+        var space = decoders.addObject().put("type", "Replace");
+        space.putObject("pattern").put("String", "\u2581");
+        space.put("content", " ");
+        decoders.addObject().put("type", "ByteFallback");
+        decoders.addObject().put("type", "Fuse");
+        decoders.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        var model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.put("unk_token", "<unk>");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", true);
+        model.put("byte_fallback", true);
+        var vocabNode = model.putObject("vocab");
+        vocab.forEach(vocabNode::put);
+        var mergeNode = model.putArray("merges");
+        merges.forEach(mergeNode::add);
+        return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+    }
+
     private static String latin1(byte[] bytes) {
         return new String(bytes, StandardCharsets.ISO_8859_1);
     }

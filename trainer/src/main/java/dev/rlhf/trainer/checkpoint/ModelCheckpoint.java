@@ -1,0 +1,171 @@
+package dev.rlhf.trainer.checkpoint;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.rlhf.trainer.model.LlamaConfig;
+import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
+import dev.rlhf.trainer.tokenizer.Llama2cTokenizer;
+import dev.rlhf.trainer.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The project's own checkpoint directory: {@code rlhf-model.json} (format, model config,
+ * tokenizer kind, free-form metadata), {@code model.safetensors} in this model's layout (value
+ * head included) and the tokenizer's own file. Written to a temporary sibling directory and
+ * renamed into place, so a reader never sees a half-written checkpoint.
+ */
+public final class ModelCheckpoint {
+
+    public static final String MANIFEST = "rlhf-model.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String FORMAT = "rlhf-llama";
+    public static final int VERSION = 1;
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    private ModelCheckpoint() {}
+
+    public static boolean isCheckpointDirectory(Path dir) {
+        return Files.isRegularFile(dir.resolve(MANIFEST));
+    }
+
+    /** Writes a checkpoint atomically; an existing one at {@code dir} is replaced. */
+    public static void save(LlamaModel model, TextTokenizer tokenizer, Path dir, Map<String, String> metadata)
+            throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        Files.createDirectories(target.getParent());
+        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
+        Files.createDirectory(temp);
+        try {
+            LlamaConfig c = model.config();
+            ObjectNode manifest = JSON.createObjectNode();
+            manifest.put("format", FORMAT);
+            manifest.put("version", VERSION);
+            ObjectNode config = manifest.putObject("config");
+            config.put("dim", c.dim());
+            config.put("hiddenDim", c.hiddenDim());
+            config.put("nLayers", c.nLayers());
+            config.put("nHeads", c.nHeads());
+            config.put("nKvHeads", c.nKvHeads());
+            config.put("vocabSize", c.vocabSize());
+            config.put("maxSeqLen", c.maxSeqLen());
+            config.put("normEps", c.normEps());
+            config.put("ropeTheta", c.ropeTheta());
+            config.put("tiedEmbeddings", c.tiedEmbeddings());
+            manifest.put("valueHead", model.hasValueHead());
+            ObjectNode tok = manifest.putObject("tokenizer");
+            tok.put("kind", tokenizer instanceof Llama2cTokenizer ? "llama2c" : "huggingface");
+            tok.put("bosId", tokenizer.bosId());
+            tok.put("eosId", tokenizer.eosId());
+            ObjectNode meta = manifest.putObject("metadata");
+            metadata.forEach(meta::put);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(temp.resolve(MANIFEST).toFile(), manifest);
+            SafetensorsFiles.write(temp.resolve(WEIGHTS), new LinkedHashMap<>(model.parameters()));
+            tokenizer.saveTo(temp);
+            replace(temp, target);
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(temp);
+            throw e;
+        }
+    }
+
+    public static LoadedModel load(Path dir, Device device) throws IOException {
+        JsonNode manifest = HuggingFaceCheckpoint.readJson(dir.resolve(MANIFEST));
+        if (!FORMAT.equals(manifest.path("format").asString(""))) {
+            throw new CheckpointException(dir.resolve(MANIFEST) + ": format is not '" + FORMAT + "'");
+        }
+        if (manifest.path("version").asInt(-1) > VERSION) {
+            throw new CheckpointException(dir.resolve(MANIFEST) + ": version " + manifest.path("version").asInt()
+                    + " is newer than this trainer reads (" + VERSION + ")");
+        }
+        JsonNode c = manifest.path("config");
+        LlamaConfig config;
+        try {
+            config = new LlamaConfig(c.path("dim").asInt(), c.path("hiddenDim").asInt(), c.path("nLayers").asInt(),
+                    c.path("nHeads").asInt(), c.path("nKvHeads").asInt(), c.path("vocabSize").asInt(),
+                    c.path("maxSeqLen").asInt(), (float) c.path("normEps").asDouble(LlamaConfig.DEFAULT_NORM_EPS),
+                    (float) c.path("ropeTheta").asDouble(LlamaConfig.DEFAULT_ROPE_THETA),
+                    c.path("tiedEmbeddings").asBoolean());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(dir.resolve(MANIFEST) + ": " + e.getMessage(), e);
+        }
+        NDManager manager = NDManager.newBaseManager(device);
+        LlamaModel model;
+        try {
+            Map<String, NDArray> weights = SafetensorsFiles.read(dir.resolve(WEIGHTS), manager);
+            model = new LlamaModel(config, manager, weights);
+        } catch (IllegalArgumentException e) {
+            manager.close();
+            throw new CheckpointException(dir.resolve(WEIGHTS) + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        try {
+            JsonNode tok = manifest.path("tokenizer");
+            TextTokenizer tokenizer = "llama2c".equals(tok.path("kind").asString(""))
+                    ? Llama2cTokenizer.load(dir.resolve(Llama2cTokenizer.FILE_NAME), config.vocabSize())
+                    : HuggingFaceTextTokenizer.load(dir.resolve(HuggingFaceTextTokenizer.FILE_NAME),
+                            tok.path("bosId").asInt(1), tok.path("eosId").asInt(2), config.vocabSize());
+            return new LoadedModel(model, tokenizer);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** The free-form metadata saved with a checkpoint. */
+    public static Map<String, String> readMetadata(Path dir) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : HuggingFaceCheckpoint.readJson(dir.resolve(MANIFEST)).path("metadata").properties()) {
+            out.put(e.getKey(), e.getValue().asString());
+        }
+        return out;
+    }
+
+    /** Renames {@code temp} to {@code target}; an old target is first renamed aside, then deleted. */
+    private static void replace(Path temp, Path target) throws IOException {
+        Path old = null;
+        if (Files.exists(target)) {
+            old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
+            move(target, old);
+        }
+        move(temp, target);
+        if (old != null) {
+            deleteRecursively(old);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
