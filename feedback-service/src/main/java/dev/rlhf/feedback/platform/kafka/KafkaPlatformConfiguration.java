@@ -50,7 +50,8 @@ public class KafkaPlatformConfiguration {
         @Bean
         static BeanFactoryPostProcessor kafkaClientsDependOnBroker() {
             return beanFactory -> {
-                for (Class<?> client : List.of(KafkaAdmin.class, ProducerFactory.class, ConsumerFactory.class, KafkaTemplate.class)) {
+                for (Class<?> client : List.of(KafkaAdmin.class, ProducerFactory.class, ConsumerFactory.class, KafkaTemplate.class,
+                        DeadLetterPublisher.class, KafkaHealthIndicator.class)) {
                     for (String name : beanFactory.getBeanNamesForType(client, true, false)) {
                         BeanDefinition definition = beanFactory.getBeanDefinition(name);
                         String[] existing = definition.getDependsOn();
