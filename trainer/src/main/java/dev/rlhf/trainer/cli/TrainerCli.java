@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
-        subcommands = {ServeCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class})
 public final class TrainerCli {
 
     /** Exit code for bad input (an option, file or line), as the command-line contract says. */
@@ -23,7 +23,14 @@ public final class TrainerCli {
 
     /** Runs a command and returns its exit code, without exiting: for tests and embedding. */
     public static int run(String... args) {
+        try {
+            args = ConfigFileArguments.expand(args);
+        } catch (BadInputException e) {
+            System.err.println("trainer: " + e.getMessage());
+            return EXIT_BAD_INPUT;
+        }
         CommandLine cli = new CommandLine(new TrainerCli());
+        cli.setOverwrittenOptionsAllowed(true); // --config settings come first; flags given later win
         cli.setExitCodeExceptionMapper(e -> e instanceof BadInputException ? EXIT_BAD_INPUT : 1);
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("trainer: " + e.getMessage());

@@ -1,0 +1,219 @@
+package dev.rlhf.trainer.cli;
+
+import ai.djl.Device;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.generation.GeneratedSample;
+import dev.rlhf.trainer.generation.GenerationConfig;
+import dev.rlhf.trainer.generation.Generator;
+import dev.rlhf.trainer.generation.LlamaLanguageModel;
+import dev.rlhf.trainer.model.Devices;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code trainer generate}: completions for prompts, one JSON line per sample on stdout:
+ * {@code {"prompt", "completion", "token_ids", "logprob", "finish_reason"}}. Progress goes to stderr.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Sample completions for prompts; prints one JSON line per sample.")
+public class GenerateCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "llama2.c .bin checkpoint, Hugging Face model directory, or a checkpoint directory of this project.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH",
+            description = "Tokenizer (llama2.c tokenizer.bin or tokenizer.json) for models that do not carry one.")
+    Path tokenizer;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "A prompt (repeatable); instead of --data.")
+    List<String> prompts = new ArrayList<>();
+
+    @Option(names = "--data", paramLabel = "PATH", description = "JSONL file of {\"prompt\": ...} lines.")
+    Path data;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128",
+            description = "Most tokens generated per sample (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+            description = "Sampling temperature; 0 = greedy (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+            description = "Sample among the K most likely tokens; 0 = off (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
+            description = "Nucleus sampling mass; 1 = off (default ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--num-samples", paramLabel = "K", defaultValue = "1",
+            description = "Samples per prompt, generated in one batch (default ${DEFAULT-VALUE}).")
+    int numSamples;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: random).")
+    Long seed;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto",
+            description = "Where to run (default ${DEFAULT-VALUE}: a GPU when PyTorch sees one).")
+    String device;
+
+    @Option(names = "--repetition-penalty", paramLabel = "X", defaultValue = "1.0",
+            description = "CTRL repetition penalty; 1 = off (default ${DEFAULT-VALUE}).")
+    float repetitionPenalty;
+
+    @Option(names = "--no-repeat-ngram-size", paramLabel = "N", defaultValue = "0",
+            description = "Never repeat an n-gram of this size; 0 = off (default ${DEFAULT-VALUE}).")
+    int noRepeatNgramSize;
+
+    @Option(names = "--num-beams", paramLabel = "N", defaultValue = "1",
+            description = "Beam search width; 1 = sampling (default ${DEFAULT-VALUE}).")
+    int numBeams;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop string (repeatable): completions end before it.")
+    List<String> stopStrings = new ArrayList<>();
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8",
+            description = "Prompts per batch; each brings its --num-samples rows (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "JSON or properties file of these options (names without dashes); flags override it.")
+    Path config;
+
+    @Override
+    public Integer call() throws IOException {
+        List<String> allPrompts = readPrompts();
+        GenerationConfig generation = generationConfig();
+        if (batchSize < 1) {
+            throw new BadInputException("--batch-size must be >= 1, got " + batchSize);
+        }
+        Device target;
+        try {
+            target = Devices.select(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device " + e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (LoadedModel loaded = load(target)) {
+            Generator generator = new Generator(new LlamaLanguageModel(loaded.model()), loaded.tokenizer());
+            Progress progress = allPrompts.size() > batchSize
+                    ? new Progress("generate", allPrompts.size(), "tok", System.err) : null;
+            for (int from = 0; from < allPrompts.size(); from += batchSize) {
+                List<String> batch = allPrompts.subList(from, Math.min(from + batchSize, allPrompts.size()));
+                List<GeneratedSample> samples;
+                try {
+                    samples = generator.generate(batch, generation);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException("prompt " + (from + 1) + "-" + (from + batch.size()) + ": " + e.getMessage());
+                }
+                long tokens = 0;
+                for (GeneratedSample s : samples) {
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("prompt", s.prompt());
+                    line.put("completion", s.completion());
+                    line.put("token_ids", s.tokenIds());
+                    line.put("logprob", s.logprob());
+                    line.put("finish_reason", s.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+                    out.println(JSON.writeValueAsString(line));
+                    tokens += s.tokenIds().length;
+                }
+                out.flush();
+                if (progress != null) {
+                    progress.advance(batch.size(), tokens);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private LoadedModel load(Device target) throws IOException {
+        try {
+            return ModelLoader.load(model, tokenizer, target);
+        } catch (CheckpointException e) {
+            throw new BadInputException("--model " + e.getMessage(), e);
+        }
+    }
+
+    private GenerationConfig generationConfig() {
+        try {
+            return GenerationConfig.defaults()
+                    .withMaxNewTokens(maxNewTokens)
+                    .withTemperature(temperature)
+                    .withTopK(topK)
+                    .withTopP(topP)
+                    .withRepetitionPenalty(repetitionPenalty)
+                    .withNoRepeatNgramSize(noRepeatNgramSize)
+                    .withNumBeams(numBeams)
+                    .withNumSamples(numSamples)
+                    .withStopStrings(stopStrings)
+                    .withSeed(seed);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--" + e.getMessage());
+        }
+    }
+
+    private List<String> readPrompts() throws IOException {
+        if (!prompts.isEmpty() && data != null) {
+            throw new BadInputException("--prompt and --data are alternatives; give one");
+        }
+        if (prompts.isEmpty() && data == null) {
+            throw new BadInputException("give --prompt TEXT or --data FILE");
+        }
+        if (data == null) {
+            return prompts;
+        }
+        if (!Files.isRegularFile(data)) {
+            throw new BadInputException("--data " + data + ": file not found");
+        }
+        List<String> fromFile = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(data)) {
+            int lineNumber = 0;
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                lineNumber++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode node;
+                try {
+                    node = JSON.readTree(line);
+                } catch (JacksonException e) {
+                    throw new BadInputException(data + " line " + lineNumber + ": invalid JSON (" + e.getOriginalMessage() + ")");
+                }
+                JsonNode prompt = node.get("prompt");
+                if (prompt == null || !prompt.isString()) {
+                    throw new BadInputException(data + " line " + lineNumber + ": needs a string field \"prompt\"");
+                }
+                fromFile.add(prompt.asString());
+            }
+        }
+        if (fromFile.isEmpty()) {
+            throw new BadInputException("--data " + data + ": no prompts");
+        }
+        return fromFile;
+    }
+}

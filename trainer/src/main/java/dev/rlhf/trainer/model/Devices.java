@@ -1,0 +1,35 @@
+package dev.rlhf.trainer.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+
+/**
+ * {@code --device auto|cpu|gpu}. The GPU path needs a CUDA build of libtorch 2.7.1: set
+ * {@code PYTORCH_LIBRARY_PATH} to its lib directory and {@code PYTORCH_FLAVOR=cu128} (e.g. inside
+ * a PyTorch 2.7.1 CUDA image); the CPU natives from Maven Central see no GPU.
+ */
+public final class Devices {
+
+    private Devices() {}
+
+    /** The device named by {@code choice}; {@code auto} takes the first GPU when PyTorch sees one. */
+    public static Device select(String choice) {
+        String c = choice == null ? "auto" : choice.trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (c) {
+            case "cpu" -> Device.cpu();
+            case "gpu" -> {
+                if (gpuCount() == 0) {
+                    throw new IllegalArgumentException("gpu: PyTorch sees no GPU (a CUDA libtorch is needed: "
+                            + "set PYTORCH_LIBRARY_PATH and PYTORCH_FLAVOR=cu128)");
+                }
+                yield Device.gpu(0);
+            }
+            case "auto" -> gpuCount() > 0 ? Device.gpu(0) : Device.cpu();
+            default -> throw new IllegalArgumentException("'" + choice + "' is not one of auto, cpu, gpu");
+        };
+    }
+
+    private static int gpuCount() {
+        return Engine.getEngine("PyTorch").getGpuCount();
+    }
+}
