@@ -2,7 +2,6 @@ package dev.rlhf.annotation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -15,7 +14,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -27,8 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.events.EventPublisher;
-import dev.rlhf.feedback.testing.FreePorts;
-import dev.rlhf.feedback.testing.TestPostgres;
+import dev.rlhf.feedback.testing.TestInfrastructure;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
@@ -44,21 +41,13 @@ import tools.jackson.databind.json.JsonMapper;
         properties = "logging.file.name=target/test-logs/annotation-app.log")
 class PlatformIntegrationTest {
 
-    static final int KAFKA_PORT = FreePorts.next();
-    static final String SCHEMA = TestPostgres.newSchema();
-
-    @TempDir
-    static Path dataDir;
+    static final TestInfrastructure INFRASTRUCTURE = TestInfrastructure.create();
+    static final int KAFKA_PORT = INFRASTRUCTURE.kafkaPort();
+    static final String SCHEMA = INFRASTRUCTURE.schema();
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("rlhf.data-dir", dataDir::toString);
-        registry.add("rlhf.kafka.port", () -> KAFKA_PORT);
-        registry.add("rlhf.kafka.controller-port", FreePorts::next);
-        registry.add("spring.datasource.url", () -> TestPostgres.url(SCHEMA));
-        registry.add("spring.datasource.username", () -> TestPostgres.USER);
-        registry.add("spring.flyway.schemas", () -> SCHEMA);
-        registry.add("RLHF_ADMIN_PASSWORD", () -> "correct horse battery staple");
+        INFRASTRUCTURE.register(registry);
     }
 
     @LocalServerPort
@@ -111,7 +100,7 @@ class PlatformIntegrationTest {
         Annotator admin = annotators.findByUsername("admin").orElseThrow();
         assertThat(admin.roles()).contains(Annotator.Role.ADMIN);
         assertThat(PasswordEncoderFactories.createDelegatingPasswordEncoder()
-                .matches("correct horse battery staple", admin.passwordHash())).isTrue();
+                .matches(TestInfrastructure.ADMIN_PASSWORD, admin.passwordHash())).isTrue();
     }
 
     @Test
@@ -146,11 +135,15 @@ class PlatformIntegrationTest {
     }
 
     @Test
-    void statusPageIsServed() throws Exception {
-        var response = http.send(java.net.http.HttpRequest.newBuilder(uri("/status")).build(),
+    void uiScreensRequireLoginAndTheLoginPageIsServed() throws Exception {
+        var status = http.send(java.net.http.HttpRequest.newBuilder(uri("/status")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("<html");
+        assertThat(status.statusCode()).isEqualTo(302);
+        assertThat(status.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/login"));
+        var login = http.send(java.net.http.HttpRequest.newBuilder(uri("/login")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(login.statusCode()).isEqualTo(200);
+        assertThat(login.body()).contains("<html");
     }
 
     private String get(String path) throws Exception {

@@ -12,12 +12,15 @@ import com.vaadin.flow.component.orderedlayout.VerticalLayout;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
 
+import jakarta.annotation.security.RolesAllowed;
+
 import dev.rlhf.feedback.platform.status.PipelineStatusService;
 import dev.rlhf.feedback.platform.status.PipelineStatusService.PipelineStatus;
 
 /** Where a newcomer lands: is the pipeline up, and what does it run on. */
 @Route("status")
 @PageTitle("Pipeline status")
+@RolesAllowed("ADMIN")
 public class StatusView extends VerticalLayout {
 
     private final PipelineStatusService statusService;
@@ -25,7 +28,7 @@ public class StatusView extends VerticalLayout {
 
     public StatusView(PipelineStatusService statusService) {
         this.statusService = statusService;
-        add(new H1("RLHF pipeline"), new Paragraph("Status of the parts this annotation app runs on."),
+        add(new H1("Pipeline status"), new Paragraph("Status of the parts this annotation app runs on."),
                 new Button("Refresh", e -> refresh()), parts);
         parts.setPadding(false);
         refresh();

@@ -1,8 +1,5 @@
 package dev.rlhf.feedback.testing;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -21,22 +18,14 @@ import tools.jackson.databind.json.JsonMapper;
         properties = "logging.file.name=target/test-logs/feedback.log")
 public abstract class IntegrationTest {
 
-    public static final String ADMIN = "admin";
-    public static final String ADMIN_PASSWORD = "admin-test-password";
+    public static final String ADMIN = TestInfrastructure.ADMIN;
+    public static final String ADMIN_PASSWORD = TestInfrastructure.ADMIN_PASSWORD;
 
-    private static final String SCHEMA = TestPostgres.newSchema();
-    private static final int KAFKA_PORT = FreePorts.next();
+    private static final TestInfrastructure INFRASTRUCTURE = TestInfrastructure.create();
 
     @DynamicPropertySource
-    static void infrastructure(DynamicPropertyRegistry registry) throws Exception {
-        Path dataDir = Files.createTempDirectory("rlhf-it-");
-        registry.add("rlhf.data-dir", dataDir::toString);
-        registry.add("rlhf.kafka.port", () -> KAFKA_PORT);
-        registry.add("rlhf.kafka.controller-port", FreePorts::next);
-        registry.add("spring.datasource.url", () -> TestPostgres.url(SCHEMA));
-        registry.add("spring.datasource.username", () -> TestPostgres.USER);
-        registry.add("spring.flyway.schemas", () -> SCHEMA);
-        registry.add("RLHF_ADMIN_PASSWORD", () -> ADMIN_PASSWORD);
+    static void infrastructure(DynamicPropertyRegistry registry) {
+        INFRASTRUCTURE.register(registry);
     }
 
     @LocalServerPort
@@ -55,11 +44,11 @@ public abstract class IntegrationTest {
     }
 
     protected String kafkaBootstrapServers() {
-        return "localhost:" + KAFKA_PORT;
+        return INFRASTRUCTURE.kafkaBootstrapServers();
     }
 
     /** The schema this test class's tables live in. */
     protected String schema() {
-        return SCHEMA;
+        return INFRASTRUCTURE.schema();
     }
 }

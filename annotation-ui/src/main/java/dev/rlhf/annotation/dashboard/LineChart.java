@@ -1,0 +1,116 @@
+package dev.rlhf.annotation.dashboard;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.vaadin.flow.component.AttachEvent;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.H3;
+
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A live line chart drawn in the browser by Chart.js (MIT, served from its webjar, no npm build):
+ * one line per series, x = optimizer step. The data model stays on the server, so a chart that
+ * is re-attached or whose script is still loading is drawn with everything it has.
+ */
+public class LineChart extends Div {
+
+    static final String CHART_JS = "webjars/chart.js/4.5.1/dist/chart.umd.min.js";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
+
+    /** One point of a series. */
+    public record Point(long x, double y) {
+    }
+
+    private final String title;
+    private final Div canvasHolder = new Div();
+    private final Map<String, List<Point>> series = new LinkedHashMap<>();
+
+    public LineChart(String title) {
+        this.title = title;
+        addClassName("line-chart");
+        canvasHolder.getElement().appendChild(new com.vaadin.flow.dom.Element("canvas"));
+        canvasHolder.getStyle().set("position", "relative").set("height", "220px");
+        add(new H3(title), canvasHolder);
+        getStyle().set("min-width", "320px").set("flex", "1 1 420px");
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** The points of each series, as the chart shows them. */
+    public Map<String, List<Point>> series() {
+        return series;
+    }
+
+    public void append(String seriesName, long x, double y) {
+        series.computeIfAbsent(seriesName, k -> new ArrayList<>()).add(new Point(x, y));
+        int index = new ArrayList<>(series.keySet()).indexOf(seriesName);
+        canvasHolder.getElement().executeJs("""
+                const c = this.$chart;
+                if (!c) { return; }
+                if (c.data.datasets.length <= $0) { c.data.datasets.push(JSON.parse($3)); }
+                c.data.datasets[$0].data.push({x: $1, y: $2});
+                c.update('none');""", index, x, y, dataset(seriesName, index).toString());
+    }
+
+    @Override
+    protected void onAttach(AttachEvent attachEvent) {
+        super.onAttach(attachEvent);
+        draw();
+    }
+
+    private void draw() {
+        canvasHolder.getElement().executeJs("""
+                const holder = this;
+                const config = JSON.parse($0);
+                const render = () => {
+                  if (holder.$chart) { holder.$chart.destroy(); }
+                  holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
+                };
+                if (window.Chart) { render(); return; }
+                let script = document.querySelector('script[data-chartjs]');
+                if (!script) {
+                  script = document.createElement('script');
+                  script.src = $1;
+                  script.dataset.chartjs = 'loading';
+                  script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
+                  document.head.appendChild(script);
+                }
+                script.addEventListener('load', () => render());""", config().toString(), CHART_JS);
+    }
+
+    private ObjectNode config() {
+        ObjectNode config = JSON.createObjectNode();
+        config.put("type", "line");
+        ArrayNode datasets = config.putObject("data").putArray("datasets");
+        int i = 0;
+        for (String name : series.keySet()) {
+            datasets.add(dataset(name, i++));
+        }
+        ObjectNode options = config.putObject("options");
+        options.put("animation", false).put("maintainAspectRatio", false).put("parsing", true);
+        ObjectNode scales = options.putObject("scales");
+        scales.putObject("x").put("type", "linear").putObject("title").put("display", true).put("text", "step");
+        options.putObject("plugins").putObject("legend").put("position", "bottom");
+        return config;
+    }
+
+    private ObjectNode dataset(String name, int index) {
+        ObjectNode d = JSON.createObjectNode();
+        d.put("label", name).put("borderColor", COLORS[index % COLORS.length]).put("backgroundColor", COLORS[index % COLORS.length])
+                .put("pointRadius", 0).put("borderWidth", 1.5);
+        ArrayNode data = d.putArray("data");
+        for (Point p : series.getOrDefault(name, List.of())) {
+            data.addObject().put("x", p.x()).put("y", p.y());
+        }
+        return d;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.rlhf.annotation.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.security.test.context.support.WithMockUser;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import com.vaadin.browserless.SpringBrowserlessTest;
+import com.vaadin.flow.server.VaadinService;
+import com.vaadin.flow.server.VaadinSession;
+
+import dev.rlhf.annotation.AnnotationApplication;
+import dev.rlhf.annotation.security.LoginView;
+import dev.rlhf.annotation.status.StatusView;
+import dev.rlhf.feedback.metrics.MetricPoint;
+import dev.rlhf.feedback.metrics.TrainerMetricsService;
+import dev.rlhf.feedback.testing.TestInfrastructure;
+
+/** The dashboard's logic in the UI, without a browser: history, live updates, access. */
+@SpringBootTest(classes = AnnotationApplication.class, properties = "logging.file.name=target/test-logs/ui.log")
+class DashboardViewTest extends SpringBrowserlessTest {
+
+    static final TestInfrastructure INFRASTRUCTURE = TestInfrastructure.create();
+
+    @DynamicPropertySource
+    static void infrastructure(DynamicPropertyRegistry registry) {
+        INFRASTRUCTURE.register(registry);
+    }
+
+    @Autowired
+    TrainerMetricsService metrics;
+
+    @Test
+    @WithMockUser(roles = "ANNOTATOR")
+    void showsOneChartPerPhaseAndMetricWithALinePerRunAndUpdatesLive() {
+        String run = "run-" + UUID.randomUUID();
+        metrics.record(point(run, "ppo", 1, "objective/kl", 0.0));
+        metrics.record(point(run, "ppo", 2, "objective/kl", 0.02));
+        metrics.record(point(run, "reward", 1, "accuracy", 0.55));
+
+        // The UI opened on "" (the dashboard) before this data existed: leave and come back for a fresh view.
+        navigate(LoginView.class);
+        DashboardView view = navigate(DashboardView.class);
+
+        assertThat(view.charts().keySet()).as("reward model first, then PPO").containsSubsequence("reward · accuracy", "ppo · objective/kl");
+        assertThat(view.charts().get("ppo · objective/kl").series().get(run))
+                .containsExactly(new LineChart.Point(1, 0.0), new LineChart.Point(2, 0.02));
+
+        // New points arrive on the Kafka consumer's thread; the view applies them through UI.access.
+        Thread consumer = Thread.ofPlatform().start(() -> {
+            metrics.record(point(run, "ppo", 3, "objective/kl", 0.035));
+            metrics.record(point(run, "dpo", 1, "rewards/margins", 0.4));
+        });
+        joinQuietly(consumer);
+        // The test thread holds the session lock, so run the queued access tasks as the lock release would.
+        VaadinService.getCurrent().runPendingAccessTasks(VaadinSession.getCurrent());
+
+        assertThat(view.charts().get("ppo · objective/kl").series().get(run)).hasSize(3).last()
+                .isEqualTo(new LineChart.Point(3, 0.035));
+        assertThat(view.charts()).containsKey("dpo · rewards/margins");
+    }
+
+    @Test
+    @WithMockUser(roles = "ANNOTATOR")
+    void annotatorsCannotOpenTheAdminStatusScreen() {
+        assertThatThrownBy(() -> navigate(StatusView.class)).hasMessageContaining("StatusView");
+    }
+
+    @Test
+    @WithMockUser(roles = "ADMIN")
+    void adminsOpenTheStatusScreen() {
+        assertThat(navigate(StatusView.class)).isInstanceOf(StatusView.class);
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static MetricPoint point(String run, String phase, long step, String name, double value) {
+        return new MetricPoint(run, phase, step, name, value, Instant.now());
+    }
+}

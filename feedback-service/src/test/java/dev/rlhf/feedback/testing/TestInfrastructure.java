@@ -1,0 +1,40 @@
+package dev.rlhf.feedback.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * Points an application context at the test infrastructure: the real PostgreSQL (a schema of its
+ * own), an in-process Kafka broker on free ports and a temporary data directory.
+ */
+public record TestInfrastructure(String schema, int kafkaPort, Path dataDir) {
+
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_PASSWORD = "admin-test-password";
+
+    public static TestInfrastructure create() {
+        try {
+            return new TestInfrastructure(TestPostgres.newSchema(), FreePorts.next(), Files.createTempDirectory("rlhf-it-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void register(DynamicPropertyRegistry registry) {
+        registry.add("rlhf.data-dir", dataDir::toString);
+        registry.add("rlhf.kafka.port", () -> kafkaPort);
+        registry.add("rlhf.kafka.controller-port", FreePorts::next);
+        registry.add("spring.datasource.url", () -> TestPostgres.url(schema));
+        registry.add("spring.datasource.username", () -> TestPostgres.USER);
+        registry.add("spring.flyway.schemas", () -> schema);
+        registry.add("RLHF_ADMIN_PASSWORD", () -> ADMIN_PASSWORD);
+    }
+
+    public String kafkaBootstrapServers() {
+        return "localhost:" + kafkaPort;
+    }
+}
