@@ -1,0 +1,188 @@
+package dev.rlhf.annotation.workspace;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.vaadin.flow.component.Key;
+import com.vaadin.flow.component.Shortcuts;
+import com.vaadin.flow.component.button.Button;
+import com.vaadin.flow.component.button.ButtonVariant;
+import com.vaadin.flow.component.checkbox.Checkbox;
+import com.vaadin.flow.component.dnd.DragSource;
+import com.vaadin.flow.component.dnd.DropTarget;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.Span;
+
+/**
+ * The K responses of a task as cards the annotator orders, by keyboard or by dragging a card's
+ * handle (only the handle drags, so scrolling a long answer never picks a card up).
+ *
+ * <p>Keys, while the board has focus: 1..K move the selected card to that rank; T ties it with the
+ * card above (again to undo); arrow up/down (or K/J) select; Enter submits; S asks to skip.
+ */
+public class RankingBoard extends Div {
+
+    /** Flags an annotator can set on a response (the API's known flags). */
+    public static final List<String> FLAGS = List.of("harmful", "untruthful", "off-topic", "other");
+    /** Responses longer than this start collapsed. */
+    static final int COLLAPSE_AFTER_CHARS = 1200;
+
+    /** A response to rank. */
+    public record Item(String id, String text) {
+    }
+
+    private final RankingDraft draft;
+    private final Map<String, Item> items = new LinkedHashMap<>();
+    private final Map<String, Boolean> expanded = new LinkedHashMap<>();
+    private String selected;
+    private Runnable onSubmit = () -> { };
+    private Runnable onSkip = () -> { };
+
+    public RankingBoard(List<Item> shownOrder) {
+        shownOrder.forEach(item -> items.put(item.id(), item));
+        this.draft = new RankingDraft(shownOrder.stream().map(Item::id).toList());
+        this.selected = shownOrder.getFirst().id();
+        setId("ranking-board");
+        addClassName("ranking-board");
+        // Side by side up to four, stacked beyond (and always stacked on a phone, see workspace.css).
+        addClassName(items.size() <= 4 ? "side-by-side" : "stacked");
+        getStyle().set("--columns", String.valueOf(items.size()));
+        getElement().setAttribute("tabindex", "0");
+        registerKeys();
+        render();
+    }
+
+    public RankingDraft draft() {
+        return draft;
+    }
+
+    public String selected() {
+        return selected;
+    }
+
+    public void onSubmit(Runnable action) {
+        this.onSubmit = action;
+    }
+
+    public void onSkip(Runnable action) {
+        this.onSkip = action;
+    }
+
+    public void select(String responseId) {
+        draft.rankOf(responseId); // validates the id
+        selected = responseId;
+        render();
+    }
+
+    void moveSelectedTo(int position) {
+        if (position <= draft.size()) {
+            draft.moveTo(selected, position);
+            render();
+        }
+    }
+
+    void toggleTieOfSelected() {
+        draft.toggleTieWithAbove(selected);
+        render();
+    }
+
+    void selectNext(int delta) {
+        List<String> order = draft.order();
+        int i = Math.floorMod(order.indexOf(selected) + delta, order.size());
+        selected = order.get(i);
+        render();
+    }
+
+    private void registerKeys() {
+        Key[] digits = {Key.DIGIT_1, Key.DIGIT_2, Key.DIGIT_3, Key.DIGIT_4, Key.DIGIT_5, Key.DIGIT_6, Key.DIGIT_7, Key.DIGIT_8, Key.DIGIT_9};
+        for (int i = 0; i < Math.min(digits.length, items.size()); i++) {
+            int position = i + 1;
+            Shortcuts.addShortcutListener(this, () -> moveSelectedTo(position), digits[i]).listenOn(this);
+        }
+        Shortcuts.addShortcutListener(this, this::toggleTieOfSelected, Key.KEY_T).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> selectNext(-1), Key.ARROW_UP).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> selectNext(1), Key.ARROW_DOWN).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> selectNext(-1), Key.KEY_K).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> selectNext(1), Key.KEY_J).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> onSubmit.run(), Key.ENTER).listenOn(this);
+        Shortcuts.addShortcutListener(this, () -> onSkip.run(), Key.KEY_S).listenOn(this);
+    }
+
+    private void render() {
+        removeAll();
+        for (String id : draft.order()) {
+            add(card(items.get(id)));
+        }
+    }
+
+    private Div card(Item item) {
+        String id = item.id();
+        int rank = draft.rankOf(id);
+        Div card = new Div();
+        card.addClassName("response-card");
+        card.setId("card-" + id);
+        if (id.equals(selected)) {
+            card.addClassName("selected");
+        }
+        card.getElement().setAttribute("data-rank", String.valueOf(rank));
+        card.addClickListener(e -> {
+            if (!id.equals(selected)) {
+                select(id);
+            }
+        });
+
+        Span handle = new Span("⠿");
+        handle.addClassName("drag-handle");
+        handle.getElement().setAttribute("title", "Drag to reorder");
+        DragSource<Span> drag = DragSource.create(handle);
+        drag.setDragData(id);
+        DropTarget<Div> drop = DropTarget.create(card);
+        drop.addDropListener(e -> e.getDragData().ifPresent(dragged -> {
+            draft.moveTo(dragged.toString(), draft.order().indexOf(id) + 1);
+            selected = dragged.toString();
+            render();
+        }));
+
+        Span badge = new Span("#" + rank + (draft.isTiedWithAbove(id) ? " (tie)" : ""));
+        badge.addClassName("rank-badge");
+        Button tie = new Button("Tie with above", e -> {
+            draft.toggleTieWithAbove(id);
+            render();
+        });
+        tie.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
+        tie.setEnabled(draft.order().indexOf(id) > 0);
+        tie.setId("tie-" + id);
+        Div header = new Div(handle, badge, tie);
+        header.addClassName("card-header");
+
+        Div body = SafeMarkdown.view(item.text());
+        body.addClassName("card-body");
+        card.add(header, body);
+        if (item.text().length() > COLLAPSE_AFTER_CHARS) {
+            boolean open = expanded.getOrDefault(id, false);
+            body.addClassName(open ? "expanded" : "collapsed");
+            Button more = new Button(open ? "Show less" : "Show more", e -> {
+                expanded.put(id, !open);
+                render();
+            });
+            more.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
+            card.add(more);
+        }
+
+        Div flags = new Div();
+        flags.addClassName("card-flags");
+        for (String flag : FLAGS) {
+            Checkbox box = new Checkbox(flag, draft.flagsOf(id).contains(flag));
+            box.setId("flag-" + flag + "-" + id);
+            box.addValueChangeListener(e -> {
+                if (e.isFromClient() || e.getValue() != draft.flagsOf(id).contains(flag)) {
+                    draft.toggleFlag(id, flag);
+                }
+            });
+            flags.add(box);
+        }
+        card.add(flags);
+        return card;
+    }
+}
