@@ -49,12 +49,17 @@ public class RankingRepository {
                 .param(promptId).query(this::map).list();
     }
 
+    /** The tie groups of a stored ranking (its JSON column). */
+    public List<List<UUID>> parseGroups(String rankingJson) {
+        return json.readValue(rankingJson, GROUPS);
+    }
+
     public Ranking map(ResultSet rs, int row) throws SQLException {
         long duration = rs.getLong("duration_ms");
         Long durationMs = rs.wasNull() ? null : duration;
         return new Ranking(rs.getObject("id", UUID.class), rs.getObject("event_id", UUID.class), rs.getObject("task_id", UUID.class),
                 rs.getObject("assignment_id", UUID.class), rs.getObject("prompt_id", UUID.class), rs.getObject("project_id", UUID.class),
-                rs.getObject("annotator_id", UUID.class), rs.getString("source"), json.readValue(rs.getString("ranking"), GROUPS),
+                rs.getObject("annotator_id", UUID.class), rs.getString("source"), parseGroups(rs.getString("ranking")),
                 json.readValue(rs.getString("flags"), FLAGS), rs.getBoolean("none_acceptable"), rs.getString("rewrite"), durationMs,
                 rs.getObject("submitted_at", OffsetDateTime.class).toInstant());
     }
