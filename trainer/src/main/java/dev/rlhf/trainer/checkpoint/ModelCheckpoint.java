@@ -9,15 +9,10 @@ import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
 import dev.rlhf.trainer.tokenizer.Llama2cTokenizer;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
-import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -46,41 +41,37 @@ public final class ModelCheckpoint {
     /** Writes a checkpoint atomically; an existing one at {@code dir} is replaced. */
     public static void save(LlamaModel model, TextTokenizer tokenizer, Path dir, Map<String, String> metadata)
             throws IOException {
-        Path target = dir.toAbsolutePath().normalize();
-        Files.createDirectories(target.getParent());
-        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
-        Files.createDirectory(temp);
-        try {
-            LlamaConfig c = model.config();
-            ObjectNode manifest = JSON.createObjectNode();
-            manifest.put("format", FORMAT);
-            manifest.put("version", VERSION);
-            ObjectNode config = manifest.putObject("config");
-            config.put("dim", c.dim());
-            config.put("hiddenDim", c.hiddenDim());
-            config.put("nLayers", c.nLayers());
-            config.put("nHeads", c.nHeads());
-            config.put("nKvHeads", c.nKvHeads());
-            config.put("vocabSize", c.vocabSize());
-            config.put("maxSeqLen", c.maxSeqLen());
-            config.put("normEps", c.normEps());
-            config.put("ropeTheta", c.ropeTheta());
-            config.put("tiedEmbeddings", c.tiedEmbeddings());
-            manifest.put("valueHead", model.hasValueHead());
-            ObjectNode tok = manifest.putObject("tokenizer");
-            tok.put("kind", tokenizer instanceof Llama2cTokenizer ? "llama2c" : "huggingface");
-            tok.put("bosId", tokenizer.bosId());
-            tok.put("eosId", tokenizer.eosId());
-            ObjectNode meta = manifest.putObject("metadata");
-            metadata.forEach(meta::put);
-            JSON.writerWithDefaultPrettyPrinter().writeValue(temp.resolve(MANIFEST).toFile(), manifest);
-            SafetensorsFiles.write(temp.resolve(WEIGHTS), new LinkedHashMap<>(model.parameters()));
-            tokenizer.saveTo(temp);
-            replace(temp, target);
-        } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
-            throw e;
-        }
+        AtomicDirectory.write(dir, temp -> writeInto(model, tokenizer, temp, metadata));
+    }
+
+    /** Writes a checkpoint into an existing directory (not atomic: for composing larger atomic writes). */
+    public static void writeInto(LlamaModel model, TextTokenizer tokenizer, Path dir, Map<String, String> metadata)
+            throws IOException {
+        LlamaConfig c = model.config();
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("format", FORMAT);
+        manifest.put("version", VERSION);
+        ObjectNode config = manifest.putObject("config");
+        config.put("dim", c.dim());
+        config.put("hiddenDim", c.hiddenDim());
+        config.put("nLayers", c.nLayers());
+        config.put("nHeads", c.nHeads());
+        config.put("nKvHeads", c.nKvHeads());
+        config.put("vocabSize", c.vocabSize());
+        config.put("maxSeqLen", c.maxSeqLen());
+        config.put("normEps", c.normEps());
+        config.put("ropeTheta", c.ropeTheta());
+        config.put("tiedEmbeddings", c.tiedEmbeddings());
+        manifest.put("valueHead", model.hasValueHead());
+        ObjectNode tok = manifest.putObject("tokenizer");
+        tok.put("kind", tokenizer instanceof Llama2cTokenizer ? "llama2c" : "huggingface");
+        tok.put("bosId", tokenizer.bosId());
+        tok.put("eosId", tokenizer.eosId());
+        ObjectNode meta = manifest.putObject("metadata");
+        metadata.forEach(meta::put);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(MANIFEST).toFile(), manifest);
+        SafetensorsFiles.write(dir.resolve(WEIGHTS), new LinkedHashMap<>(model.parameters()));
+        tokenizer.saveTo(dir);
     }
 
     public static LoadedModel load(Path dir, Device device) throws IOException {
@@ -135,37 +126,5 @@ public final class ModelCheckpoint {
             out.put(e.getKey(), e.getValue().asString());
         }
         return out;
-    }
-
-    /** Renames {@code temp} to {@code target}; an old target is first renamed aside, then deleted. */
-    private static void replace(Path temp, Path target) throws IOException {
-        Path old = null;
-        if (Files.exists(target)) {
-            old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
-            move(target, old);
-        }
-        move(temp, target);
-        if (old != null) {
-            deleteRecursively(old);
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

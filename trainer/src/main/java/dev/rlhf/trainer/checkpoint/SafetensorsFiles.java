@@ -15,12 +15,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Named tensors to and from {@code .safetensors}, through DJL's NDList codec. */
-final class SafetensorsFiles {
+public final class SafetensorsFiles {
 
     private SafetensorsFiles() {}
 
     /** Reads every tensor of a file as float32, by name, into {@code manager}. */
-    static Map<String, NDArray> read(Path file, NDManager manager) throws IOException {
+    public static Map<String, NDArray> read(Path file, NDManager manager) throws IOException {
         NDList list;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             list = NDList.decode(manager, in);
@@ -40,7 +40,7 @@ final class SafetensorsFiles {
     }
 
     /** Writes named tensors (names taken from the map keys). */
-    static void write(Path file, Map<String, NDArray> tensors) throws IOException {
+    public static void write(Path file, Map<String, NDArray> tensors) throws IOException {
         NDList list = new NDList();
         tensors.forEach((name, array) -> {
             array.setName(name);

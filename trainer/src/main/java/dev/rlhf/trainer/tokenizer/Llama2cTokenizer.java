@@ -95,25 +95,76 @@ public final class Llama2cTokenizer implements TextTokenizer {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Repeatedly merges the adjacent pair whose concatenation is the best-scoring vocabulary piece. */
+    /**
+     * Repeatedly merges the adjacent pair whose concatenation is the best-scoring vocabulary piece,
+     * the leftmost on ties, exactly as llama2.c; a priority queue over a linked list makes it
+     * O(n log n) instead of llama2.c's O(n^2), which matters for long documents.
+     */
     private void mergeBestPairs(List<Integer> ids) {
-        while (true) {
-            float bestScore = -1e10f;
-            int bestId = -1;
-            int bestIndex = -1;
-            for (int i = 0; i < ids.size() - 1; i++) {
-                Integer merged = idsByPiece.get(latin1(pieces[ids.get(i)]) + latin1(pieces[ids.get(i + 1)]));
-                if (merged != null && scores[merged] > bestScore) {
-                    bestScore = scores[merged];
-                    bestId = merged;
-                    bestIndex = i;
-                }
+        int n = ids.size();
+        int[] token = new int[n];
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        boolean[] alive = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            token[i] = ids.get(i);
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+            alive[i] = true;
+        }
+        java.util.PriorityQueue<Candidate> queue = new java.util.PriorityQueue<>();
+        for (int i = 0; i + 1 < n; i++) {
+            offer(queue, token, i, i + 1);
+        }
+        while (!queue.isEmpty()) {
+            Candidate c = queue.poll();
+            if (!alive[c.left] || !alive[c.right] || next[c.left] != c.right
+                    || token[c.left] != c.leftToken || token[c.right] != c.rightToken) {
+                continue; // stale: one side was merged since this pair was queued
             }
-            if (bestIndex < 0) {
-                return;
+            token[c.left] = c.merged;
+            alive[c.right] = false;
+            next[c.left] = next[c.right];
+            if (next[c.right] >= 0) {
+                prev[next[c.right]] = c.left;
             }
-            ids.set(bestIndex, bestId);
-            ids.remove(bestIndex + 1);
+            if (prev[c.left] >= 0) {
+                offer(queue, token, prev[c.left], c.left);
+            }
+            if (next[c.left] >= 0) {
+                offer(queue, token, c.left, next[c.left]);
+            }
+        }
+        ids.clear();
+        for (int i = 0; i >= 0 && i < n; i = next[i]) {
+            ids.add(token[i]);
+        }
+    }
+
+    private void offer(java.util.PriorityQueue<Candidate> queue, int[] token, int left, int right) {
+        int merged = mergedId(token[left], token[right]);
+        if (merged >= 0) {
+            queue.add(new Candidate(scores[merged], left, right, token[left], token[right], merged));
+        }
+    }
+
+    private final Map<Long, Integer> mergeCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The id of the piece spelling {@code left + right}, or -1. */
+    private int mergedId(int left, int right) {
+        return mergeCache.computeIfAbsent(((long) left << 32) | right, key -> {
+            Integer id = idsByPiece.get(latin1(pieces[left]) + latin1(pieces[right]));
+            return id == null ? -1 : id;
+        });
+    }
+
+    /** A mergeable adjacent pair: best score first, then leftmost. */
+    private record Candidate(float score, int left, int right, int leftToken, int rightToken, int merged)
+            implements Comparable<Candidate> {
+        @Override
+        public int compareTo(Candidate o) {
+            int byScore = Float.compare(o.score, score);
+            return byScore != 0 ? byScore : Integer.compare(left, o.left);
         }
     }
 

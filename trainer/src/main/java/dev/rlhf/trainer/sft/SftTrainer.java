@@ -1,0 +1,332 @@
+package dev.rlhf.trainer.sft;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.rlhf.trainer.checkpoint.AtomicDirectory;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
+import dev.rlhf.trainer.checkpoint.SafetensorsFiles;
+import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.Gradients;
+import dev.rlhf.trainer.training.LearningRateSchedule;
+import dev.rlhf.trainer.training.Lora;
+import dev.rlhf.trainer.training.MetricsSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Supervised fine-tuning: prompt-masked next-token loss, AdamW, warmup + cosine schedule, gradient
+ * clipping and accumulation, periodic evaluation with early stopping, frozen layers or LoRA, and
+ * checkpoints that resume exactly (weights, optimizer moments, step, data position).
+ *
+ * <p>Output: {@code <out>/model} (the final model, adapters merged) and {@code <out>/resume}
+ * (the latest resumable state).
+ */
+public final class SftTrainer {
+
+    public static final String PHASE = "sft";
+    private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
+    private static final String STATE_JSON = "trainer-state.json";
+    private static final String STATE_TENSORS = "trainer-state.safetensors";
+
+    /** What a run achieved. */
+    public record Result(int steps, double lastTrainLoss, double lastEvalLoss, boolean stoppedEarly, Path model) {}
+
+    /** Called after every optimizer step (progress display). */
+    public interface StepListener {
+        void afterStep(int step, int totalSteps, long tokens);
+    }
+
+    private final LoadedModel loaded;
+    private final LlamaModel model;
+    private final SftConfig config;
+    private final MetricsSink metrics;
+    private StepListener listener = (step, total, tokens) -> {};
+
+    public SftTrainer(LoadedModel loaded, SftConfig config, MetricsSink metrics) {
+        this.loaded = loaded;
+        this.model = loaded.model();
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    public SftTrainer onStep(StepListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /**
+     * Trains on {@code train}, evaluating on {@code eval} (or a held-out share of {@code train} when
+     * null), and writes to {@code out}. With {@code resume}, continues from {@code out/resume}.
+     */
+    public Result train(List<SftExample> train, List<SftExample> eval, Path out, boolean resume) throws IOException {
+        List<SftExample> trainSet = new ArrayList<>(train);
+        List<SftExample> evalSet = eval;
+        if (evalSet == null) {
+            Collections.shuffle(trainSet, new Random(config.seed()));
+            int held = (int) Math.floor(trainSet.size() * config.evalFraction());
+            evalSet = new ArrayList<>(trainSet.subList(0, held));
+            trainSet = new ArrayList<>(trainSet.subList(held, trainSet.size()));
+        }
+        List<TokenizedExample> trainTokens = tokenize(trainSet);
+        List<TokenizedExample> evalTokens = tokenize(evalSet);
+        if (trainTokens.isEmpty()) {
+            throw new IllegalArgumentException("no training example has completion tokens left after truncation");
+        }
+        int stepsPerEpoch = (int) Math.ceil(trainTokens.size() / (double) (config.batchSize() * config.gradientAccumulation()));
+        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : stepsPerEpoch * config.epochs();
+        LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(),
+                Math.round(config.warmupRatio() * totalSteps), totalSteps, config.minLrRatio());
+
+        Lora lora = null;
+        Map<String, NDArray> trainable;
+        if (config.lora().enabled()) {
+            model.setTrainable(name -> false);
+            lora = new Lora(model, config.lora(), config.seed());
+            trainable = lora.parameters();
+        } else {
+            Predicate<String> learn = name -> !frozen(name);
+            model.setTrainable(learn);
+            trainable = new LinkedHashMap<>();
+            for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+                if (learn.test(e.getKey())) {
+                    trainable.put(e.getKey(), e.getValue());
+                }
+            }
+        }
+        State state = new State();
+        try (AdamW optimizer = new AdamW(trainable, config.optimizer(), model.manager())) {
+            Path resumeDir = out.resolve("resume");
+            if (resume && Files.isRegularFile(resumeDir.resolve(STATE_JSON))) {
+                state = restore(resumeDir, trainable, optimizer);
+            }
+            Batches batches = new Batches(trainTokens, state);
+            double lastLoss = Double.NaN;
+            boolean stoppedEarly = false;
+            while (state.step < totalSteps) {
+                int step = state.step + 1;
+                double loss = 0;
+                long tokens = 0;
+                for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
+                    List<TokenizedExample> batch = batches.next();
+                    try (NDManager scope = model.manager().newSubManager();
+                         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray microLoss = SftLoss.meanNll(model, batch, scope).div(config.gradientAccumulation());
+                        collector.backward(microLoss);
+                        loss += microLoss.getFloat();
+                    }
+                    tokens += batch.stream().mapToLong(TokenizedExample::lossTokens).sum();
+                }
+                float gradNorm = Gradients.clipGlobalNorm(trainable.values(), config.maxGradNorm(), model.manager());
+                float lr = schedule.at(step);
+                optimizer.step(lr);
+                state.step = step;
+                lastLoss = loss;
+                Map<String, Double> values = new LinkedHashMap<>();
+                values.put("loss", loss);
+                values.put("learning_rate", (double) lr);
+                values.put("grad_norm", (double) gradNorm);
+                values.put("epoch", state.epoch + state.position / (double) trainTokens.size());
+                values.put("num_tokens", (double) tokens);
+                metrics.record(PHASE, step, values);
+                listener.afterStep(step, totalSteps, tokens);
+
+                boolean last = step == totalSteps;
+                if (!evalTokens.isEmpty() && ((config.evalEvery() > 0 && step % config.evalEvery() == 0) || last)) {
+                    double evalLoss = evaluate(evalTokens);
+                    state.lastEvalLoss = evalLoss;
+                    metrics.record(PHASE, step, Map.of("eval_loss", evalLoss, "eval_perplexity", Math.exp(evalLoss)));
+                    if (evalLoss < state.bestEvalLoss - 1e-6) {
+                        state.bestEvalLoss = evalLoss;
+                        state.evalsWithoutImprovement = 0;
+                    } else {
+                        state.evalsWithoutImprovement++;
+                    }
+                    stoppedEarly = config.earlyStoppingPatience() > 0
+                            && state.evalsWithoutImprovement >= config.earlyStoppingPatience();
+                }
+                if (last || stoppedEarly || (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0)) {
+                    saveResumeState(resumeDir, state, trainable, optimizer, lora);
+                }
+                if (stoppedEarly) {
+                    break;
+                }
+            }
+            if (lora != null) {
+                lora.merge();
+                lora.close();
+            }
+            Path modelDir = out.resolve("model");
+            ModelCheckpoint.save(model, loaded.tokenizer(), modelDir,
+                    Map.of("phase", PHASE, "steps", Integer.toString(state.step)));
+            return new Result(state.step, lastLoss, state.lastEvalLoss, stoppedEarly, modelDir);
+        }
+    }
+
+    /** Mean completion-token NLL over {@code examples}, without gradients. */
+    public double evaluate(List<TokenizedExample> examples) {
+        double nll = 0;
+        double count = 0;
+        for (int from = 0; from < examples.size(); from += config.batchSize()) {
+            List<TokenizedExample> batch = examples.subList(from, Math.min(from + config.batchSize(), examples.size()));
+            try (NDManager scope = model.manager().newSubManager()) {
+                NDArray[] sums = SftLoss.nllSum(model, batch, scope);
+                nll += sums[0].getFloat();
+                count += sums[1].getFloat();
+            }
+        }
+        return nll / count;
+    }
+
+    public List<TokenizedExample> tokenize(List<SftExample> examples) {
+        int maxLength = config.maxSeqLen() > 0 ? Math.min(config.maxSeqLen(), model.config().maxSeqLen())
+                : model.config().maxSeqLen();
+        List<TokenizedExample> out = new ArrayList<>();
+        for (SftExample e : examples) {
+            TokenizedExample t = TokenizedExample.of(e, loaded.tokenizer(), maxLength, config.appendEos());
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    private boolean frozen(String name) {
+        if (name.startsWith("value_head.")) {
+            return true;
+        }
+        if (config.freezeLayers() == 0) {
+            return false;
+        }
+        if (name.equals(LlamaModel.EMBEDDING)) {
+            return true;
+        }
+        Matcher m = LAYER.matcher(name);
+        return m.find() && Integer.parseInt(m.group(1)) < config.freezeLayers();
+    }
+
+    // ---------------------------------------------------------------- data order and state
+
+    /** Where training stands; everything needed to continue exactly. */
+    private static final class State {
+        int step;
+        int epoch;
+        int position;
+        double bestEvalLoss = Double.POSITIVE_INFINITY;
+        double lastEvalLoss = Double.NaN;
+        int evalsWithoutImprovement;
+    }
+
+    /** Micro-batches in a per-epoch shuffled order that is a function of (seed, epoch) only. */
+    private final class Batches {
+        private final List<TokenizedExample> examples;
+        private final State state;
+        private List<Integer> order;
+
+        Batches(List<TokenizedExample> examples, State state) {
+            this.examples = examples;
+            this.state = state;
+            this.order = orderOf(state.epoch);
+        }
+
+        List<TokenizedExample> next() {
+            if (state.position >= examples.size()) {
+                state.epoch++;
+                state.position = 0;
+                order = orderOf(state.epoch);
+            }
+            int end = Math.min(state.position + config.batchSize(), examples.size());
+            List<TokenizedExample> batch = new ArrayList<>();
+            for (int i = state.position; i < end; i++) {
+                batch.add(examples.get(order.get(i)));
+            }
+            state.position = end;
+            return batch;
+        }
+
+        private List<Integer> orderOf(int epoch) {
+            List<Integer> indices = new ArrayList<>();
+            for (int i = 0; i < examples.size(); i++) {
+                indices.add(i);
+            }
+            Collections.shuffle(indices, new Random(config.seed() * 1_000_003L + epoch));
+            return indices;
+        }
+    }
+
+    private void saveResumeState(Path dir, State state, Map<String, NDArray> trainable, AdamW optimizer, Lora lora)
+            throws IOException {
+        AtomicDirectory.write(dir, temp -> {
+            ModelCheckpoint.writeInto(model, loaded.tokenizer(), temp, Map.of("phase", PHASE, "step", Integer.toString(state.step)));
+            Map<String, NDArray> tensors = new LinkedHashMap<>(optimizer.state());
+            if (lora != null) {
+                tensors.putAll(lora.parameters());
+            }
+            SafetensorsFiles.write(temp.resolve(STATE_TENSORS), tensors);
+            ObjectNode json = JsonMapper.builder().build().createObjectNode();
+            json.put("step", state.step);
+            json.put("epoch", state.epoch);
+            json.put("position", state.position);
+            if (Double.isFinite(state.bestEvalLoss)) {
+                json.put("bestEvalLoss", state.bestEvalLoss);
+            }
+            if (Double.isFinite(state.lastEvalLoss)) {
+                json.put("lastEvalLoss", state.lastEvalLoss);
+            }
+            json.put("evalsWithoutImprovement", state.evalsWithoutImprovement);
+            json.put("optimizerSteps", optimizer.steps());
+            json.put("seed", config.seed());
+            Files.writeString(temp.resolve(STATE_JSON), json.toPrettyString());
+        });
+    }
+
+    private State restore(Path dir, Map<String, NDArray> trainable, AdamW optimizer) throws IOException {
+        JsonNode json = JsonMapper.builder().build().readTree(dir.resolve(STATE_JSON));
+        if (json.path("seed").asLong() != config.seed()) {
+            throw new IllegalArgumentException(dir + ": saved with seed " + json.path("seed").asLong()
+                    + ", this run uses " + config.seed() + "; resume needs the same seed");
+        }
+        try (NDManager scratch = model.manager().newSubManager()) {
+            Map<String, NDArray> weights = SafetensorsFiles.read(dir.resolve(ModelCheckpoint.WEIGHTS), scratch);
+            for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+                NDArray saved = weights.get(e.getKey());
+                if (saved == null) {
+                    throw new IllegalArgumentException(dir + ": checkpoint lacks " + e.getKey());
+                }
+                e.getValue().set(saved.toFloatArray());
+            }
+            Map<String, NDArray> tensors = SafetensorsFiles.read(dir.resolve(STATE_TENSORS), scratch);
+            for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
+                NDArray saved = tensors.get(e.getKey());
+                if (saved != null) {
+                    e.getValue().set(saved.toFloatArray()); // LoRA adapters
+                }
+            }
+            optimizer.load(tensors, json.path("optimizerSteps").asInt());
+        }
+        State state = new State();
+        state.step = json.path("step").asInt();
+        state.epoch = json.path("epoch").asInt();
+        state.position = json.path("position").asInt();
+        state.bestEvalLoss = json.path("bestEvalLoss").asDouble(Double.POSITIVE_INFINITY);
+        state.lastEvalLoss = json.path("lastEvalLoss").asDouble(Double.NaN);
+        state.evalsWithoutImprovement = json.path("evalsWithoutImprovement").asInt();
+        return state;
+    }
+}
