@@ -33,18 +33,18 @@ import dev.rlhf.feedback.task.TaskRepository;
  *    alice  [u1 u2]                    at T0+5h  14 s, none acceptable          0 pairs
  * </pre>
  */
-final class FeedbackFixture {
+public final class FeedbackFixture {
 
-    static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+    public static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
-    final UUID project;
-    final String alice;
-    final String bob;
-    final String carol;
-    final String password = "fixture-password";
-    final UUID p1, r1, r2, r3, r4, p2, s1, s2, p3, u1, u2;
+    public final UUID project;
+    public final String alice;
+    public final String bob;
+    public final String carol;
+    public final String password = "fixture-password";
+    public final UUID p1, r1, r2, r3, r4, p2, s1, s2, p3, u1, u2;
 
-    FeedbackFixture(ProjectService projects, AnnotatorService annotators, PromptRepository prompts, TaskRepository tasks,
+    public FeedbackFixture(ProjectService projects, AnnotatorService annotators, PromptRepository prompts, TaskRepository tasks,
                     RankingRepository rankings, GoldRankingRepository gold) {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         project = projects.create(new ProjectService.ProjectSettings("exports-" + suffix, "Rank by helpfulness.", 4, 3, null)).id();
