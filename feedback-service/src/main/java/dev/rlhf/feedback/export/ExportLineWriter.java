@@ -10,6 +10,7 @@ import dev.rlhf.feedback.consensus.Rate;
 import dev.rlhf.feedback.consensus.TieGroups;
 import dev.rlhf.feedback.prompt.Turn;
 import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.io.SerializedString;
 
 /**
  * Writes the NDJSON lines of one prompt group in one format, straight to a JSON generator (no
@@ -17,6 +18,13 @@ import tools.jackson.core.JsonGenerator;
  * {@code schemas/src/main/resources/export-schemas/} describe them.
  */
 final class ExportLineWriter {
+
+    private static final SerializedString PROMPT = new SerializedString("prompt");
+    private static final SerializedString CHOSEN = new SerializedString("chosen");
+    private static final SerializedString REJECTED = new SerializedString("rejected");
+    private static final SerializedString PROMPT_ID = new SerializedString("prompt_id");
+    private static final SerializedString CHOSEN_ID = new SerializedString("chosen_id");
+    private static final SerializedString REJECTED_ID = new SerializedString("rejected_id");
 
     private final JsonGenerator out;
     private final ExportRequest request;
@@ -86,13 +94,20 @@ final class ExportLineWriter {
             messages("chosen", group, chosen.text());
             messages("rejected", group, rejected.text());
         } else {
-            out.writeStringProperty("prompt", group.promptText());
-            out.writeStringProperty("chosen", chosen.text());
-            out.writeStringProperty("rejected", rejected.text());
+            // Pre-encoded strings: a prompt's text is repeated on every one of its pair lines.
+            out.writeName(PROMPT);
+            out.writeString(group.promptTextJson());
+            out.writeName(CHOSEN);
+            out.writeString(chosen.textJson());
+            out.writeName(REJECTED);
+            out.writeString(rejected.textJson());
         }
-        out.writeStringProperty("prompt_id", group.promptId.toString());
-        out.writeStringProperty("chosen_id", chosen.id().toString());
-        out.writeStringProperty("rejected_id", rejected.id().toString());
+        out.writeName(PROMPT_ID);
+        out.writeString(group.promptIdJson());
+        out.writeName(CHOSEN_ID);
+        out.writeString(chosen.idJson());
+        out.writeName(REJECTED_ID);
+        out.writeString(rejected.idJson());
         out.writeStringProperty("chosen_model", chosen.model());
         out.writeStringProperty("rejected_model", rejected.model());
         out.writeStringProperty("chosen_policy_version", chosen.policyVersion());

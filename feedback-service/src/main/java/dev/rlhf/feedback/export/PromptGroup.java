@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.rlhf.feedback.prompt.Conversation;
+import tools.jackson.core.io.SerializedString;
 
 /**
  * One prompt with its responses and the rankings of it that passed the filters: the unit the export
@@ -15,7 +16,11 @@ import dev.rlhf.feedback.prompt.Conversation;
  */
 final class PromptGroup {
 
-    record ResponseRow(UUID id, String text, String model, String policyVersion) {
+    /** A response; its id and text are pre-encoded once, as every pair line of the prompt repeats them. */
+    record ResponseRow(UUID id, String text, String model, String policyVersion, SerializedString idJson, SerializedString textJson) {
+        ResponseRow(UUID id, String text, String model, String policyVersion) {
+            this(id, text, model, policyVersion, new SerializedString(id.toString()), new SerializedString(text));
+        }
     }
 
     record RankingRow(UUID id, UUID taskId, UUID annotatorId, String annotator, String source, List<List<UUID>> groups,
@@ -26,6 +31,9 @@ final class PromptGroup {
     final Conversation conversation;
     final Map<UUID, ResponseRow> responses = new LinkedHashMap<>();
     final List<RankingRow> rankings = new ArrayList<>();
+    private String promptText;
+    private SerializedString promptTextJson;
+    private SerializedString promptIdJson;
 
     PromptGroup(UUID promptId, Conversation conversation) {
         this.promptId = promptId;
@@ -42,8 +50,25 @@ final class PromptGroup {
      * turn to answer: {@code "\n\nHuman: ...\n\nAssistant: ...\n\nHuman: ...\n\nAssistant:"}.
      */
     String promptText() {
-        String text = conversation.asText();
-        return conversation.turns().size() == 1 && conversation.turns().getFirst().role().equals("user")
-                ? text : text + "\n\nAssistant:";
+        if (promptText == null) {
+            String text = conversation.asText();
+            promptText = conversation.turns().size() == 1 && conversation.turns().getFirst().role().equals("user")
+                    ? text : text + "\n\nAssistant:";
+        }
+        return promptText;
+    }
+
+    /** {@link #promptText()} and the prompt id, encoded once per prompt. */
+    SerializedString promptTextJson() {
+        if (promptTextJson == null) {
+            promptTextJson = new SerializedString(promptText());
+            promptIdJson = new SerializedString(promptId.toString());
+        }
+        return promptTextJson;
+    }
+
+    SerializedString promptIdJson() {
+        promptTextJson();
+        return promptIdJson;
     }
 }
