@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.project.ProjectService;
@@ -36,9 +38,16 @@ class ExportApiTest extends IntegrationTest {
 
     FeedbackFixture f;
 
+    @Autowired JdbcClient jdbc;
+
     @BeforeAll
     void data() {
         f = new FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+    }
+
+    @AfterAll
+    void cleanUp() {
+        ProjectCleanup.delete(jdbc, f.project, f.suffix);
     }
 
     private List<JsonNode> export(String query) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.InputStream;
 import java.util.List;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
@@ -32,6 +34,20 @@ class ExportSchemaTest extends IntegrationTest {
     @Autowired RankingRepository rankings;
     @Autowired GoldRankingRepository gold;
 
+    @Autowired JdbcClient jdbc;
+    private final List<FeedbackFixture> fixtures = new java.util.ArrayList<>();
+
+    private FeedbackFixture fixture() {
+        FeedbackFixture f = new FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+        fixtures.add(f);
+        return f;
+    }
+
+    @AfterEach
+    void cleanUp() {
+        fixtures.forEach(f -> ProjectCleanup.delete(jdbc, f.project, f.suffix));
+    }
+
     private static Schema schema(String format) throws Exception {
         try (InputStream in = ExportSchemaTest.class.getResourceAsStream("/export-schemas/" + format + ".schema.json")) {
             assertThat(in).as("export-schemas/" + format + ".schema.json on the classpath").isNotNull();
@@ -47,7 +63,7 @@ class ExportSchemaTest extends IntegrationTest {
 
     @Test
     void everyExportedLineMatchesItsSchema() throws Exception {
-        FeedbackFixture f = new FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+        FeedbackFixture f = fixture();
         for (String[] c : new String[][] {{"pairs", "format=pairs"}, {"pairs", "format=pairs&consensus=true"},
                 {"messages", "format=messages"}, {"messages", "format=messages&consensus=true"}, {"rankings", "format=rankings"},
                 {"consensus", "format=consensus"}, {"sft", "format=sft"}}) {
@@ -62,7 +78,7 @@ class ExportSchemaTest extends IntegrationTest {
 
     @Test
     void theSchemasRejectBrokenLines() throws Exception {
-        FeedbackFixture f = new FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+        FeedbackFixture f = fixture();
         ObjectNode pair = (ObjectNode) export(f, "format=pairs").getFirst();
         pair.remove("chosen");
         assertThat(schema("pairs").validate(pair)).isNotEmpty();

@@ -22,6 +22,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorService;
@@ -54,7 +55,16 @@ class ExportStreamingTest extends IntegrationTest {
 
     @Test
     void twoHundredThousandPairsStreamInBoundedMemory() throws Exception {
-        UUID project = bulkInsert();
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        UUID project = bulkInsert(suffix);
+        try {
+            exportAndMeasure(project);
+        } finally {
+            ProjectCleanup.delete(JdbcClient.create(jdbc), project, suffix);
+        }
+    }
+
+    private void exportAndMeasure(UUID project) throws Exception {
         assertThat(EXPECTED_PAIRS).isEqualTo(200_004);
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/projects/" + project + "/export?format=pairs"))
@@ -115,8 +125,7 @@ class ExportStreamingTest extends IntegrationTest {
     }
 
     /** A project of 2,381 prompts x 8 responses x 3 full rankings, batch-inserted (about 28k rows). */
-    private UUID bulkInsert() {
-        String suffix = UUID.randomUUID().toString().substring(0, 8);
+    private UUID bulkInsert(String suffix) {
         UUID project = projects.create(new ProjectService.ProjectSettings("bulk-" + suffix, "", 8, 3, null)).id();
         List<UUID> people = new ArrayList<>();
         for (int a = 0; a < ANNOTATORS; a++) {

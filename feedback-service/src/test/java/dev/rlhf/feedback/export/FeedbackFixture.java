@@ -37,6 +37,7 @@ public final class FeedbackFixture {
 
     public static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
+    public final String suffix;
     public final UUID project;
     public final String alice;
     public final String bob;
@@ -46,7 +47,7 @@ public final class FeedbackFixture {
 
     public FeedbackFixture(ProjectService projects, AnnotatorService annotators, PromptRepository prompts, TaskRepository tasks,
                     RankingRepository rankings, GoldRankingRepository gold) {
-        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        suffix = UUID.randomUUID().toString().substring(0, 8);
         project = projects.create(new ProjectService.ProjectSettings("exports-" + suffix, "Rank by helpfulness.", 4, 3, null)).id();
         alice = "alice-" + suffix;
         bob = "bob-" + suffix;

@@ -7,8 +7,11 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.export.FeedbackFixture;
+import dev.rlhf.feedback.export.ProjectCleanup;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.ranking.RankingRepository;
@@ -25,10 +28,19 @@ class ProjectStatsApiTest extends IntegrationTest {
     @Autowired TaskRepository tasks;
     @Autowired RankingRepository rankings;
     @Autowired GoldRankingRepository gold;
+    @Autowired JdbcClient jdbc;
 
     @Test
     void countsProgressAgreementAndPerAnnotatorFigures() {
-        var f = new dev.rlhf.feedback.export.FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+        var f = new FeedbackFixture(projects, annotators, prompts, tasks, rankings, gold);
+        try {
+            check(f);
+        } finally {
+            ProjectCleanup.delete(jdbc, f.project, f.suffix);
+        }
+    }
+
+    private void check(FeedbackFixture f) {
         var reply = admin().get("/api/v1/projects/" + f.project + "/stats");
         assertThat(reply.status()).as(reply.body()).isEqualTo(200);
         JsonNode s = reply.json();
