@@ -1,0 +1,249 @@
+package dev.rlhf.feedback.export;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.rlhf.feedback.consensus.ConsensusSupport;
+import dev.rlhf.feedback.consensus.PairwiseAgreement;
+import dev.rlhf.feedback.consensus.Rate;
+import dev.rlhf.feedback.consensus.TieGroups;
+import dev.rlhf.feedback.prompt.Turn;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.io.SerializedString;
+
+/**
+ * Writes the NDJSON lines of one prompt group in one format, straight to a JSON generator (no
+ * intermediate objects per line). Field names are the export contract; the JSON Schemas in
+ * {@code schemas/src/main/resources/export-schemas/} describe them.
+ */
+final class ExportLineWriter {
+
+    private static final SerializedString PROMPT = new SerializedString("prompt");
+    private static final SerializedString CHOSEN = new SerializedString("chosen");
+    private static final SerializedString REJECTED = new SerializedString("rejected");
+    private static final SerializedString PROMPT_ID = new SerializedString("prompt_id");
+    private static final SerializedString CHOSEN_ID = new SerializedString("chosen_id");
+    private static final SerializedString REJECTED_ID = new SerializedString("rejected_id");
+
+    private final JsonGenerator out;
+    private final ExportRequest request;
+    private long lines;
+
+    ExportLineWriter(JsonGenerator out, ExportRequest request) {
+        this.out = out;
+        this.request = request;
+    }
+
+    long lines() {
+        return lines;
+    }
+
+    /** The consensus of a prompt's (filtered) rankings and how much they back it. */
+    record Consensus(List<List<UUID>> ranking, Rate support) {
+    }
+
+    void write(PromptGroup group, Consensus consensus) {
+        switch (request.format()) {
+            case PAIRS, MESSAGES -> {
+                if (request.consensusOnly()) {
+                    consensusPairs(group, consensus);
+                } else {
+                    rankingPairs(group);
+                }
+            }
+            case RANKINGS -> group.rankings.forEach(r -> ranking(group, r));
+            case CONSENSUS -> consensusLine(group, consensus);
+            case SFT -> group.rankings.stream().filter(r -> r.rewrite() != null && !r.rewrite().isBlank()).forEach(r -> sft(group, r));
+        }
+    }
+
+    private void rankingPairs(PromptGroup group) {
+        for (PromptGroup.RankingRow r : group.rankings) {
+            for (TieGroups.OrderedPair<UUID> p : TieGroups.strictPairs(r.groups())) {
+                PromptGroup.ResponseRow chosen = group.responses.get(p.better());
+                PromptGroup.ResponseRow rejected = group.responses.get(p.worse());
+                startPair(group, chosen, rejected);
+                out.writeStringProperty("ranking_id", r.id().toString());
+                string("task_id", r.taskId());
+                out.writeStringProperty("annotator", r.annotator());
+                string("annotator_id", r.annotatorId());
+                out.writeStringProperty("source", r.source());
+                out.writeStringProperty("submitted_at", r.submittedAt().toString());
+                endLine();
+            }
+        }
+    }
+
+    private void consensusPairs(PromptGroup group, Consensus consensus) {
+        List<List<List<UUID>>> rankings = group.rankingGroups();
+        for (TieGroups.OrderedPair<UUID> p : TieGroups.strictPairs(consensus.ranking())) {
+            Rate support = ConsensusSupport.ofPair(rankings, p.better(), p.worse());
+            startPair(group, group.responses.get(p.better()), group.responses.get(p.worse()));
+            out.writeStringProperty("source", "consensus");
+            number("agreement", support.orNull());
+            out.writeNumberProperty("annotators", support.total());
+            endLine();
+        }
+    }
+
+    /** The fields every pair line has: texts (pairs) or messages, ids, and both responses' provenance. */
+    private void startPair(PromptGroup group, PromptGroup.ResponseRow chosen, PromptGroup.ResponseRow rejected) {
+        out.writeStartObject();
+        if (request.format() == ExportFormat.MESSAGES) {
+            messages("chosen", group, chosen.text());
+            messages("rejected", group, rejected.text());
+        } else {
+            // Pre-encoded strings: a prompt's text is repeated on every one of its pair lines.
+            out.writeName(PROMPT);
+            out.writeString(group.promptTextJson());
+            out.writeName(CHOSEN);
+            out.writeString(chosen.textJson());
+            out.writeName(REJECTED);
+            out.writeString(rejected.textJson());
+        }
+        out.writeName(PROMPT_ID);
+        out.writeString(group.promptIdJson());
+        out.writeName(CHOSEN_ID);
+        out.writeString(chosen.idJson());
+        out.writeName(REJECTED_ID);
+        out.writeString(rejected.idJson());
+        out.writeStringProperty("chosen_model", chosen.model());
+        out.writeStringProperty("rejected_model", rejected.model());
+        out.writeStringProperty("chosen_policy_version", chosen.policyVersion());
+        out.writeStringProperty("rejected_policy_version", rejected.policyVersion());
+    }
+
+    private void messages(String name, PromptGroup group, String assistantText) {
+        out.writeName(name);
+        out.writeStartArray();
+        for (Turn t : group.conversation.turns()) {
+            turn(t.role(), t.content());
+        }
+        turn(Turn.ASSISTANT, assistantText);
+        out.writeEndArray();
+    }
+
+    private void turn(String role, String content) {
+        out.writeStartObject();
+        out.writeStringProperty("role", role);
+        out.writeStringProperty("content", content);
+        out.writeEndObject();
+    }
+
+    private void ranking(PromptGroup group, PromptGroup.RankingRow r) {
+        out.writeStartObject();
+        out.writeStringProperty("ranking_id", r.id().toString());
+        out.writeStringProperty("prompt_id", group.promptId.toString());
+        string("task_id", r.taskId());
+        out.writeStringProperty("prompt", group.promptText());
+        conversation(group);
+        responses(group, r.groups());
+        rankingGroups("ranking", r.groups());
+        out.writeName("flags");
+        out.writeStartObject();
+        for (Map.Entry<String, List<String>> e : r.flags().entrySet()) {
+            out.writeName(e.getKey());
+            out.writeStartArray();
+            for (String flag : e.getValue()) {
+                out.writeString(flag);
+            }
+            out.writeEndArray();
+        }
+        out.writeEndObject();
+        out.writeBooleanProperty("none_acceptable", r.noneAcceptable());
+        out.writeStringProperty("rewrite", r.rewrite());
+        out.writeStringProperty("annotator", r.annotator());
+        string("annotator_id", r.annotatorId());
+        out.writeStringProperty("source", r.source());
+        out.writeStringProperty("submitted_at", r.submittedAt().toString());
+        if (r.durationMs() == null) {
+            out.writeNullProperty("duration_ms");
+        } else {
+            out.writeNumberProperty("duration_ms", r.durationMs());
+        }
+        endLine();
+    }
+
+    private void consensusLine(PromptGroup group, Consensus consensus) {
+        out.writeStartObject();
+        out.writeStringProperty("prompt_id", group.promptId.toString());
+        out.writeStringProperty("prompt", group.promptText());
+        conversation(group);
+        responses(group, consensus.ranking());
+        rankingGroups("ranking", consensus.ranking());
+        number("agreement", consensus.support().orNull());
+        number("pairwise_agreement", PairwiseAgreement.amongRankings(group.rankingGroups()).orNull());
+        out.writeNumberProperty("annotators", group.rankings.size());
+        endLine();
+    }
+
+    private void sft(PromptGroup group, PromptGroup.RankingRow r) {
+        out.writeStartObject();
+        out.writeStringProperty("prompt", group.promptText());
+        out.writeStringProperty("completion", r.rewrite());
+        out.writeStringProperty("prompt_id", group.promptId.toString());
+        out.writeStringProperty("ranking_id", r.id().toString());
+        out.writeStringProperty("annotator", r.annotator());
+        out.writeStringProperty("source", "rewrite");
+        out.writeStringProperty("submitted_at", r.submittedAt().toString());
+        endLine();
+    }
+
+    private void conversation(PromptGroup group) {
+        out.writeName("conversation");
+        out.writeStartArray();
+        for (Turn t : group.conversation.turns()) {
+            turn(t.role(), t.content());
+        }
+        out.writeEndArray();
+    }
+
+    /** The ranked responses in rank order. */
+    private void responses(PromptGroup group, List<List<UUID>> ranking) {
+        out.writeName("responses");
+        out.writeStartArray();
+        for (List<UUID> tieGroup : ranking) {
+            for (UUID id : tieGroup) {
+                PromptGroup.ResponseRow resp = group.responses.get(id);
+                out.writeStartObject();
+                out.writeStringProperty("id", id.toString());
+                out.writeStringProperty("text", resp.text());
+                out.writeStringProperty("model", resp.model());
+                out.writeStringProperty("policy_version", resp.policyVersion());
+                out.writeEndObject();
+            }
+        }
+        out.writeEndArray();
+    }
+
+    private void rankingGroups(String name, List<List<UUID>> groups) {
+        out.writeName(name);
+        out.writeStartArray();
+        for (List<UUID> g : groups) {
+            out.writeStartArray();
+            for (UUID id : g) {
+                out.writeString(id.toString());
+            }
+            out.writeEndArray();
+        }
+        out.writeEndArray();
+    }
+
+    private void string(String name, UUID value) {
+        out.writeStringProperty(name, value == null ? null : value.toString());
+    }
+
+    private void number(String name, Double value) {
+        if (value == null) {
+            out.writeNullProperty(name);
+        } else {
+            out.writeNumberProperty(name, value);
+        }
+    }
+
+    private void endLine() {
+        out.writeEndObject();
+        lines++;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.rlhf.feedback.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+
+import dev.rlhf.feedback.annotator.AnnotatorRepository;
+import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.project.ProjectRepository;
+import dev.rlhf.feedback.project.ProjectService;
+import dev.rlhf.feedback.prompt.PromptRepository;
+import dev.rlhf.feedback.ranking.RankingRepository;
+import dev.rlhf.feedback.stats.GoldRankingRepository;
+import dev.rlhf.feedback.stats.ProjectStatsService;
+import dev.rlhf.feedback.task.TaskRepository;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The export and stats SQL on the zero-install database (H2 in PostgreSQL mode, the app's URL
+ * flags, the real migrations): same line counts as on PostgreSQL for the fixture.
+ */
+class ExportOnH2Test {
+
+    @Test
+    void exportsAndStatsRunOnTheEmbeddedDatabase() {
+        JdbcDataSource h2 = new JdbcDataSource();
+        h2.setURL("jdbc:h2:mem:exports-" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+        Flyway.configure().dataSource(h2).load().migrate();
+        JsonMapper json = JsonMapper.builder().build();
+        JdbcClient jdbc = JdbcClient.create(h2);
+        var transactions = new DataSourceTransactionManager(h2);
+        ProjectService projects = new ProjectService(new ProjectRepository(jdbc));
+        GoldRankingRepository gold = new GoldRankingRepository(jdbc, json);
+        FeedbackFixture f = new FeedbackFixture(projects,
+                new AnnotatorService(new AnnotatorRepository(jdbc), PasswordEncoderFactories.createDelegatingPasswordEncoder()),
+                new PromptRepository(jdbc, json), new TaskRepository(jdbc, json), new RankingRepository(jdbc, json), gold);
+        ExportService exports = new ExportService(new ExportRepository(new JdbcTemplate(h2), json), json, transactions);
+
+        assertThat(lines(exports, f, "pairs", null, null)).hasSize(19);
+        assertThat(lines(exports, f, "pairs", "true", null)).hasSize(5);
+        // from T0+1h: bob and carol on P1, both P2 rankings, alice on P3
+        assertThat(lines(exports, f, "rankings", null, "2026-03-01T11:00:00Z")).hasSize(5);
+        assertThat(lines(exports, f, "consensus", null, null)).hasSize(3);
+        assertThat(lines(exports, f, "sft", null, null)).hasSize(1);
+
+        var stats = new ProjectStatsService(jdbc, json, projects, gold, transactions).stats(f.project);
+        assertThat(stats.counts().pairs()).isEqualTo(19);
+        assertThat(stats.counts().tasksComplete()).isEqualTo(2);
+        assertThat(stats.agreement().pairwise()).isEqualTo(13.0 / 17.0);
+    }
+
+    private static List<String> lines(ExportService exports, FeedbackFixture f, String format, String consensus, String from) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long n = exports.export(ExportRequest.parse(f.project, format, consensus, from, null, null, null), out);
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize((int) n);
+        return lines;
+    }
+}
