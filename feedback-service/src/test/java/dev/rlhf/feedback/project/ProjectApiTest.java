@@ -13,26 +13,29 @@ class ProjectApiTest extends IntegrationTest {
 
     @Test
     void adminCreatesProjectsAndAccountsAndAnnotatorsCannot() {
-        var created = admin().postJson("/api/v1/projects", Map.of("name", "stories", "guidelines", "Prefer coherent stories.",
+        // Integration tests share one database: names are unique per run.
+        String name = "stories-" + java.util.UUID.randomUUID();
+        String annotator = "alice-" + Long.toHexString(System.nanoTime());
+        var created = admin().postJson("/api/v1/projects", Map.of("name", name, "guidelines", "Prefer coherent stories.",
                 "responsesPerTask", 4, "annotatorsPerTask", 3));
         assertThat(created.status()).isEqualTo(201);
         assertThat(created.json().path("responsesPerTask").asInt()).isEqualTo(4);
         assertThat(created.json().path("leaseSeconds").asInt()).isEqualTo(Project.DEFAULT_LEASE_SECONDS);
 
-        assertThat(admin().postJson("/api/v1/projects", Map.of("name", "stories")).status()).isEqualTo(409);
+        assertThat(admin().postJson("/api/v1/projects", Map.of("name", name)).status()).isEqualTo(409);
         var bad = admin().postJson("/api/v1/projects", Map.of("name", "k1", "responsesPerTask", 1));
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.json().path("detail").asString()).contains("responsesPerTask must be between 2 and 16");
 
-        var account = admin().postJson("/api/v1/annotators", Map.of("username", "alice", "password", "alice-password", "roles", List.of("ANNOTATOR")));
+        var account = admin().postJson("/api/v1/annotators", Map.of("username", annotator, "password", "alice-password", "roles", List.of("ANNOTATOR")));
         assertThat(account.status()).isEqualTo(201);
         assertThat(account.body()).doesNotContain("password");
 
-        var alice = api("alice", "alice-password");
-        assertThat(alice.get("/api/v1/projects").json().size()).isEqualTo(1);
+        var alice = api(annotator, "alice-password");
+        assertThat(alice.get("/api/v1/projects").json().valueStream().map(p -> p.path("name").asString())).contains(name);
         assertThat(alice.postJson("/api/v1/projects", Map.of("name", "mine")).status()).isEqualTo(403);
         assertThat(alice.postJson("/api/v1/annotators", Map.of("username", "mallory", "password", "12345678")).status()).isEqualTo(403);
-        assertThat(api("alice", "wrong-password").get("/api/v1/projects").status()).isEqualTo(401);
+        assertThat(api(annotator, "wrong-password").get("/api/v1/projects").status()).isEqualTo(401);
     }
 
     @Test
