@@ -1,0 +1,41 @@
+package dev.rlhf.trainer.align.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
+
+/** Small numerically stable building blocks shared by the losses. */
+public final class Functions {
+
+    private Functions() {
+    }
+
+    /**
+     * log(sigmoid(x)) = -softplus(-x), stable for large |x| (PyTorch's softplus switches to the
+     * identity above its threshold) and with the exact gradient sigmoid(-x) everywhere, including 0.
+     */
+    public static NDArray logSigmoid(NDArray x) {
+        return Activation.softPlus(x.neg()).neg();
+    }
+
+    /**
+     * Reads a scalar (or the mean of an array) as a double without recording anything for autograd:
+     * the computation runs on a detached copy in a scratch manager that is closed before returning.
+     */
+    public static double scalar(NDArray x) {
+        try (NDManager scratch = x.getManager().newSubManager()) {
+            NDArray d = x.stopGradient();
+            d.attach(scratch);
+            NDArray wide = d.toType(DataType.FLOAT64, false);
+            return d.size() == 1 ? wide.toDoubleArray()[0] : wide.mean().getDouble();
+        }
+    }
+
+    /** A detached copy of {@code x} owned by {@code scratch} (for metrics that must not enter the graph). */
+    public static NDArray detached(NDArray x, NDManager scratch) {
+        NDArray d = x.stopGradient();
+        d.attach(scratch);
+        return d;
+    }
+}
