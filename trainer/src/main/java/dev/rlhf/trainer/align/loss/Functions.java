@@ -32,6 +32,16 @@ public final class Functions {
         }
     }
 
+    /**
+     * {@code x * c} keeping x's data type: a Java double becomes a float64 scalar, and PyTorch
+     * promotes a 0-dim float32 times a 0-dim float64 to float64, which a scalar loss must avoid.
+     */
+    public static NDArray scale(NDArray x, double c) {
+        try (NDArray raw = x.getManager().create(c); NDArray factor = raw.toType(x.getDataType(), true)) {
+            return x.mul(factor);
+        }
+    }
+
     /** A detached copy of {@code x} owned by {@code scratch} (for metrics that must not enter the graph). */
     public static NDArray detached(NDArray x, NDManager scratch) {
         NDArray d = x.stopGradient();
