@@ -49,8 +49,11 @@ public final class DpoLoss {
         if (!config.referenceFree() && (referenceChosen == null || referenceRejected == null)) {
             throw new IllegalArgumentException("reference log-probabilities are required unless reference-free");
         }
-        NDArray chosenRatio = referenceFree ? policyChosen : policyChosen.sub(check(referenceChosen, batch, "reference chosen").stopGradient());
-        NDArray rejectedRatio = referenceFree ? policyRejected : policyRejected.sub(check(referenceRejected, batch, "reference rejected").stopGradient());
+        NDManager owner = policyChosen.getManager();
+        NDArray chosenRatio = referenceFree ? policyChosen
+                : policyChosen.sub(Functions.constant(check(referenceChosen, batch, "reference chosen"), owner));
+        NDArray rejectedRatio = referenceFree ? policyRejected
+                : policyRejected.sub(Functions.constant(check(referenceRejected, batch, "reference rejected"), owner));
         NDArray h = chosenRatio.sub(rejectedRatio);
         double beta = config.beta();
         NDArray perPair = switch (config.lossType()) {
@@ -65,7 +68,7 @@ public final class DpoLoss {
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put(LOSS, Functions.scalar(loss));
-        try (NDManager scratch = policyChosen.getManager().newSubManager()) {
+        try (NDManager scratch = owner.newSubManager()) {
             NDArray chosenReward = Functions.detached(chosenRatio, scratch).mul(beta);
             NDArray rejectedReward = Functions.detached(rejectedRatio, scratch).mul(beta);
             metrics.put(REWARDS_CHOSEN, Functions.scalar(chosenReward));

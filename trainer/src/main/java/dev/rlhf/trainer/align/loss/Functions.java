@@ -42,6 +42,27 @@ public final class Functions {
         }
     }
 
+    /**
+     * {@code x} as a constant of a computation owned by {@code owner}: a detached handle (sharing
+     * storage) attached to {@code owner}, so a long-lived input (precomputed reference
+     * log-probabilities, rollout tensors) does not collect one new array per step.
+     */
+    public static NDArray constant(NDArray x, NDManager owner) {
+        NDArray d = x.stopGradient();
+        d.attach(owner);
+        return d;
+    }
+
+    /** {@code x} as {@code type}; a converted copy is owned by {@code owner}, never by x's manager. */
+    public static NDArray convert(NDArray x, DataType type, NDManager owner) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        NDArray converted = x.toType(type, false);
+        converted.attach(owner);
+        return converted;
+    }
+
     /** A detached copy of {@code x} owned by {@code scratch} (for metrics that must not enter the graph). */
     public static NDArray detached(NDArray x, NDManager scratch) {
         NDArray d = x.stopGradient();

@@ -17,9 +17,9 @@ public final class Masked {
     private Masked() {
     }
 
-    /** The mask as the floating-point type of {@code values}. */
+    /** The mask as the floating-point type of {@code values}; a converted copy belongs to values' manager. */
     public static NDArray asFloat(NDArray mask, NDArray values) {
-        return mask.getDataType() == values.getDataType() ? mask : mask.toType(values.getDataType(), false);
+        return Functions.convert(mask, values.getDataType(), values.getManager());
     }
 
     /** Sum of masked values along {@code axis}. */
@@ -71,10 +71,8 @@ public final class Masked {
         try (NDManager scratch = owner.newSubManager()) {
             NDArray v = values.stopGradient();
             v.attach(scratch);
-            NDArray mm = m.duplicate();
-            mm.attach(scratch);
-            mean = mean(v, mm).getFloat();
-            var = variance(v, mm, true).getFloat();
+            mean = mean(v, m).toType(DataType.FLOAT64, false).getDouble();
+            var = variance(v, m, true).toType(DataType.FLOAT64, false).getDouble();
         }
         NDArray whitened = values.sub(mean).mul(1.0 / Math.sqrt(var + WHITEN_EPS));
         if (!shiftMean) {
@@ -91,7 +89,10 @@ public final class Masked {
         }
         int rows = (int) shape[0];
         int cols = (int) shape[1];
-        float[] m = (mask.getDataType() == DataType.FLOAT32 ? mask : mask.toType(DataType.FLOAT32, false)).toFloatArray();
+        float[] m;
+        try (NDManager scratch = mask.getManager().newSubManager()) {
+            m = Functions.convert(mask, DataType.FLOAT32, scratch).toFloatArray();
+        }
         int[] last = new int[rows];
         for (int r = 0; r < rows; r++) {
             last[r] = -1;

@@ -1,6 +1,7 @@
 package dev.rlhf.trainer.align.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
@@ -44,8 +45,9 @@ public final class SequenceLogprobs {
     /** Per-token log-probabilities [B, T]; 0 at masked positions. */
     public static NDArray perToken(NDArray logits, NDArray targets, NDArray mask) {
         check(logits, targets, mask);
-        NDArray maskLong = mask.toType(DataType.INT64, false);
-        NDArray safeTargets = targets.toType(DataType.INT64, false).mul(maskLong); // masked ids -> 0
+        NDManager owner = logits.getManager();
+        NDArray maskLong = Functions.convert(mask, DataType.INT64, owner);
+        NDArray safeTargets = Functions.convert(targets, DataType.INT64, owner).mul(maskLong); // masked ids -> 0
         NDArray logp = logits.logSoftmax(-1).gather(safeTargets.expandDims(-1), -1).squeeze(-1);
         return logp.mul(Masked.asFloat(mask, logp));
     }

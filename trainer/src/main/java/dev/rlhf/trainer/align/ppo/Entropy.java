@@ -29,9 +29,7 @@ public final class Entropy {
         try (NDManager scratch = logits.getManager().newSubManager()) {
             NDArray l = Functions.detached(logits, scratch);
             NDArray h = perToken(l);
-            NDArray m = Masked.asFloat(mask, h).duplicate();
-            m.attach(scratch);
-            return Masked.mean(h, m).toType(DataType.FLOAT64, false).getDouble();
+            return Masked.mean(h, Masked.asFloat(mask, h)).toType(DataType.FLOAT64, false).getDouble();
         }
     }
 }

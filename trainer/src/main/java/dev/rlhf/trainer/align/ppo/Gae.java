@@ -3,6 +3,7 @@ package dev.rlhf.trainer.align.ppo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.rlhf.trainer.align.loss.Functions;
 
 /**
  * Generalised advantage estimation (Schulman et al. 2016) over right-padded responses:
@@ -61,10 +62,17 @@ public final class Gae {
                 nextAdvantage = advantage;
             }
         }
-        NDManager owner = values.getManager();
-        return new Result(
-                owner.create(advantages, values.getShape()).toType(values.getDataType(), false),
-                owner.create(returns, values.getShape()).toType(values.getDataType(), false));
+        return new Result(toArray(advantages, values), toArray(returns, values));
+    }
+
+    /** A host array as an array shaped and typed like {@code like}, in its manager. */
+    private static NDArray toArray(double[] host, NDArray like) {
+        float[] narrow = new float[host.length];
+        for (int i = 0; i < host.length; i++) {
+            narrow[i] = (float) host[i];
+        }
+        NDManager owner = like.getManager();
+        return Functions.convert(owner.create(narrow, like.getShape()), like.getDataType(), owner);
     }
 
     private static double[] hostCopy(NDArray x) {

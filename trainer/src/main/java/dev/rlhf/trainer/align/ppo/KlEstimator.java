@@ -19,12 +19,12 @@ public enum KlEstimator {
      */
     K3;
 
-    /** KL estimate per token, same shape as the inputs; {@code logp} may carry gradients. */
+    /** KL estimate per token, same shape as the inputs, in the manager of {@code logp} (which may carry gradients). */
     public NDArray perToken(NDArray logp, NDArray logpRef) {
         return switch (this) {
             case K1 -> logp.sub(logpRef);
             case K3 -> {
-                NDArray logRatio = logpRef.sub(logp);
+                NDArray logRatio = logp.sub(logpRef).neg(); // computed from logp: results in logp's manager
                 yield logRatio.exp().sub(1).sub(logRatio).maximum(0f);
             }
         };

@@ -41,19 +41,19 @@ public final class PolicyLoss {
             throw new IllegalArgumentException("logp " + logp.getShape() + ", old logp " + oldLogp.getShape()
                     + ", advantages " + advantages.getShape() + " and mask " + mask.getShape() + " must match");
         }
-        NDArray logRatio = logp.sub(oldLogp.stopGradient());
+        NDManager owner = logp.getManager();
+        NDArray logRatio = logp.sub(Functions.constant(oldLogp, owner));
         NDArray ratio = logRatio.exp();
-        NDArray a = advantages.stopGradient();
+        NDArray a = Functions.constant(advantages, owner);
         NDArray unclipped = a.neg().mul(ratio);
         NDArray clipped = a.neg().mul(ratio.clip(1 - clipRange, 1 + clipRange));
         NDArray loss = Masked.mean(unclipped.maximum(clipped), mask);
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put(LOSS, Functions.scalar(loss));
-        try (NDManager scratch = logp.getManager().newSubManager()) {
+        try (NDManager scratch = owner.newSubManager()) {
             NDArray lr = Functions.detached(logRatio, scratch);
-            NDArray m = Masked.asFloat(mask, lr).duplicate();
-            m.attach(scratch);
+            NDArray m = Masked.asFloat(mask, lr);
             NDArray clipIndicator = Functions.detached(clipped, scratch)
                     .gt(Functions.detached(unclipped, scratch)).toType(lr.getDataType(), false);
             metrics.put(APPROX_KL, 0.5 * Masked.mean(lr.square(), m).toType(DataType.FLOAT64, false).getDouble());

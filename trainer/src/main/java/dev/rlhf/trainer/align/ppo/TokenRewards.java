@@ -65,7 +65,7 @@ public final class TokenRewards {
         NDArray maskedKl = k.mul(m);
         NDArray klSum = maskedKl.sum(new int[] {1});
 
-        NDArray s = scores.stopGradient().toType(k.getDataType(), false);
+        NDArray s = Functions.convert(Functions.constant(scores, owner), k.getDataType(), owner);
         if (rewardClip != null) {
             if (!(rewardClip > 0)) {
                 throw new IllegalArgumentException("reward clip must be > 0, got " + rewardClip);
@@ -77,7 +77,7 @@ public final class TokenRewards {
             for (int i = 0; i < batch; i++) {
                 penalty[i] = endedWithEos[i] ? 0f : missingEosPenalty.floatValue();
             }
-            s = s.sub(owner.create(penalty).toType(k.getDataType(), false));
+            s = s.sub(Functions.convert(owner.create(penalty), k.getDataType(), owner));
         }
 
         int[] last = Masked.lastIndex(mask);
@@ -88,7 +88,7 @@ public final class TokenRewards {
             }
             atLast[(int) (row * time + last[row])] = 1f;
         }
-        NDArray scoreAtLast = owner.create(atLast, kl.getShape()).toType(k.getDataType(), false).mul(s.expandDims(1));
+        NDArray scoreAtLast = Functions.convert(owner.create(atLast, kl.getShape()), k.getDataType(), owner).mul(s.expandDims(1));
         NDArray rewards = maskedKl.mul(-klCoef).add(scoreAtLast);
 
         Map<String, Double> metrics = new LinkedHashMap<>();

@@ -36,8 +36,9 @@ public final class ValueLoss {
             throw new IllegalArgumentException("values " + values.getShape() + ", old values " + oldValues.getShape()
                     + ", returns " + returns.getShape() + " and mask " + mask.getShape() + " must match");
         }
-        NDArray old = oldValues.stopGradient();
-        NDArray target = returns.stopGradient();
+        NDManager owner = values.getManager();
+        NDArray old = Functions.constant(oldValues, owner);
+        NDArray target = Functions.constant(returns, owner);
         NDArray clippedValues = old.add(values.sub(old).clip(-clipRange, clipRange));
         NDArray unclippedError = values.sub(target).square();
         NDArray clippedError = clippedValues.sub(target).square();
@@ -45,10 +46,9 @@ public final class ValueLoss {
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put(LOSS, Functions.scalar(loss));
-        try (NDManager scratch = values.getManager().newSubManager()) {
+        try (NDManager scratch = owner.newSubManager()) {
             NDArray c = Functions.detached(clippedError, scratch);
-            NDArray m = Masked.asFloat(mask, c).duplicate();
-            m.attach(scratch);
+            NDArray m = Masked.asFloat(mask, c);
             NDArray indicator = c.gt(Functions.detached(unclippedError, scratch)).toType(c.getDataType(), false);
             metrics.put(CLIP_FRAC, Masked.mean(indicator, m).toType(DataType.FLOAT64, false).getDouble());
         }
