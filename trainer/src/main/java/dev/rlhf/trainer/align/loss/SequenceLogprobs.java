@@ -58,7 +58,10 @@ public final class SequenceLogprobs {
      * tokens of {@code tokens} to score (e.g. the response), and its first column is ignored.
      */
     public static Result ofSequence(NDArray logits, NDArray tokens, NDArray tokenMask) {
-        return of(logits.get(new NDIndex(":, :-1, :")), tokens.get(new NDIndex(":, 1:")), tokenMask.get(new NDIndex(":, 1:")));
+        NDManager owner = logits.getManager(); // slices of long-lived tokens and masks belong to the step
+        NDIndex next = new NDIndex(":, 1:");
+        return of(logits.get(new NDIndex(":, :-1, :")), Functions.constant(tokens, owner).get(next),
+                Functions.constant(tokenMask, owner).get(next));
     }
 
     private static void check(NDArray logits, NDArray targets, NDArray mask) {

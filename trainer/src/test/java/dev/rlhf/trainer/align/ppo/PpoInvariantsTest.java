@@ -137,10 +137,16 @@ class PpoInvariantsTest {
 
     private Map<String, float[]> gradients(java.util.function.Supplier<NDArray> loss) {
         Map<String, float[]> grads = new LinkedHashMap<>();
-        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            collector.backward(loss.get());
-            actor.parameters().forEach((name, p) -> grads.put(name, p.getGradient().toFloatArray()));
-            collector.zeroGradients();
+        try (NDManager scratch = actor.manager().newSubManager()) {
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                collector.backward(loss.get());
+            }
+            actor.parameters().forEach((name, p) -> {
+                NDArray grad = p.getGradient();
+                grad.attach(scratch);
+                grads.put(name, grad.toFloatArray());
+                grad.subi(grad); // zero in place for the next call
+            });
         }
         return grads;
     }
