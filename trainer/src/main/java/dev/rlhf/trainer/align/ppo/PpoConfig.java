@@ -19,7 +19,7 @@ import dev.rlhf.trainer.align.Checks;
  * @param rolloutBatchSize  prompts sampled per PPO step (default 64: TRL's PPO example per_device_train_batch_size)
  * @param maxNewTokens      response length sampled in rollouts (default 53: TRL response_length)
  * @param whitenAdvantages  whiten advantages over the batch (default true: TRL always whitens advantages)
- * @param whitenRewards     whiten per-token rewards before GAE (default false: TRL whiten_rewards)
+ * @param whitenRewards     scale per-token rewards to unit variance before GAE, mean kept (default false: TRL whiten_rewards)
  * @param rewardClip        clip reward-model scores to [-c, c]; null = off (default 10.0: OpenRLHF reward_clip_range)
  * @param missingEosPenalty subtracted from the score of responses without EOS; null = off (default null: TRL missing_eos_penalty)
  * @param ptxCoef           gamma_ptx, weight of the LM loss on ptx batches; 0 = plain PPO (default 0.0: off as in TRL and OpenRLHF without pretraining data; InstructGPT's PPO-ptx uses {@link #INSTRUCTGPT_PTX_COEF})
