@@ -48,7 +48,7 @@ public final class Masked {
         NDArray centred = values.sub(mean(values, m));
         NDArray var = mean(centred.square(), m);
         if (unbiased) {
-            float n = m.sum().getFloat();
+            float n = m.sum().toType(DataType.FLOAT32, false).getFloat();
             if (n < 2) {
                 throw new IllegalArgumentException("the unbiased variance needs at least 2 masked positions, got " + n);
             }
