@@ -1,0 +1,67 @@
+package dev.rlhf.trainer.align.dpo;
+
+import dev.rlhf.trainer.align.Checks;
+
+/**
+ * Hyperparameters of direct preference optimisation (the {@code dpo} command).
+ *
+ * @param beta                 strength of the implicit KL constraint (default 0.1: TRL DPOConfig, DPO paper)
+ * @param lossType             sigmoid or ipo (default sigmoid: TRL DPOConfig)
+ * @param labelSmoothing       assumed label-noise rate eps of conservative DPO, in [0, 0.5) (default 0.0: TRL DPOConfig; cDPO, Mitchell 2023)
+ * @param referenceFree        treat the reference as uniform, i.e. reference log-probabilities 0 (default false: TRL DPOConfig)
+ * @param precomputeReference  compute reference log-probabilities once before training so only the policy is held (default true: issue 6; TRL's precompute_ref_log_probs)
+ * @param learningRate         AdamW learning rate (default 1e-6: TRL DPOConfig, DPO paper)
+ * @param batchSize            preference pairs per optimizer step (default 64: DPO paper)
+ * @param epochs               passes over the pairs (default 1: TRL's num_train_epochs for DPO recipes)
+ * @param maxLength            most tokens of prompt + response (default 512: half of TRL DPOConfig max_length 1024, enough for stories260K context 512)
+ * @param seed                 shuffling seed (default 42: TRL TrainingArguments)
+ */
+public record DpoConfig(
+        double beta,
+        DpoLossType lossType,
+        double labelSmoothing,
+        boolean referenceFree,
+        boolean precomputeReference,
+        double learningRate,
+        int batchSize,
+        int epochs,
+        int maxLength,
+        long seed) {
+
+    public DpoConfig {
+        Checks.check(lossType != null, "loss must be sigmoid or ipo");
+        Checks.check(beta > 0 && Double.isFinite(beta), "beta must be > 0, got " + beta);
+        Checks.check(labelSmoothing >= 0 && labelSmoothing < 0.5, "label-smoothing must be in [0, 0.5), got " + labelSmoothing);
+        Checks.check(labelSmoothing == 0 || lossType == DpoLossType.SIGMOID,
+                "label-smoothing applies to the sigmoid loss only, not " + lossType.cliName());
+        Checks.check(learningRate > 0 && Double.isFinite(learningRate), "lr must be > 0, got " + learningRate);
+        Checks.check(batchSize >= 1, "batch-size must be >= 1, got " + batchSize);
+        Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
+        Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
+    }
+
+    public static DpoConfig defaults() {
+        return new DpoConfig(0.1, DpoLossType.SIGMOID, 0.0, false, true, 1e-6, 64, 1, 512, 42);
+    }
+
+    /** IPO is defined on per-token average log-probabilities (TRL divides by length for ipo); DPO on sums. */
+    public boolean lengthNormalized() {
+        return lossType == DpoLossType.IPO;
+    }
+
+    public DpoConfig withBeta(double v) {
+        return new DpoConfig(v, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+    }
+
+    public DpoConfig withLossType(DpoLossType v) {
+        return new DpoConfig(beta, v, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+    }
+
+    public DpoConfig withLabelSmoothing(double v) {
+        return new DpoConfig(beta, lossType, v, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+    }
+
+    public DpoConfig withReferenceFree(boolean v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, v, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+    }
+}

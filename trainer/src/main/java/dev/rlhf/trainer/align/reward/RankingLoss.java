@@ -1,0 +1,102 @@
+package dev.rlhf.trainer.align.reward;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.rlhf.trainer.align.loss.Functions;
+import dev.rlhf.trainer.align.loss.LossOutput;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reward model's K-way ranking loss (InstructGPT, Ouyang et al. 2022, eq. 1):
+ * {@code loss(theta) = -1/C(K,2) * E[log sigmoid(r(x, y_w) - r(x, y_l))]} over every pair of one
+ * ranking, with all pairs of a ranking in the same batch element so that each ranking costs one
+ * forward pass per response and the pairs do not get fitted as independent samples.
+ *
+ * <p>Normalisation, as InstructGPT's 1/C(K,2): each ranking contributes the <em>mean</em> of its
+ * pairwise terms, and the batch loss is the mean over rankings. A ranking of 9 responses (36 pairs)
+ * thus weighs as much as a ranking of 2 (1 pair) instead of 36 times as much, which InstructGPT
+ * found to overfit less. Tie groups give no pair; with ties a ranking has fewer than C(K,2) pairs
+ * and is averaged over the pairs it has. Rankings without any pair (everything tied) are left out.
+ * An optional margin m (Llama 2's margin loss, here one constant) asks for
+ * {@code r_better - r_worse > m}: {@code -log sigmoid(r_better - r_worse - m)}.
+ *
+ * <p>Metrics over all pairs of the batch, each pair counting once: {@code loss}, {@code accuracy}
+ * (share of pairs with r_better > r_worse, a tie counting as wrong) and {@code margin} (mean
+ * r_better - r_worse).
+ */
+public final class RankingLoss {
+
+    public static final String LOSS = "loss";
+    public static final String ACCURACY = "accuracy";
+    public static final String MARGIN = "margin";
+
+    private RankingLoss() {
+    }
+
+    /**
+     * Every (better, worse) pair of the batch and its weight 1 / (pairs of its ranking * rankings
+     * with a pair), so that the weights sum to 1.
+     */
+    public record Pairs(long[] better, long[] worse, float[] weight) {
+
+        public static Pairs of(List<Ranking> rankings, long responses) {
+            List<List<int[]>> perRanking = rankings.stream().map(Ranking::orderedPairs).filter(p -> !p.isEmpty()).toList();
+            if (perRanking.isEmpty()) {
+                throw new IllegalArgumentException("no ranking in the batch orders two responses (all tied or single)");
+            }
+            int total = perRanking.stream().mapToInt(List::size).sum();
+            long[] better = new long[total];
+            long[] worse = new long[total];
+            float[] weight = new float[total];
+            int i = 0;
+            for (List<int[]> pairs : perRanking) {
+                double w = 1.0 / ((double) pairs.size() * perRanking.size());
+                for (int[] pair : pairs) {
+                    if (pair[0] >= responses || pair[1] >= responses) {
+                        throw new IllegalArgumentException("a ranking refers to response " + Math.max(pair[0], pair[1])
+                                + " but the batch has " + responses + " rewards");
+                    }
+                    better[i] = pair[0];
+                    worse[i] = pair[1];
+                    weight[i] = (float) w;
+                    i++;
+                }
+            }
+            return new Pairs(better, worse, weight);
+        }
+
+        public int size() {
+            return better.length;
+        }
+    }
+
+    /**
+     * @param rewards  scalar rewards [N] of the batch's responses (from the reward head, differentiable)
+     * @param rankings rankings over indices into {@code rewards}
+     * @param margin   required reward gap (0 for InstructGPT's loss)
+     */
+    public static LossOutput compute(NDArray rewards, List<Ranking> rankings, double margin) {
+        if (rewards.getShape().dimension() != 1) {
+            throw new IllegalArgumentException("rewards must be [N], got " + rewards.getShape());
+        }
+        Pairs pairs = Pairs.of(rankings, rewards.getShape().get(0));
+        NDManager owner = rewards.getManager();
+        NDArray better = rewards.gather(owner.create(pairs.better()), 0);
+        NDArray worse = rewards.gather(owner.create(pairs.worse()), 0);
+        NDArray diff = better.sub(worse); // [P]
+        NDArray weight = owner.create(pairs.weight()).toType(rewards.getDataType(), false);
+        NDArray loss = Functions.logSigmoid(diff.sub(margin)).mul(weight).sum().neg();
+
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put(LOSS, Functions.scalar(loss));
+        try (NDManager scratch = owner.newSubManager()) {
+            NDArray d = Functions.detached(diff, scratch);
+            metrics.put(ACCURACY, (double) d.gt(0).toType(DataType.FLOAT32, false).mean().getFloat());
+            metrics.put(MARGIN, (double) d.toType(DataType.FLOAT32, false).mean().getFloat());
+        }
+        return new LossOutput(loss, metrics);
+    }
+}
