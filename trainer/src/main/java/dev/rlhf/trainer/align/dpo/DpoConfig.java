@@ -15,6 +15,9 @@ import dev.rlhf.trainer.align.Checks;
  * @param epochs               passes over the pairs (default 1: TRL's num_train_epochs for DPO recipes)
  * @param maxLength            most tokens of prompt + response (default 512: half of TRL DPOConfig max_length 1024, enough for stories260K context 512)
  * @param seed                 shuffling seed (default 42: TRL TrainingArguments)
+ * @param maxSteps             optimizer steps; 0 = from epochs (default 0, as TRL's max_steps -1)
+ * @param warmupRatio          share of steps of linear warmup before cosine decay (default 0.1: TRL DPO recipes, e.g. zephyr)
+ * @param maxGradNorm          global gradient-norm clip (default 1.0: TRL/HF Trainer)
  */
 public record DpoConfig(
         double beta,
@@ -26,7 +29,10 @@ public record DpoConfig(
         int batchSize,
         int epochs,
         int maxLength,
-        long seed) {
+        long seed,
+        int maxSteps,
+        double warmupRatio,
+        double maxGradNorm) {
 
     public DpoConfig {
         Checks.check(lossType != null, "loss must be sigmoid or ipo");
@@ -38,10 +44,13 @@ public record DpoConfig(
         Checks.check(batchSize >= 1, "batch-size must be >= 1, got " + batchSize);
         Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
         Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
+        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
+        Checks.check(warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio must be in [0, 1), got " + warmupRatio);
+        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
     }
 
     public static DpoConfig defaults() {
-        return new DpoConfig(0.1, DpoLossType.SIGMOID, 0.0, false, true, 1e-6, 64, 1, 512, 42);
+        return new DpoConfig(0.1, DpoLossType.SIGMOID, 0.0, false, true, 1e-6, 64, 1, 512, 42, 0, 0.1, 1.0);
     }
 
     /** IPO is defined on per-token average log-probabilities (TRL divides by length for ipo); DPO on sums. */
@@ -50,18 +59,46 @@ public record DpoConfig(
     }
 
     public DpoConfig withBeta(double v) {
-        return new DpoConfig(v, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+        return new DpoConfig(v, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
     }
 
     public DpoConfig withLossType(DpoLossType v) {
-        return new DpoConfig(beta, v, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+        return new DpoConfig(beta, v, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
     }
 
     public DpoConfig withLabelSmoothing(double v) {
-        return new DpoConfig(beta, lossType, v, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+        return new DpoConfig(beta, lossType, v, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
     }
 
     public DpoConfig withReferenceFree(boolean v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, v, precomputeReference, learningRate, batchSize, epochs, maxLength, seed);
+        return new DpoConfig(beta, lossType, labelSmoothing, v, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withLearningRate(double v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, v, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withBatchSize(int v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, v, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withEpochs(int v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, v, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withMaxLength(int v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, v, seed, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withSeed(long v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, v, maxSteps, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withMaxSteps(int v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, v, warmupRatio, maxGradNorm);
+    }
+
+    public DpoConfig withWarmupRatio(double v) {
+        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, v, maxGradNorm);
     }
 }

@@ -13,6 +13,10 @@ import dev.rlhf.trainer.align.Checks;
  * @param maxLength       most tokens of prompt + response scored (default 512: TRL RewardConfig max_length; capped by the model context)
  * @param normalizeToMean shift rewards to mean 0 on a reference set after training (default true: InstructGPT normalises on demonstrations)
  * @param seed            shuffling seed (default 42, as TRL's TrainingArguments)
+ * @param maxSteps        optimizer steps; 0 = from epochs (default 0, as TRL's max_steps -1)
+ * @param evalFraction    share of the prompts held out for evaluation accuracy (default 0.1; InstructGPT validates on held-out comparisons)
+ * @param warmupRatio     share of steps of linear warmup before cosine decay (default 0.03: Stanford Alpaca / TRL recipes)
+ * @param maxGradNorm     global gradient-norm clip (default 1.0: TRL/HF Trainer)
  */
 public record RewardModelConfig(
         double margin,
@@ -22,7 +26,11 @@ public record RewardModelConfig(
         int batchSize,
         int maxLength,
         boolean normalizeToMean,
-        long seed) {
+        long seed,
+        int maxSteps,
+        double evalFraction,
+        double warmupRatio,
+        double maxGradNorm) {
 
     public RewardModelConfig {
         Checks.check(margin >= 0 && Double.isFinite(margin), "margin must be >= 0, got " + margin);
@@ -31,25 +39,49 @@ public record RewardModelConfig(
         Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
         Checks.check(batchSize >= 1, "batch-size must be >= 1, got " + batchSize);
         Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
+        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
+        Checks.check(evalFraction >= 0 && evalFraction < 1, "eval-fraction must be in [0, 1), got " + evalFraction);
+        Checks.check(warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio must be in [0, 1), got " + warmupRatio);
+        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
     }
 
     public static RewardModelConfig defaults() {
-        return new RewardModelConfig(0.0, 9e-6, 0.0, 1, 64, 512, true, 42);
+        return new RewardModelConfig(0.0, 9e-6, 0.0, 1, 64, 512, true, 42, 0, 0.1, 0.03, 1.0);
     }
 
     public RewardModelConfig withMargin(double v) {
-        return new RewardModelConfig(v, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed);
+        return new RewardModelConfig(v, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
     }
 
     public RewardModelConfig withLearningRate(double v) {
-        return new RewardModelConfig(margin, v, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed);
+        return new RewardModelConfig(margin, v, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
     }
 
     public RewardModelConfig withEpochs(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, v, batchSize, maxLength, normalizeToMean, seed);
+        return new RewardModelConfig(margin, learningRate, weightDecay, v, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
     }
 
     public RewardModelConfig withBatchSize(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, v, maxLength, normalizeToMean, seed);
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, v, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
+    }
+
+    public RewardModelConfig withMaxSteps(int v) {
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, v, evalFraction, warmupRatio, maxGradNorm);
+    }
+
+    public RewardModelConfig withSeed(long v) {
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, v, maxSteps, evalFraction, warmupRatio, maxGradNorm);
+    }
+
+    public RewardModelConfig withEvalFraction(double v) {
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, v, warmupRatio, maxGradNorm);
+    }
+
+    public RewardModelConfig withMaxLength(int v) {
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, v, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
+    }
+
+    public RewardModelConfig withWarmupRatio(double v) {
+        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, v, maxGradNorm);
     }
 }

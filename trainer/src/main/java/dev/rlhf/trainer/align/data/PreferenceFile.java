@@ -1,0 +1,116 @@
+package dev.rlhf.trainer.align.data;
+
+import dev.rlhf.trainer.align.reward.Ranking;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Reads the annotation app's preference exports (see {@code feedback-service/README.md} and
+ * {@code schemas/.../export-schemas/}): each line either a {@code pairs} line
+ * ({@code {"prompt", "chosen", "rejected", ...}}) or a {@code rankings} line
+ * ({@code {"prompt", "responses": [{"id", "text"}, ...], "ranking": [[id, ...], ...], ...}}); the two may
+ * be mixed. A bad line is an {@link IllegalArgumentException} naming the file, the line and the field.
+ */
+public final class PreferenceFile {
+
+    private PreferenceFile() {}
+
+    public static List<RankedResponses> read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + ": file not found");
+        }
+        JsonMapper json = JsonMapper.builder().build();
+        List<RankedResponses> out = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file)) {
+            int number = 0;
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String where = file + " line " + number + ": ";
+                JsonNode node;
+                try {
+                    node = json.readTree(line);
+                } catch (JacksonException e) {
+                    throw new IllegalArgumentException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
+                }
+                try {
+                    out.add(parse(node));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(where + e.getMessage());
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no pairs or rankings");
+        }
+        return out;
+    }
+
+    /** One export line (pairs or rankings). */
+    public static RankedResponses parse(JsonNode node) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("expected a JSON object");
+        }
+        String prompt = text(node, "prompt");
+        if (node.has("ranking") || node.has("responses")) {
+            return ranking(node, prompt);
+        }
+        return RankedResponses.pair(prompt, text(node, "chosen"), text(node, "rejected"));
+    }
+
+    private static RankedResponses ranking(JsonNode node, String prompt) {
+        JsonNode responses = node.get("responses");
+        JsonNode ranking = node.get("ranking");
+        if (responses == null || !responses.isArray() || responses.isEmpty()) {
+            throw new IllegalArgumentException("a rankings line needs a non-empty array \"responses\"");
+        }
+        if (ranking == null || !ranking.isArray() || ranking.isEmpty()) {
+            throw new IllegalArgumentException("a rankings line needs \"ranking\": tie groups of response ids, best first");
+        }
+        List<String> texts = new ArrayList<>();
+        Map<String, Integer> indexById = new HashMap<>();
+        for (JsonNode response : responses) {
+            String id = text(response, "id");
+            if (indexById.putIfAbsent(id, texts.size()) != null) {
+                throw new IllegalArgumentException("response id " + id + " appears twice in \"responses\"");
+            }
+            texts.add(text(response, "text"));
+        }
+        List<int[]> groups = new ArrayList<>();
+        for (JsonNode group : ranking) {
+            if (!group.isArray() || group.isEmpty()) {
+                throw new IllegalArgumentException("\"ranking\" must be a list of non-empty lists of response ids");
+            }
+            int[] indices = new int[group.size()];
+            for (int i = 0; i < indices.length; i++) {
+                Integer index = indexById.get(group.get(i).asString(""));
+                if (index == null) {
+                    throw new IllegalArgumentException("\"ranking\" names response " + group.get(i)
+                            + ", which is not among \"responses\"");
+                }
+                indices[i] = index;
+            }
+            groups.add(indices);
+        }
+        return new RankedResponses(prompt, texts, new Ranking(groups));
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isString()) {
+            throw new IllegalArgumentException("needs a string field \"" + field + "\"");
+        }
+        return value.asString();
+    }
+}

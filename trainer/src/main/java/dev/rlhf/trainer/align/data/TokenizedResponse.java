@@ -1,0 +1,43 @@
+package dev.rlhf.trainer.align.data;
+
+import dev.rlhf.trainer.tokenizer.TextTokenizer;
+import java.util.Arrays;
+
+/**
+ * Token ids of prompt + response followed by EOS (BOS first), and where the response starts. The
+ * whole text is tokenized at once, so the tokens at the seam are the ones the model would see; the
+ * response starts where they stop agreeing with the prompt's own tokens (as SFT's
+ * {@code TokenizedExample}). EOS is appended as TRL and OpenRLHF do for preference data, so a reward
+ * model reads every response at the same kind of token. Truncated to {@code maxLength} tokens.
+ *
+ * @param ids          the tokens
+ * @param responseFrom index of the first response token (at least 1)
+ */
+public record TokenizedResponse(int[] ids, int responseFrom) {
+
+    public static TokenizedResponse of(String prompt, String response, TextTokenizer tokenizer, int maxLength) {
+        int[] whole = tokenizer.encode(prompt + response);
+        int from = 1;
+        if (!prompt.isEmpty()) {
+            int[] promptIds = tokenizer.encode(prompt);
+            while (from < Math.min(promptIds.length, whole.length) && promptIds[from] == whole[from]) {
+                from++;
+            }
+        }
+        int[] ids = Arrays.copyOf(whole, whole.length + 1);
+        ids[whole.length] = tokenizer.eosId();
+        if (ids.length > maxLength) {
+            ids = Arrays.copyOf(ids, maxLength);
+        }
+        return new TokenizedResponse(ids, Math.min(from, ids.length - 1));
+    }
+
+    public int length() {
+        return ids.length;
+    }
+
+    /** Response tokens (EOS included). */
+    public int responseTokens() {
+        return ids.length - responseFrom;
+    }
+}

@@ -1,0 +1,177 @@
+package dev.rlhf.trainer.align.dpo;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import dev.rlhf.trainer.align.data.PaddedBatch;
+import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
+import dev.rlhf.trainer.align.data.TokenizedResponse;
+import dev.rlhf.trainer.align.loss.LossOutput;
+import dev.rlhf.trainer.align.loss.SequenceLogprobs;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
+import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.Gradients;
+import dev.rlhf.trainer.training.LearningRateSchedule;
+import dev.rlhf.trainer.training.MetricsSink;
+import dev.rlhf.trainer.training.ShuffledBatches;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Direct preference optimisation (sigmoid, conservative via label smoothing, or IPO; {@link DpoLoss})
+ * of a policy on preference pairs. The reference is the initial policy: its log-probabilities of
+ * every chosen and rejected response are computed once, in one pass over the data before the first
+ * update, and kept as plain numbers, so only the policy is held in memory while training (TRL's
+ * {@code precompute_ref_log_probs}). The trained policy goes to {@code <out>/model}.
+ *
+ * <p>Metrics per optimizer step ({@code phase} "dpo"), of the step's minibatch before its update:
+ * {@code loss}, {@code rewards/chosen}, {@code rewards/rejected}, {@code rewards/accuracies},
+ * {@code rewards/margins}, {@code logps/chosen}, {@code logps/rejected}, with {@code learning_rate}
+ * and {@code grad_norm}.
+ */
+public final class DpoTrainer {
+
+    public static final String PHASE = "dpo";
+
+    /** What a run achieved. */
+    public record Result(int steps, Map<String, Double> lastMetrics, Path model) {}
+
+    /** Called after every optimizer step (progress display). */
+    public interface StepListener {
+        void afterStep(int step, int totalSteps, long pairs);
+    }
+
+    /** A pair tokenized, with its position in the reference log-probability table. */
+    private record TokenizedPair(int index, TokenizedResponse chosen, TokenizedResponse rejected) {}
+
+    private final LoadedModel loaded;
+    private final LlamaModel policy;
+    private final DpoConfig config;
+    private final MetricsSink metrics;
+    private StepListener listener = (step, total, pairs) -> {};
+
+    public DpoTrainer(LoadedModel loaded, DpoConfig config, MetricsSink metrics) {
+        this.loaded = loaded;
+        this.policy = loaded.model();
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    public DpoTrainer onStep(StepListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    public Result train(List<PreferencePair> pairs, Path out) throws IOException {
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("no preference pairs to train on");
+        }
+        int maxLength = Math.min(config.maxLength(), policy.config().maxSeqLen());
+        List<TokenizedPair> data = new ArrayList<>();
+        for (PreferencePair p : pairs) {
+            data.add(new TokenizedPair(data.size(), TokenizedResponse.of(p.prompt(), p.chosen(), loaded.tokenizer(), maxLength),
+                    TokenizedResponse.of(p.prompt(), p.rejected(), loaded.tokenizer(), maxLength)));
+        }
+        policy.setTrainable(name -> false);
+        float[][] reference = config.referenceFree() ? null : referenceLogprobs(data); // [chosen, rejected][pair]
+
+        policy.setTrainable(name -> !name.startsWith("value_head."));
+        Map<String, NDArray> trainable = new LinkedHashMap<>();
+        policy.parameters().forEach((name, p) -> {
+            if (!name.startsWith("value_head.")) {
+                trainable.put(name, p);
+            }
+        });
+        ShuffledBatches<TokenizedPair> batches = new ShuffledBatches<>(data, config.batchSize(), config.seed());
+        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.stepsPerEpoch() * config.epochs();
+        LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
+                (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
+        AdamW.Settings adam = new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f); // TRL DPOConfig: weight decay 0
+        Map<String, Double> last = Map.of();
+        try (AdamW optimizer = new AdamW(trainable, adam, policy.manager())) {
+            for (int step = 1; step <= totalSteps; step++) {
+                List<TokenizedPair> batch = batches.next();
+                Map<String, Double> values;
+                try (NDManager scope = policy.manager().newSubManager();
+                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray[] logps = sequenceLogprobs(batch, scope); // [chosen, rejected]
+                    NDArray refChosen = null;
+                    NDArray refRejected = null;
+                    if (reference != null) {
+                        float[] c = new float[batch.size()];
+                        float[] r = new float[batch.size()];
+                        for (int i = 0; i < batch.size(); i++) {
+                            c[i] = reference[0][batch.get(i).index()];
+                            r[i] = reference[1][batch.get(i).index()];
+                        }
+                        refChosen = scope.create(c).toType(logps[0].getDataType(), false);
+                        refRejected = scope.create(r).toType(logps[0].getDataType(), false);
+                    }
+                    LossOutput loss = DpoLoss.compute(logps[0], logps[1], refChosen, refRejected, config);
+                    collector.backward(loss.loss());
+                    values = new LinkedHashMap<>(loss.metrics());
+                }
+                float gradNorm = Gradients.clipGlobalNorm(trainable.values(), (float) config.maxGradNorm(), policy.manager());
+                float lr = schedule.at(step);
+                optimizer.step(lr);
+                last = Map.copyOf(values);
+                values.put("learning_rate", (double) lr);
+                values.put("grad_norm", (double) gradNorm);
+                values.put("epoch", batches.epochProgress());
+                metrics.record(PHASE, step, values);
+                listener.afterStep(step, totalSteps, batch.size());
+            }
+        }
+        policy.setTrainable(name -> false);
+        Path modelDir = out.resolve("model");
+        ModelCheckpoint.save(policy, loaded.tokenizer(), modelDir, Map.of("phase", PHASE, "steps", Integer.toString(totalSteps),
+                "dpo_loss", config.lossType().cliName(), "dpo_beta", Double.toString(config.beta())));
+        return new Result(totalSteps, last, modelDir);
+    }
+
+    /**
+     * The reference's (= the initial policy's) log-probabilities of every chosen and rejected
+     * response, in one pass without gradients, kept as Java arrays so no tensor outlives its batch.
+     */
+    private float[][] referenceLogprobs(List<TokenizedPair> data) {
+        float[][] out = new float[2][data.size()];
+        int batchSize = Math.max(config.batchSize(), 8);
+        for (int from = 0; from < data.size(); from += batchSize) {
+            List<TokenizedPair> batch = data.subList(from, Math.min(from + batchSize, data.size()));
+            try (NDManager scope = policy.manager().newSubManager()) {
+                NDArray[] logps = sequenceLogprobs(batch, scope);
+                float[] c = logps[0].toType(DataType.FLOAT32, false).toFloatArray();
+                float[] r = logps[1].toType(DataType.FLOAT32, false).toFloatArray();
+                for (int i = 0; i < batch.size(); i++) {
+                    out[0][batch.get(i).index()] = c[i];
+                    out[1][batch.get(i).index()] = r[i];
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Log-probabilities [B] of the chosen and the rejected responses under the policy, from one
+     * forward pass over 2B right-padded rows; summed over response tokens, or averaged for IPO.
+     */
+    private NDArray[] sequenceLogprobs(List<TokenizedPair> batch, NDManager scope) {
+        List<TokenizedResponse> rows = new ArrayList<>(batch.size() * 2);
+        batch.forEach(p -> rows.add(p.chosen()));
+        batch.forEach(p -> rows.add(p.rejected()));
+        PaddedBatch padded = PaddedBatch.of(rows, scope);
+        NDArray logits = policy.logits(policy.hiddenStates(padded.tokens(), padded.keyMask(), null, null));
+        SequenceLogprobs.Result result = SequenceLogprobs.ofSequence(logits, padded.tokens(), padded.responseMask());
+        NDArray perSequence = config.lengthNormalized() ? result.mean() : result.sum();
+        int b = batch.size();
+        return new NDArray[] {perSequence.get("0:" + b), perSequence.get(b + ":")};
+    }
+}

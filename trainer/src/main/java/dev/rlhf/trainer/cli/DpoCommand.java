@@ -1,0 +1,113 @@
+package dev.rlhf.trainer.cli;
+
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
+import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.dpo.DpoLossType;
+import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code trainer dpo}: direct preference optimisation of a policy on {@code pairs} exports
+ * ({@code rankings} lines are expanded into their ordered pairs). The reference is the initial
+ * policy, scored once before training. Writes {@code <out>/model}, metrics as JSONL, progress on
+ * stderr and a one-line JSON summary on stdout.
+ */
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Direct preference optimisation (sigmoid, IPO, conservative DPO) on preference pairs.")
+public class DpoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--beta", paramLabel = "X", description = "Strength of the implicit KL constraint (default 0.1).")
+    Double beta;
+
+    @Option(names = "--loss", paramLabel = "sigmoid|ipo", description = "Loss type (default sigmoid).")
+    String loss;
+
+    @Option(names = "--label-smoothing", paramLabel = "X", description = "Conservative DPO's assumed label-noise rate in [0, 0.5) (default 0).")
+    Double labelSmoothing;
+
+    @Option(names = "--reference-free", description = "Use a uniform reference (no reference log-probabilities).")
+    boolean referenceFree;
+
+    @Override
+    public Integer call() throws IOException {
+        DpoConfig config = config();
+        List<PreferencePair> pairs = new ArrayList<>();
+        for (RankedResponses r : options.readData()) {
+            pairs.addAll(r.pairs());
+        }
+        if (pairs.isEmpty()) {
+            throw new BadInputException("--data " + options.data + ": no preference pairs (every ranking is tied)");
+        }
+        try (LoadedModel loaded = options.loadModel()) {
+            Progress[] progress = new Progress[1];
+            DpoTrainer trainer = new DpoTrainer(loaded, config, options.metricsSink()).onStep((step, total, n) -> {
+                if (progress[0] == null) {
+                    progress[0] = new Progress("dpo", total, "pairs", System.err);
+                }
+                progress[0].advance(1, n);
+            });
+            DpoTrainer.Result result;
+            try {
+                result = trainer.train(pairs, options.out);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage(), e);
+            }
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("steps", result.steps());
+            summary.putAll(result.lastMetrics());
+            summary.put("model", result.model().toString());
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private DpoConfig config() {
+        DpoConfig d = DpoConfig.defaults();
+        DpoLossType type;
+        try {
+            type = loss == null ? d.lossType() : DpoLossType.parse(loss);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--loss: " + e.getMessage());
+        }
+        try {
+            return new DpoConfig(
+                    beta != null ? beta : d.beta(),
+                    type,
+                    labelSmoothing != null ? labelSmoothing : d.labelSmoothing(),
+                    referenceFree,
+                    d.precomputeReference(),
+                    options.lr != null ? options.lr : d.learningRate(),
+                    options.batchSize != null ? options.batchSize : d.batchSize(),
+                    options.epochs != null ? options.epochs : d.epochs(),
+                    options.maxLength != null ? options.maxLength : d.maxLength(),
+                    options.seed != null ? options.seed : d.seed(),
+                    options.maxSteps != null ? options.maxSteps : d.maxSteps(),
+                    options.warmupRatio != null ? options.warmupRatio : d.warmupRatio(),
+                    d.maxGradNorm());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--" + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.rlhf.trainer.cli;
+
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.align.reward.RewardTrainer;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code trainer reward}: trains a reward model on {@code pairs} or {@code rankings} exports with the
+ * K-way ranking loss. Writes {@code <out>/model} (value head included, rewards normalised to mean 0
+ * on the training responses), metrics as JSONL, progress on stderr and a one-line JSON summary on stdout.
+ */
+@Command(name = "reward", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a reward model on rankings or preference pairs (K-way ranking loss).")
+public class RewardCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--margin", paramLabel = "X", description = "Required reward gap in the pairwise loss (default 0).")
+    Double margin;
+
+    @Option(names = "--eval-data", paramLabel = "PATH", description = "Held-out pairs or rankings (default: --eval-fraction of the prompts of --data).")
+    Path evalData;
+
+    @Option(names = "--eval-fraction", paramLabel = "X", description = "Share of prompts held out without --eval-data (default 0.1).")
+    Double evalFraction;
+
+    @Option(names = "--no-normalize", description = "Do not shift rewards to mean 0 on the training responses.")
+    boolean noNormalize;
+
+    @Override
+    public Integer call() throws IOException {
+        RewardModelConfig config = config();
+        List<RankedResponses> train = options.readData();
+        List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data");
+        try (LoadedModel loaded = options.loadModel()) {
+            Progress[] progress = new Progress[1];
+            RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep((step, total, pairs) -> {
+                if (progress[0] == null) {
+                    progress[0] = new Progress("reward", total, "pairs", System.err);
+                }
+                progress[0].advance(1, pairs);
+            });
+            RewardTrainer.Result result;
+            try {
+                result = trainer.train(train, eval, options.out);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage(), e);
+            }
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("steps", result.steps());
+            summary.put("loss", result.lastLoss());
+            summary.put("accuracy", result.lastAccuracy());
+            if (result.eval() != null && result.eval().pairs() > 0) {
+                summary.put("eval_accuracy", result.eval().accuracy());
+                summary.put("eval_pairs", result.eval().pairs());
+            }
+            summary.put("reward_offset", result.rewardOffset());
+            summary.put("model", result.model().toString());
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private RewardModelConfig config() {
+        RewardModelConfig d = RewardModelConfig.defaults();
+        try {
+            return new RewardModelConfig(
+                    margin != null ? margin : d.margin(),
+                    options.lr != null ? options.lr : d.learningRate(),
+                    d.weightDecay(),
+                    options.epochs != null ? options.epochs : d.epochs(),
+                    options.batchSize != null ? options.batchSize : d.batchSize(),
+                    options.maxLength != null ? options.maxLength : d.maxLength(),
+                    !noNormalize,
+                    options.seed != null ? options.seed : d.seed(),
+                    options.maxSteps != null ? options.maxSteps : d.maxSteps(),
+                    evalFraction != null ? evalFraction : d.evalFraction(),
+                    options.warmupRatio != null ? options.warmupRatio : d.warmupRatio(),
+                    d.maxGradNorm());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--" + e.getMessage());
+        }
+    }
+}

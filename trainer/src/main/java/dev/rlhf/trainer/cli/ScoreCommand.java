@@ -1,0 +1,88 @@
+package dev.rlhf.trainer.cli;
+
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.reward.RewardScorer;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.model.Devices;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code trainer score --model RM --data pairs.jsonl}: the reward model's pairwise accuracy on
+ * preference data, printed as {@code {"n": pairs, "accuracy": share ordered correctly}} (equal
+ * rewards count as wrong; rankings lines count every ordered pair, ties none).
+ */
+@Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Pairwise accuracy of a reward model on pairs or rankings; prints {\"n\", \"accuracy\"}.")
+public class ScoreCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "A reward model checkpoint (with a value head).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
+    Path tokenizer;
+
+    @Option(names = "--data", required = true, paramLabel = "PATH", description = "JSONL pairs or rankings export lines.")
+    Path data;
+
+    @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Sequences per forward pass (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-length", defaultValue = "512", paramLabel = "N",
+            description = "Most tokens of prompt + response (default ${DEFAULT-VALUE}, capped by the model's context).")
+    int maxLength;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
+    Path config;
+
+    @Override
+    public Integer call() throws IOException {
+        if (batchSize < 1) {
+            throw new BadInputException("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (maxLength < 2) {
+            throw new BadInputException("--max-length must be >= 2, got " + maxLength);
+        }
+        List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data");
+        LoadedModel loaded;
+        try {
+            loaded = ModelLoader.load(model, tokenizer, Devices.select(device));
+        } catch (CheckpointException e) {
+            throw new BadInputException("--model " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device " + e.getMessage());
+        }
+        try (loaded) {
+            if (!loaded.model().hasValueHead()) {
+                throw new BadInputException("--model " + model + ": not a reward model (no value head); train one with 'reward'");
+            }
+            int length = Math.min(maxLength, loaded.model().config().maxSeqLen());
+            RewardScorer.Accuracy accuracy = RewardScorer.accuracy(loaded.model(), loaded.tokenizer(), rankings, length, batchSize);
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("n", accuracy.pairs());
+            line.put("accuracy", accuracy.pairs() == 0 ? null : accuracy.accuracy());
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(JsonMapper.builder().build().writeValueAsString(line));
+            out.flush();
+        }
+        return 0;
+    }
+}

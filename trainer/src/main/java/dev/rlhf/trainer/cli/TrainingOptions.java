@@ -1,0 +1,102 @@
+package dev.rlhf.trainer.cli;
+
+import ai.djl.Device;
+import dev.rlhf.trainer.align.data.PreferenceFile;
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.model.Devices;
+import dev.rlhf.trainer.training.MetricsSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every preference-training command shares ({@code reward}, {@code dpo}); unset
+ * hyperparameters take the defaults of the algorithm's config record.
+ */
+public class TrainingOptions {
+
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "Model to start from: llama2.c .bin, Hugging Face directory, or a checkpoint directory of this project.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
+    Path tokenizer;
+
+    @Option(names = "--data", required = true, paramLabel = "PATH",
+            description = "JSONL export lines: pairs {\"prompt\",\"chosen\",\"rejected\"} or rankings {\"prompt\",\"responses\",\"ranking\"}.")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory; the model goes to DIR/model.")
+    Path out;
+
+    @Option(names = "--metrics", paramLabel = "PATH", description = "JSONL metrics, one object per optimizer step.")
+    Path metrics;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Data order and initialisation seed (default 42).")
+    Long seed;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to train (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps; 0 = from --epochs (default 0).")
+    Integer maxSteps;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data (default 1).")
+    Integer epochs;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Rankings (reward) or pairs (dpo) per optimizer step (default 64).")
+    Integer batchSize;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: reward 9e-6, dpo 1e-6).")
+    Double lr;
+
+    @Option(names = "--max-length", paramLabel = "N", description = "Most tokens of prompt + response (default 512, capped by the model's context).")
+    Integer maxLength;
+
+    @Option(names = "--warmup-ratio", paramLabel = "X", description = "Share of steps of linear warmup before cosine decay.")
+    Double warmupRatio;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options (names without dashes); flags override it.")
+    Path config;
+
+    Device device() {
+        try {
+            return Devices.select(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device " + e.getMessage());
+        }
+    }
+
+    MetricsSink metricsSink() {
+        return metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
+    }
+
+    LoadedModel loadModel() throws IOException {
+        Device target = device();
+        try {
+            return ModelLoader.load(model, tokenizer, target);
+        } catch (CheckpointException e) {
+            throw new BadInputException("--model " + e.getMessage(), e);
+        }
+    }
+
+    List<RankedResponses> readData() throws IOException {
+        return readPreferences(data, "--data");
+    }
+
+    static List<RankedResponses> readPreferences(Path file, String option) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException(option + " " + file + ": file not found");
+        }
+        try {
+            return PreferenceFile.read(file);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+}
