@@ -96,7 +96,7 @@ public final class RewardTrainer {
         if (rankings.isEmpty()) {
             throw new IllegalArgumentException("no training ranking orders two responses (all tied or single)");
         }
-        initialiseValueHead();
+        initialiseValueHead(model, config.seed());
         model.setTrainable(name -> true);
         Map<String, NDArray> trainable = new LinkedHashMap<>(model.parameters());
 
@@ -187,13 +187,13 @@ public final class RewardTrainer {
      * (OpenRLHF's value-head init) and zero bias, so initial rewards are near 0 and the K-way loss
      * starts near ln 2. A model that already has a head (a reward model trained further) keeps it.
      */
-    private void initialiseValueHead() {
+    public static void initialiseValueHead(LlamaModel model, long seed) {
         if (model.hasValueHead()) {
             return;
         }
         model.addValueHead();
         int dim = model.config().dim();
-        Random random = new Random(config.seed());
+        Random random = new Random(seed);
         float[] w = new float[dim];
         for (int i = 0; i < dim; i++) {
             w[i] = (float) (random.nextGaussian() / (dim + 1));

@@ -1,0 +1,202 @@
+package dev.rlhf.trainer.align;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.align.data.PaddedBatch;
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
+import dev.rlhf.trainer.align.data.TokenizedResponse;
+import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.labeler.KeywordLabeler;
+import dev.rlhf.trainer.align.loss.SequenceLogprobs;
+import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.align.reward.RewardScorer;
+import dev.rlhf.trainer.align.reward.RewardTrainer;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.generation.GeneratedSample;
+import dev.rlhf.trainer.generation.GenerationConfig;
+import dev.rlhf.trainer.generation.Generator;
+import dev.rlhf.trainer.generation.LlamaLanguageModel;
+import dev.rlhf.trainer.training.MetricsSink;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Learning from simulated preferences on the real stories260K policy (issue 6, "Done when"): a
+ * {@link KeywordLabeler} prefers continuations that mention a word (default "park"; another word
+ * with {@code -Dlabeler.word=...}), flips 10% of its rankings, and ranks K = 4 sampled continuations
+ * of story openings that stories260K itself wrote. The reward model must reach >= 85% accuracy on
+ * held-out rankings, measured against the labeler's TRUE (unflipped) preference; DPO on the
+ * labeler's pairs must raise the share of fresh samples that mention the word well above the SFT
+ * policy's, while the KL to the reference, estimated on the sampled tokens, stays bounded.
+ * Everything is seeded. Numbers measured: see trainer/README.md, "Reward model and DPO".
+ */
+class PreferenceLearningTest {
+
+    static final String WORD = System.getProperty("labeler.word", "park");
+    static final int K = 4;
+    static final int TRAIN_PROMPTS = 200;
+    static final int HELD_OUT_PROMPTS = 50;
+    static final int CONTINUATION_TOKENS = 32;
+
+    static KeywordLabeler labeler;
+    /** Rankings as the noisy labeler reported them: the training data. */
+    static List<RankedResponses> noisyTrain = new ArrayList<>();
+    /** Held-out rankings by the labeler's true preference. */
+    static List<RankedResponses> trueHeldOut = new ArrayList<>();
+    static List<String> freshOpenings;
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void sampleAndLabel() throws Exception {
+        labeler = new KeywordLabeler(WORD, 0.10, 3);
+        long t0 = System.nanoTime();
+        try (LoadedModel sft = stories()) {
+            Generator generator = new Generator(new LlamaLanguageModel(sft.model()), sft.tokenizer());
+            List<String> openings = openings(generator, TRAIN_PROMPTS + HELD_OUT_PROMPTS, 1L);
+            freshOpenings = openings(generator, 100, 7L);
+            for (int from = 0; from < openings.size(); from += 50) {
+                List<String> batch = openings.subList(from, Math.min(from + 50, openings.size()));
+                List<GeneratedSample> samples = generator.generate(batch, continuations(K).withSeed(100L + from));
+                for (int p = 0; p < batch.size(); p++) {
+                    List<String> responses = new ArrayList<>();
+                    for (int k = 0; k < K; k++) {
+                        responses.add(samples.get(p * K + k).completion());
+                    }
+                    String prompt = batch.get(p);
+                    if (from + p < TRAIN_PROMPTS) {
+                        noisyTrain.add(new RankedResponses(prompt, responses, labeler.rank(prompt, responses)));
+                    } else {
+                        trueHeldOut.add(new RankedResponses(prompt, responses, labeler.trueRanking(prompt, responses)));
+                    }
+                }
+            }
+        }
+        System.out.printf("sampled %d rankings in %.1f s%n", noisyTrain.size() + trueHeldOut.size(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Test
+    void rewardModelRanksHeldOutContinuationsLikeTheLabeler() throws Exception {
+        RewardModelConfig config = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16)
+                .withMaxSteps(30).withWarmupRatio(0.05).withMaxLength(128);
+        List<Map<String, Double>> steps = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (LoadedModel sft = stories()) {
+            RewardTrainer.Result result = new RewardTrainer(sft, config, (phase, step, values) -> steps.add(values))
+                    .train(noisyTrain, trueHeldOut, temp);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("reward model: %d steps in %.1f s; first %s; last %s; held-out accuracy %.3f on %d pairs; offset %.4f%n",
+                    result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), result.eval().accuracy(),
+                    result.eval().pairs(), result.rewardOffset());
+            assertThat(result.eval().pairs()).isGreaterThan(50);
+            assertThat(result.eval().accuracy()).isGreaterThanOrEqualTo(0.85);
+
+            // The saved checkpoint is the reward model: same accuracy, mean reward 0 on the training responses.
+            try (LoadedModel rm = ModelLoader.load(result.model(), null, Device.cpu())) {
+                assertThat(rm.model().hasValueHead()).isTrue();
+                RewardScorer.Accuracy reloaded = RewardScorer.accuracy(rm.model(), rm.tokenizer(), trueHeldOut, 128, 64);
+                assertThat(reloaded.accuracy()).isEqualTo(result.eval().accuracy());
+                List<String> prompts = new ArrayList<>();
+                List<String> responses = new ArrayList<>();
+                for (RankedResponses r : noisyTrain) {
+                    for (String response : r.responses()) {
+                        prompts.add(r.prompt());
+                        responses.add(response);
+                    }
+                }
+                double[] rewards = RewardScorer.rewards(rm.model(), rm.tokenizer(), prompts, responses, 128, 64);
+                assertThat(java.util.Arrays.stream(rewards).average().orElseThrow()).isCloseTo(0, org.assertj.core.api.Assertions.within(1e-3));
+            }
+        }
+    }
+
+    @Test
+    void dpoRaisesTheLabelersScoreOfFreshSamplesWithBoundedKl() throws Exception {
+        List<PreferencePair> pairs = new ArrayList<>();
+        noisyTrain.forEach(r -> pairs.addAll(r.pairs()));
+        DpoConfig config = DpoConfig.defaults().withBeta(0.1).withLearningRate(2e-4).withBatchSize(16)
+                .withMaxSteps(16).withMaxLength(128);
+        List<Map<String, Double>> steps = new ArrayList<>();
+        try (LoadedModel policy = stories(); LoadedModel reference = stories()) {
+            double before = mentionRate(samples(policy, 11L));
+            long t0 = System.nanoTime();
+            DpoTrainer.Result result = new DpoTrainer(policy, config, (phase, step, values) -> steps.add(values)).train(pairs, temp);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            List<GeneratedSample> fresh = samples(policy, 11L);
+            double after = mentionRate(fresh);
+            double kl = sampledKl(fresh, reference);
+            System.out.printf("dpo: %d pairs, %d steps in %.1f s; first %s; last %s; mention rate %.3f -> %.3f; KL %.3f nats%n",
+                    pairs.size(), result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), before, after, kl);
+            assertThat(steps.get(0).get("loss")).isCloseTo(Math.log(2), org.assertj.core.api.Assertions.within(1e-4));
+            assertThat(after).isGreaterThan(before + 0.15);
+            assertThat(kl).isBetween(-0.5, 15.0);
+        }
+    }
+
+    /** Fresh samples of the policy: two continuations of each fresh opening, seeded. */
+    static List<GeneratedSample> samples(LoadedModel model, long seed) {
+        Generator generator = new Generator(new LlamaLanguageModel(model.model()), model.tokenizer());
+        return generator.generate(freshOpenings, continuations(2).withSeed(seed));
+    }
+
+    /** Share of samples that mention the labeler's word. */
+    static double mentionRate(List<GeneratedSample> samples) {
+        return samples.stream().filter(s -> labeler.mentions(s.completion())).count() / (double) samples.size();
+    }
+
+    /**
+     * KL(policy || reference) estimated on the policy's own samples: the mean over samples of the summed
+     * per-token log-ratio log pi(y_t) - log ref(y_t) of the sampled tokens (the k1 estimator, per sequence).
+     */
+    static double sampledKl(List<GeneratedSample> samples, LoadedModel reference) {
+        double total = 0;
+        try (NDManager scope = reference.model().manager().newSubManager()) {
+            List<TokenizedResponse> rows = new ArrayList<>();
+            for (GeneratedSample s : samples) {
+                int[] prompt = reference.tokenizer().encode(s.prompt());
+                int[] ids = java.util.Arrays.copyOf(prompt, prompt.length + s.tokenIds().length);
+                System.arraycopy(s.tokenIds(), 0, ids, prompt.length, s.tokenIds().length);
+                rows.add(new TokenizedResponse(ids, prompt.length));
+            }
+            PaddedBatch batch = PaddedBatch.of(rows, scope);
+            NDArray logits = reference.model().logits(reference.model().hiddenStates(batch.tokens(), batch.keyMask(), null, null));
+            float[] refLogps = SequenceLogprobs.ofSequence(logits, batch.tokens(), batch.responseMask()).sum().toFloatArray();
+            for (int i = 0; i < samples.size(); i++) {
+                total += samples.get(i).logprob() - refLogps[i];
+            }
+        }
+        return total / samples.size();
+    }
+
+    static List<String> openings(Generator generator, int count, long seed) {
+        List<String> out = new ArrayList<>();
+        for (GeneratedSample s : generator.generate(Collections.nCopies(count, ""),
+                GenerationConfig.defaults().withMaxNewTokens(12).withSeed(seed))) {
+            out.add(s.completion());
+        }
+        return out;
+    }
+
+    static GenerationConfig continuations(int samplesPerPrompt) {
+        return GenerationConfig.defaults().withMaxNewTokens(CONTINUATION_TOKENS).withNumSamples(samplesPerPrompt);
+    }
+
+    static LoadedModel stories() throws Exception {
+        return ModelLoader.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), Device.cpu());
+    }
+}
