@@ -48,7 +48,7 @@ class PreferenceLearningTest {
 
     static final String WORD = System.getProperty("labeler.word", "park");
     static final int K = 4;
-    static final int TRAIN_PROMPTS = 200;
+    static final int TRAIN_PROMPTS = 240;
     static final int HELD_OUT_PROMPTS = 50;
     static final int CONTINUATION_TOKENS = 32;
 
@@ -93,15 +93,17 @@ class PreferenceLearningTest {
     @Test
     void rewardModelRanksHeldOutContinuationsLikeTheLabeler() throws Exception {
         RewardModelConfig config = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16)
-                .withMaxSteps(30).withWarmupRatio(0.05).withMaxLength(128);
+                .withMaxSteps(40).withWarmupRatio(0.05).withMaxLength(128);
         List<Map<String, Double>> steps = new ArrayList<>();
         long t0 = System.nanoTime();
         try (LoadedModel sft = stories()) {
+            long[] pairs = {0};
             RewardTrainer.Result result = new RewardTrainer(sft, config, (phase, step, values) -> steps.add(values))
+                    .onStep((step, total, n) -> pairs[0] += n)
                     .train(noisyTrain, trueHeldOut, temp);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("reward model: %d steps in %.1f s; first %s; last %s; held-out accuracy %.3f on %d pairs; offset %.4f%n",
-                    result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), result.eval().accuracy(),
+            System.out.printf("reward model: %d pairs/s; %d steps in %.1f s; first %s; last %s; held-out accuracy %.3f on %d pairs; offset %.4f%n",
+                    Math.round(pairs[0] / seconds), result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), result.eval().accuracy(),
                     result.eval().pairs(), result.rewardOffset());
             assertThat(result.eval().pairs()).isGreaterThan(50);
             assertThat(result.eval().accuracy()).isGreaterThanOrEqualTo(0.85);
@@ -140,11 +142,11 @@ class PreferenceLearningTest {
             List<GeneratedSample> fresh = samples(policy, 11L);
             double after = mentionRate(fresh);
             double kl = sampledKl(fresh, reference);
-            System.out.printf("dpo: %d pairs, %d steps in %.1f s; first %s; last %s; mention rate %.3f -> %.3f; KL %.3f nats%n",
-                    pairs.size(), result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), before, after, kl);
+            System.out.printf("dpo: %d pairs/s; %d pairs, %d steps in %.1f s; first %s; last %s; mention rate %.3f -> %.3f; KL %.3f nats%n",
+                    Math.round(result.steps() * config.batchSize() / seconds), pairs.size(), result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), before, after, kl);
             assertThat(steps.get(0).get("loss")).isCloseTo(Math.log(2), org.assertj.core.api.Assertions.within(1e-4));
-            assertThat(after).isGreaterThan(before + 0.15);
-            assertThat(kl).isBetween(-0.5, 15.0);
+            assertThat(after).isGreaterThan(before + 0.2); // measured 0.115 -> 0.490
+            assertThat(kl).isBetween(-0.5, 8.0); // measured 3.2 nats per 32-token sample
         }
     }
 
