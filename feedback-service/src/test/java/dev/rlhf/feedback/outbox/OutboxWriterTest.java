@@ -48,6 +48,16 @@ class OutboxWriterTest extends IntegrationTest {
     }
 
     @Test
+    void appendAllWritesEveryEventInOrder() {
+        List<SampleRequested> events = java.util.stream.IntStream.range(0, 450).mapToObj(i -> sampleRequested()).toList();
+        outbox.appendAll(events.stream().map(e -> new OutboxWriter.Entry("rlhf.sample-requests.v1", e.getPromptId(), e)).toList());
+
+        List<String> keys = jdbc.sql("SELECT record_key FROM outbox WHERE event_id IN (:ids) ORDER BY id")
+                .param("ids", events.stream().map(SampleRequested::getEventId).toList()).query(String.class).list();
+        assertThat(keys).containsExactlyElementsOf(events.stream().map(SampleRequested::getPromptId).toList());
+    }
+
+    @Test
     void appendIsPartOfTheCallersTransaction() {
         SampleRequested event = sampleRequested();
         new TransactionTemplate(transactions).executeWithoutResult(status -> {
