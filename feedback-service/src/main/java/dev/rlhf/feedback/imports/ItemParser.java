@@ -222,10 +222,24 @@ final class ItemParser {
         return name;
     }
 
-    /** PostgreSQL text cannot hold U+0000. */
+    /**
+     * PostgreSQL text cannot hold U+0000, and an unpaired surrogate (legal in JSON escapes) has no
+     * UTF-8 form: the driver would silently store "?" and the text would no longer round-trip.
+     */
     private static void checkStorable(String text, String field) {
-        if (text.indexOf('\0') >= 0) {
-            throw new InvalidLineException("\"" + field + "\" contains a NUL character (\\u0000), which cannot be stored");
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\0') {
+                throw new InvalidLineException("\"" + field + "\" contains a NUL character (\\u0000), which cannot be stored");
+            }
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else {
+                    throw new InvalidLineException("\"" + field + "\" contains an unpaired UTF-16 surrogate (\\u"
+                            + Integer.toHexString(c) + "), which has no UTF-8 form");
+                }
+            }
         }
     }
 

@@ -102,6 +102,8 @@ class ItemParserTest {
         assertRejected(ImportFormat.PAIRS, "{\"prompt\": \"Q\", \"chosen\": \"" + "x".repeat(101) + "\", \"rejected\": \"b\"}",
                 "\"chosen\" exceeds 100 characters");
         assertRejected(ImportFormat.PROMPTS, "{\"prompt\": \"a\\u0000b\"}", "\"prompt\" contains a NUL character");
+        assertRejected(ImportFormat.PROMPTS, "{\"prompt\": \"a\\ud800b\"}", "\"prompt\" contains an unpaired UTF-16 surrogate (\\ud800)");
+        assertThat(one(ImportFormat.PROMPTS, "{\"prompt\": \"emoji \\ud83d\\ude00\"}").prompt()).isEqualTo(Conversation.ofUser("emoji \uD83D\uDE00"));
     }
 
     private void assertRejected(ImportFormat format, String line, String message) {
