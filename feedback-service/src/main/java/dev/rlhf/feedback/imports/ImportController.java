@@ -37,6 +37,12 @@ public class ImportController {
         }
         ImportFormat importFormat = ImportFormat.of(format)
                 .orElseThrow(() -> ApiException.badRequest("Unknown format '" + format + "': use one of " + ImportFormat.ids()));
+        String contentType = request.getContentType() == null ? "" : request.getContentType().toLowerCase(java.util.Locale.ROOT);
+        if (contentType.startsWith("application/x-www-form-urlencoded") || contentType.startsWith("multipart/")) {
+            // The servlet container reads such bodies as form fields: the lines would be lost.
+            throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Send the NDJSON file as the request body with Content-Type: "
+                    + "application/x-ndjson (curl: --data-binary @file.jsonl -H 'Content-Type: application/x-ndjson'), not as " + contentType);
+        }
         long maxBodyBytes = imports.limits().maxBodyBytes();
         if (request.getContentLengthLong() > maxBodyBytes) {
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body (" + request.getContentLengthLong()

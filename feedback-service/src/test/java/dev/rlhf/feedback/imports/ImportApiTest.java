@@ -256,6 +256,12 @@ class ImportApiTest extends IntegrationTest {
         assertThat(admin().postNdjson("/api/v1/projects/" + UUID.randomUUID() + "/items?format=prompts", "{\"prompt\": \"x\"}").status())
                 .isEqualTo(404);
         assertThat(post(project, "prompts", "{\"prompt\": \"x\"}".getBytes(StandardCharsets.UTF_8), "br").statusCode()).isEqualTo(415);
+        // curl --data-binary without a Content-Type sends a form; its body would be parsed as form fields.
+        var form = admin().postJson("/api/v1/projects/" + project + "/items?format=prompts", "{}");
+        assertThat(form.status()).isEqualTo(200);
+        assertThat(send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/projects/" + project + "/items?format=prompts"))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"x\"}")))
+                .statusCode()).isEqualTo(415);
     }
 
     @Test
@@ -285,12 +291,15 @@ class ImportApiTest extends IntegrationTest {
     }
 
     private HttpResponse<String> post(UUID project, String format, byte[] body, String contentEncoding) {
+        return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/projects/" + project + "/items?format=" + format))
+                .header("Content-Type", "application/x-ndjson").header("Content-Encoding", contentEncoding)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
         String basic = Base64.getEncoder().encodeToString((ADMIN + ":" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/projects/" + project + "/items?format=" + format))
-                .header("Authorization", "Basic " + basic).header("Content-Type", "application/x-ndjson")
-                .header("Content-Encoding", contentEncoding).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         try {
-            return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+            return HttpClient.newHttpClient().send(request.header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
