@@ -1,6 +1,7 @@
 package dev.rlhf.feedback.imports;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
+import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.project.Project;
@@ -42,10 +44,19 @@ class ImportOnH2Test {
         RlhfProperties properties = new RlhfProperties(Path.of("data"), new RlhfProperties.Kafka(false, 9092, 9093),
                 new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 3, (short) 1));
         projects = new ProjectService(new ProjectRepository(jdbc));
+        writer = new ImportBatchWriter(jdbc, json, new OutboxWriter(jdbc), properties);
+        transactions = new DataSourceTransactionManager(dataSource);
+        this.json = json;
         // A small batch, so the run below spans several transactions and re-imports hit existing rows across batches.
-        ImportProperties limits = new ImportProperties(2, 1 << 30, 1 << 20, 100_000, 1000);
-        imports = new ImportService(projects, new ImportBatchWriter(jdbc, json, new OutboxWriter(jdbc), properties),
-                new DataSourceTransactionManager(dataSource), limits, json);
+        imports = service(new ImportProperties(2, 1 << 30, 1 << 20, 100_000, 1000));
+    }
+
+    private ImportBatchWriter writer;
+    private DataSourceTransactionManager transactions;
+    private JsonMapper json;
+
+    private ImportService service(ImportProperties limits) {
+        return new ImportService(projects, writer, transactions, limits, json);
     }
 
     private ImportResult run(UUID project, ImportFormat format, String ndjson) {
@@ -99,5 +110,29 @@ class ImportOnH2Test {
         ImportResult mixed = run(id, ImportFormat.PROMPTS, "{\"prompt\": \"p1\"}\n{\"prompt\": \"p4\"}\n");
         assertThat(mixed.imported()).isEqualTo(1);
         assertThat(mixed.skipped()).isEqualTo(1);
+    }
+
+    @Test
+    void aBodyOverTheLimitKeepsTheLinesBeforeItAndAnswers413() {
+        UUID project = projects.create(new ProjectService.ProjectSettings("limits", "", 4, 3, null)).id();
+        ImportService small = service(new ImportProperties(500, 100_000, 64, 100_000, 2));
+        StringBuilder body = new StringBuilder("{\"prompt\": \"" + "x".repeat(100) + "\"}\n");
+        for (int i = 0; body.length() < 200_000; i++) {
+            body.append("{\"prompt\": \"p").append(i).append("\"}\n");
+        }
+        assertThatThrownBy(() -> small.importItems(project, ImportFormat.PROMPTS, new ByteArrayInputStream(body.toString().getBytes(StandardCharsets.UTF_8))))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status().value()).isEqualTo(413);
+                    assertThat(e.getMessage()).startsWith("The request body exceeds 100000 bytes").contains("rejected 1 before that");
+                });
+        // Complete lines before the limit were committed; the over-long first line was rejected, not stored.
+        long stored = count("SELECT count(*) FROM prompts");
+        assertThat(stored).isGreaterThan(1000);
+        assertThat(jdbc.sql("SELECT count(*) FROM prompts WHERE conversation LIKE '%xxxxxxxxxx%'").query(Long.class).single()).isZero();
+
+        ImportResult errors = small.importItems(project, ImportFormat.PROMPTS,
+                new ByteArrayInputStream("{}\n{}\n{}\n".getBytes(StandardCharsets.UTF_8)));
+        assertThat(errors.rejectedCount()).isEqualTo(3);
+        assertThat(errors.rejected()).hasSize(2);
     }
 }
