@@ -1,5 +1,6 @@
 package dev.rlhf.feedback.sampling;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -8,6 +9,9 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -36,7 +40,7 @@ import dev.rlhf.schemas.kafka.Topics;
  * The consumer of {@code rlhf.samples.v1}. Its own listener container factory (the app's default
  * consumer and producer settings stay untouched): values are read by the shared
  * {@link AvroEventDeserializer} inside an {@link ErrorHandlingDeserializer}, so a record it cannot
- * decode goes, with its original bytes and the error in the {@code kafka_dlt-exception-*} headers,
+ * decode goes, with its original bytes and the error in the {@code rlhf.error} and {@code kafka_dlt-exception-*} headers,
  * to {@code rlhf.samples.v1.DLT} and the consumer carries on. Failures while processing are retried
  * with backoff, then dead-lettered too; bad content (an unknown project or prompt) is not retried.
  */
@@ -45,6 +49,16 @@ public class SamplesKafkaConfiguration {
 
     public static final String CONTAINER_FACTORY = "samplesListenerContainerFactory";
     public static final String GROUP_ID = "feedback-service";
+    /** Dead-letter header with the root cause of the failure, e.g. "SerializationException: Not an Avro ...". */
+    public static final String ERROR_HEADER = "rlhf.error";
+
+    static String rootCause(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
 
     @Bean(CONTAINER_FACTORY)
     ConcurrentKafkaListenerContainerFactory<String, SamplesGenerated> samplesListenerContainerFactory(
@@ -63,6 +77,9 @@ public class SamplesKafkaConfiguration {
         // DLT topics have one partition: let the producer choose instead of mirroring the source partition.
         var recoverer = new DeadLetterPublishingRecoverer(deadLetters.template(),
                 (record, failure) -> new TopicPartition(Topics.deadLetter(record.topic()), -1));
+        // Next to Spring's kafka_dlt-exception-* headers: the root cause in one line, what an operator needs first.
+        recoverer.setHeadersFunction((record, failure) -> new RecordHeaders(
+                new Header[] {new RecordHeader(ERROR_HEADER, rootCause(failure).getBytes(StandardCharsets.UTF_8))}));
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(10_000);
         backOff.setMaxElapsedTime(30_000);
