@@ -58,12 +58,11 @@ public class AssignmentRepository {
     }
 
     /**
-     * Locks the best open task for this annotator: one they have not submitted or skipped, whose
-     * rankings plus unexpired leases are below what it needs; closest to completion first, then
-     * oldest. Rows other requests hold are skipped rather than waited for. The counts here come
-     * from the statement's snapshot: the caller re-checks them under the lock.
+     * The best open tasks for this annotator, best first: ones they have not submitted or skipped,
+     * whose rankings plus unexpired leases are below what they need; closest to completion first,
+     * then oldest. Read without locks: the caller locks one and re-checks it.
      */
-    public Optional<UUID> lockNextCandidate(UUID projectId, UUID annotatorId, Instant now, int offset) {
+    public List<UUID> findCandidates(UUID projectId, UUID annotatorId, Instant now, int limit) {
         return jdbc.sql("""
                         SELECT t.id FROM tasks t
                         WHERE t.project_id = ? AND t.rankings_count < t.annotators_needed
@@ -72,9 +71,13 @@ public class AssignmentRepository {
                           AND t.rankings_count + (SELECT count(*) FROM assignments a WHERE a.task_id = t.id AND a.status = 'LEASED'
                                                   AND a.lease_expires_at > ?) < t.annotators_needed
                         ORDER BY t.rankings_count DESC, t.created_at, t.id
-                        OFFSET ? ROWS FETCH NEXT 1 ROWS ONLY
-                        FOR UPDATE SKIP LOCKED""")
-                .params(projectId, annotatorId, utc(now), offset).query(UUID.class).optional();
+                        FETCH FIRST ? ROWS ONLY""")
+                .params(projectId, annotatorId, utc(now), limit).query(UUID.class).list();
+    }
+
+    /** The task with its row locked, or empty when another transaction holds it (never waits, so never deadlocks). */
+    public Optional<Task> tryLockTask(UUID taskId) {
+        return jdbc.sql("SELECT " + TASK_COLUMNS + " FROM tasks WHERE id = ? FOR UPDATE SKIP LOCKED").param(taskId).query(this::mapTask).optional();
     }
 
     /** Unexpired leases of the task held by annotators other than {@code annotatorId}. */

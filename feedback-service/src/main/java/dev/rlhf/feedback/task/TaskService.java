@@ -1,6 +1,7 @@
 package dev.rlhf.feedback.task;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,9 +10,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionOperations;
 
@@ -32,8 +36,11 @@ import dev.rlhf.feedback.prompt.Response;
 public class TaskService {
 
     public static final int MAX_SKIP_REASON_CHARS = 500;
-    /** Candidates tried per request when a locked candidate turns out to be full (rare: only under races). */
-    private static final int MAX_CANDIDATES = 20;
+    /** Open tasks one leasing round tries, best first, skipping those other requests hold right now. */
+    private static final int CANDIDATES_PER_ROUND = 10;
+    /** How long a request keeps trying while every open task is momentarily held by other requests. */
+    private static final Duration CONTENTION_DEADLINE = Duration.ofSeconds(5);
+    private static final Logger log = LoggerFactory.getLogger(TaskService.class);
 
     private final AssignmentRepository assignments;
     private final ProjectService projects;
@@ -56,33 +63,68 @@ public class TaskService {
     public Optional<NextTask> next(String username, UUID projectId) {
         Annotator annotator = annotators.byUsername(username);
         Project project = projects.get(projectId);
-        Optional<Assignment> leased = tx.execute(status -> lease(annotator.id(), project));
-        return leased.map(a -> show(project, a));
+        long deadline = System.nanoTime() + CONTENTION_DEADLINE.toNanos();
+        for (int round = 1; ; round++) {
+            Lease lease = tx.execute(status -> leaseRound(annotator.id(), project));
+            switch (lease) {
+                case Lease.Granted granted -> {
+                    return Optional.of(show(project, granted.assignment()));
+                }
+                case Lease.NoneOpen none -> {
+                    return Optional.empty();
+                }
+                case Lease.Contended contended -> {
+                    if (System.nanoTime() > deadline) {
+                        log.debug("Every open task of project {} stayed busy for {}; answering none", projectId, CONTENTION_DEADLINE);
+                        return Optional.empty();
+                    }
+                    // Other requests hold the open tasks for a few milliseconds: try again, a little later each time.
+                    LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1, 1 + Math.min(round, 10)) * 2_000_000L);
+                }
+            }
+        }
     }
 
-    private Optional<Assignment> lease(UUID annotatorId, Project project) {
+    /** The outcome of one leasing transaction. */
+    private sealed interface Lease {
+        record Granted(Assignment assignment) implements Lease { }
+
+        record NoneOpen() implements Lease { }
+
+        /** Open tasks exist, but other transactions held or just took them: worth another round. */
+        record Contended() implements Lease { }
+    }
+
+    /**
+     * One short transaction: the annotator's row lock serializes their own parallel requests; task
+     * rows are locked with SKIP LOCKED, so a round never waits on another and never deadlocks.
+     */
+    private Lease leaseRound(UUID annotatorId, Project project) {
         assignments.lockAnnotator(annotatorId);
         Instant now = clock.instant();
         Optional<Assignment> current = assignments.findActiveLease(annotatorId, project.id(), now);
         if (current.isPresent()) {
-            return current;
+            return new Lease.Granted(current.get());
         }
-        for (int offset = 0; offset < MAX_CANDIDATES; offset++) {
-            Optional<UUID> candidate = assignments.lockNextCandidate(project.id(), annotatorId, now, offset);
-            if (candidate.isEmpty()) {
-                return Optional.empty();
-            }
-            Optional<Assignment> taken = tryLease(candidate.get(), annotatorId, project, now);
-            if (taken.isPresent()) {
-                return taken;
+        List<UUID> candidates = assignments.findCandidates(project.id(), annotatorId, now, CANDIDATES_PER_ROUND);
+        if (candidates.isEmpty()) {
+            return new Lease.NoneOpen();
+        }
+        for (UUID candidate : candidates) {
+            Optional<Task> locked = assignments.tryLockTask(candidate);
+            if (locked.isPresent()) {
+                Optional<Assignment> taken = tryLease(locked.get(), annotatorId, project, now);
+                if (taken.isPresent()) {
+                    return new Lease.Granted(taken.get());
+                }
             }
         }
-        return Optional.empty();
+        return new Lease.Contended();
     }
 
     /** Under the task's row lock: take a free slot, re-using this annotator's expired lease row if there is one. */
-    private Optional<Assignment> tryLease(UUID taskId, UUID annotatorId, Project project, Instant now) {
-        Task task = assignments.lockTask(taskId).orElseThrow();
+    private Optional<Assignment> tryLease(Task task, UUID annotatorId, Project project, Instant now) {
+        UUID taskId = task.id();
         int taken = task.rankingsCount() + assignments.countActiveLeasesOfOthers(taskId, annotatorId, now);
         Optional<Assignment> mine = assignments.find(taskId, annotatorId);
         if (taken >= task.annotatorsNeeded() || mine.filter(a -> !a.status().equals(Assignment.LEASED)).isPresent()) {
