@@ -60,7 +60,7 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
     PasswordEncoder passwords;
 
     /** What one annotator did: the tasks they were given and the event ids of their accepted rankings. */
-    record Work(String annotator, List<UUID> tasks, List<UUID> eventIds) {
+    record Work(String annotator, List<UUID> tasks, List<UUID> eventIds, List<Long> nextNanos, List<Long> submitNanos) {
     }
 
     @Test
@@ -103,6 +103,8 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
         int submitted = work.stream().mapToInt(w -> w.eventIds().size()).sum();
         log.info("{} annotators submitted {} rankings over {} tasks in {} s ({} rankings/s, next + submit per ranking)", ANNOTATORS, submitted,
                 TASKS, String.format("%.2f", seconds), String.format("%.0f", submitted / seconds));
+        log.info("latency ms: next p50 {} p99 {}; submit p50 {} p99 {}", percentile(work, Work::nextNanos, 50), percentile(work, Work::nextNanos, 99),
+                percentile(work, Work::submitNanos, 50), percentile(work, Work::submitNanos, 99));
 
         assertThat(failures).isEmpty();
         assertThat(submitted).isEqualTo(TASKS * NEEDED);
@@ -134,17 +136,27 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
         }
     }
 
+    private static long percentile(List<Work> work, java.util.function.Function<Work, List<Long>> nanos, int p) {
+        List<Long> all = work.stream().flatMap(w -> nanos.apply(w).stream()).sorted().toList();
+        return all.get(Math.min(all.size() - 1, (int) Math.ceil(p / 100.0 * all.size()) - 1)) / 1_000_000;
+    }
+
     private static Work annotate(BearerApi api, String name, UUID project, Map<UUID, List<String>> leasesGranted, List<String> failures) {
         List<UUID> tasks = new ArrayList<>();
         List<UUID> eventIds = new ArrayList<>();
+        List<Long> nextNanos = new ArrayList<>();
+        List<Long> submitNanos = new ArrayList<>();
+        var done = new Work(name, tasks, eventIds, nextNanos, submitNanos);
         while (true) {
+            long asked = System.nanoTime();
             var next = api.get("/api/v1/tasks/next?projectId=" + project);
+            nextNanos.add(System.nanoTime() - asked);
             if (next.status() == 204) {
-                return new Work(name, tasks, eventIds);
+                return done;
             }
             if (next.status() != 200) {
                 failures.add(name + " next: " + next.status() + " " + next.body());
-                return new Work(name, tasks, eventIds);
+                return done;
             }
             JsonNode task = next.json();
             UUID taskId = UUID.fromString(task.path("taskId").asString());
@@ -154,10 +166,12 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
             Collections.shuffle(order, ThreadLocalRandom.current());
             // A random ranking with one tie, so every submission differs.
             var ranking = List.of(List.of(order.get(0)), order.subList(1, order.size()));
+            long submitting = System.nanoTime();
             var reply = api.postJson("/api/v1/tasks/" + taskId + "/ranking", TaskApiTest.submission(ranking, Map.of(), null, 1000L));
+            submitNanos.add(System.nanoTime() - submitting);
             if (reply.status() != 201) {
                 failures.add(name + " submit " + taskId + ": " + reply.status() + " " + reply.body());
-                return new Work(name, tasks, eventIds);
+                return done;
             }
             eventIds.add(UUID.fromString(reply.json().path("eventId").asString()));
         }
