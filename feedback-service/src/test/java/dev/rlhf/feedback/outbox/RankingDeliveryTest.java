@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeEach;
+
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -49,6 +51,8 @@ class RankingDeliveryTest extends IntegrationTest {
     JdbcClient jdbc;
     @Autowired
     EmbeddedKafkaBroker broker;
+    @Autowired
+    MeterRegistry meters;
 
     TaskFixtures fixtures;
 
@@ -129,6 +133,7 @@ class RankingDeliveryTest extends IntegrationTest {
             }
             assertThat(jdbc.sql("SELECT count(*) FROM outbox WHERE event_id IN (:ids) AND sent_at IS NULL").param("ids", eventIds)
                     .query(Integer.class).single()).as("waiting in the outbox while Kafka is down").isEqualTo(submissions);
+            assertThat(meters.get("rlhf.outbox.backlog").gauge().value()).isGreaterThanOrEqualTo(submissions);
         } finally {
             broker.start();
         }
@@ -144,6 +149,7 @@ class RankingDeliveryTest extends IntegrationTest {
             assertThat(copies).hasSize(submissions).allSatisfy((id, count) -> assertThat(count).as("copies of " + id).isEqualTo(1L));
         }
         awaitSent(eventIds);
+        assertThat(meters.get("rlhf.outbox.backlog").gauge().value()).as("nothing of this test left in the outbox").isZero();
     }
 
     private void awaitSent(Set<UUID> eventIds) {
