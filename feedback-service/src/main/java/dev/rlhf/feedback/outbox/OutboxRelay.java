@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.avro.specific.SpecificData;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -42,6 +43,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * every ack of the batch and only then marks the acknowledged rows sent. It polls every
  * {@code rlhf.outbox.poll-interval} and wakes at once after a transaction that wrote the outbox
  * commits. While Kafka is unreachable it backs off (up to {@code rlhf.outbox.max-backoff}),
+ * ({@code send} blocks at most {@code rlhf.outbox.max-block} for metadata),
  * logging once per outage; submissions are never affected.
  */
 @Component
@@ -59,6 +61,7 @@ public class OutboxRelay implements SmartLifecycle {
     private final Semaphore wakeups = new Semaphore(0);
     private final Map<String, byte[]> schemaHeaders = new ConcurrentHashMap<>();
 
+    private final AtomicLong failedAttempts = new AtomicLong();
     private volatile boolean running;
     private volatile CountDownLatch stopped = new CountDownLatch(0);
     private volatile Producer<String, byte[]> producer;
@@ -69,9 +72,10 @@ public class OutboxRelay implements SmartLifecycle {
                        ObjectProvider<MeterRegistry> meters,
                        @Value("${rlhf.outbox.poll-interval:200ms}") Duration pollInterval,
                        @Value("${rlhf.outbox.max-backoff:30s}") Duration maxBackoff,
-                       @Value("${rlhf.outbox.batch-size:500}") int batchSize) {
+                       @Value("${rlhf.outbox.batch-size:500}") int batchSize,
+                       @Value("${rlhf.outbox.max-block:10s}") Duration maxBlock) {
         this.outbox = outbox;
-        this.producerConfig = relayProducerConfig(kafkaProducerFactory.getConfigurationProperties());
+        this.producerConfig = relayProducerConfig(kafkaProducerFactory.getConfigurationProperties(), maxBlock);
         this.clock = clock;
         this.pollInterval = pollInterval;
         this.maxBackoff = maxBackoff;
@@ -81,7 +85,7 @@ public class OutboxRelay implements SmartLifecycle {
     }
 
     /** The application's producer settings (bootstrap servers, security) with the guarantees the relay relies on. */
-    private static Map<String, Object> relayProducerConfig(Map<String, Object> base) {
+    private static Map<String, Object> relayProducerConfig(Map<String, Object> base, Duration maxBlock) {
         Map<String, Object> config = new HashMap<>(base);
         config.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
         config.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
@@ -93,7 +97,7 @@ public class OutboxRelay implements SmartLifecycle {
         config.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
         config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         // send() must not hang for a minute on missing metadata while the broker is down: fail, back off, retry.
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) maxBlock.toMillis());
         return config;
     }
 
@@ -155,11 +159,13 @@ public class OutboxRelay implements SmartLifecycle {
                 if (!running) {
                     return;
                 }
-                backoff = backoff.isZero() ? MIN_BACKOFF : min(backoff.multipliedBy(2), maxBackoff);
+                failedAttempts.incrementAndGet();
+                log.debug("Outbox delivery attempt failed", e);
+                backoff = backoff.isZero() ? min(MIN_BACKOFF, maxBackoff) : min(backoff.multipliedBy(2), maxBackoff);
                 if (!inOutage) {
                     inOutage = true;
-                    log.warn("Cannot deliver outbox events ({}); {} waiting, retrying with backoff up to {}s", rootMessage(e), backlog(),
-                            maxBackoff.toSeconds());
+                    log.warn("Cannot deliver outbox events ({}); {} waiting, retrying with backoff up to {} ms", rootMessage(e),
+                            (long) backlog(), maxBackoff.toMillis());
                 }
             } catch (InterruptedException e) {
                 return;
@@ -182,7 +188,11 @@ public class OutboxRelay implements SmartLifecycle {
             try {
                 ProducerRecord<String, byte[]> record = new ProducerRecord<>(r.topic(), r.key(), r.payload());
                 record.headers().add(AvroEventSerializer.SCHEMA_HEADER, schemaHeader(r.eventType()));
-                sends.add(producer.send(record));
+                Future<RecordMetadata> send = producer.send(record);
+                sends.add(send);
+                if (send.isDone() && failed(send)) {
+                    break; // e.g. no metadata within max.block.ms: sending later rows now would put them before this one
+                }
             } catch (RuntimeException e) {
                 sendFailure = e; // not queued: later rows wait for the next round, after the ones already sent
                 break;
@@ -209,6 +219,18 @@ public class OutboxRelay implements SmartLifecycle {
         return batch.size() == batchSize;
     }
 
+    private static boolean failed(Future<RecordMetadata> send) {
+        try {
+            send.get();
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
     private byte[] schemaHeader(String eventType) {
         return schemaHeaders.computeIfAbsent(eventType, type -> {
             try {
@@ -232,6 +254,11 @@ public class OutboxRelay implements SmartLifecycle {
             Thread.currentThread().interrupt();
             running = false;
         }
+    }
+
+    /** Delivery attempts that failed since start (each followed by a backoff). */
+    long failedAttempts() {
+        return failedAttempts.get();
     }
 
     /** Events not yet acknowledged by Kafka; NaN when the database cannot say. */
