@@ -7,6 +7,7 @@ import java.util.UUID;
 
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -24,10 +25,12 @@ public class OutboxWriter {
     private static final int ROWS_PER_STATEMENT = 200;
 
     private final JdbcClient jdbc;
+    private final ApplicationEventPublisher events;
     private final AvroEventSerializer<SpecificRecord> serializer = new AvroEventSerializer<>();
 
-    public OutboxWriter(JdbcClient jdbc) {
+    public OutboxWriter(JdbcClient jdbc, ApplicationEventPublisher events) {
         this.jdbc = jdbc;
+        this.events = events;
     }
 
     /** One event for {@link #appendAll}. */
@@ -43,8 +46,11 @@ public class OutboxWriter {
         appendAll(List.of(new Entry(topic, key, event)));
     }
 
-    /** Appends many events with few statements (bulk imports); in list order. */
+    /** Appends many events with few statements (bulk imports); in list order. The relay wakes once they commit. */
     public void appendAll(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
         for (int start = 0; start < entries.size(); start += ROWS_PER_STATEMENT) {
             List<Entry> chunk = entries.subList(start, Math.min(entries.size(), start + ROWS_PER_STATEMENT));
             List<Object> params = new ArrayList<>(chunk.size() * 5);
@@ -59,6 +65,7 @@ public class OutboxWriter {
                             + String.join(", ", Collections.nCopies(chunk.size(), "(?, ?, ?, ?, ?)")))
                     .params(params).update();
         }
+        events.publishEvent(new OutboxAppended(entries.getLast().topic()));
     }
 
     static UUID eventId(SpecificRecord event) {

@@ -44,7 +44,7 @@ class ImportOnH2Test {
         RlhfProperties properties = new RlhfProperties(Path.of("data"), new RlhfProperties.Kafka(false, 9092, 9093),
                 new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 3, (short) 1));
         projects = new ProjectService(new ProjectRepository(jdbc));
-        writer = new ImportBatchWriter(jdbc, json, new OutboxWriter(jdbc), properties);
+        writer = new ImportBatchWriter(jdbc, json, new OutboxWriter(jdbc, event -> { }), properties);
         transactions = new DataSourceTransactionManager(dataSource);
         this.json = json;
         // A small batch, so the run below spans several transactions and re-imports hit existing rows across batches.
