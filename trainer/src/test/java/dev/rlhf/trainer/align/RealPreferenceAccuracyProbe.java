@@ -32,8 +32,8 @@ import tools.jackson.databind.json.JsonMapper;
 class RealPreferenceAccuracyProbe {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
-    static final int HH_TRAIN = 600;
-    static final int HH_HELD_OUT = 300;
+    static final int HH_TRAIN = 400;
+    static final int HH_HELD_OUT = 200;
 
     @TempDir
     Path temp;
@@ -68,7 +68,7 @@ class RealPreferenceAccuracyProbe {
         long t0 = System.nanoTime();
         int code = TrainerCli.run("reward", "--model", SharedData.stories260kModel().toString(), "--tokenizer",
                 SharedData.stories260kTokenizer().toString(), "--data", train.toString(), "--out", out.toString(),
-                "--eval-fraction", "0", "--epochs", "1", "--batch-size", "16", "--lr", "3e-4", "--max-length", "256",
+                "--eval-fraction", "0", "--epochs", "1", "--batch-size", "16", "--lr", "3e-4", "--max-length", "192",
                 "--device", "cpu", "--seed", "1");
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertThat(code).isZero();
@@ -76,7 +76,7 @@ class RealPreferenceAccuracyProbe {
         for (Path eval : List.of(oasstEval, hhEval)) {
             System.out.print(eval.getFileName() + ": ");
             assertThat(TrainerCli.run("score", "--model", out.resolve("model").toString(), "--data", eval.toString(),
-                    "--max-length", "256", "--device", "cpu")).isZero();
+                    "--max-length", "192", "--device", "cpu")).isZero();
         }
     }
 

@@ -8,7 +8,9 @@ import java.util.Arrays;
  * whole text is tokenized at once, so the tokens at the seam are the ones the model would see; the
  * response starts where they stop agreeing with the prompt's own tokens (as SFT's
  * {@code TokenizedExample}). EOS is appended as TRL and OpenRLHF do for preference data, so a reward
- * model reads every response at the same kind of token. Truncated to {@code maxLength} tokens.
+ * model reads every response at the same kind of token. Longer than {@code maxLength}: the prompt
+ * loses tokens from its start (after BOS), as TRL's {@code keep_end} prompt truncation, so the
+ * response and the turn it answers survive; a response that alone does not fit is cut at its end.
  *
  * @param ids          the tokens
  * @param responseFrom index of the first response token (at least 1)
@@ -26,10 +28,17 @@ public record TokenizedResponse(int[] ids, int responseFrom) {
         }
         int[] ids = Arrays.copyOf(whole, whole.length + 1);
         ids[whole.length] = tokenizer.eosId();
-        if (ids.length > maxLength) {
-            ids = Arrays.copyOf(ids, maxLength);
+        if (ids.length <= maxLength) {
+            return new TokenizedResponse(ids, from);
         }
-        return new TokenizedResponse(ids, Math.min(from, ids.length - 1));
+        int responseLength = ids.length - from;
+        int responseKept = Math.min(responseLength, maxLength - 1); // BOS always stays
+        int promptKept = maxLength - responseKept; // BOS + the prompt's last promptKept - 1 tokens
+        int[] truncated = new int[maxLength];
+        truncated[0] = ids[0];
+        System.arraycopy(ids, from - (promptKept - 1), truncated, 1, promptKept - 1);
+        System.arraycopy(ids, from, truncated, promptKept, responseKept);
+        return new TokenizedResponse(truncated, promptKept);
     }
 
     public int length() {
