@@ -18,6 +18,12 @@
  *       {@link dev.rlhf.trainer.align.ppo.PpoConfig}.</li>
  * </ul>
  *
+ * <p>Trainers built on them: {@link dev.rlhf.trainer.align.reward.RewardTrainer} (K-way loss on
+ * rankings, reward normalisation, {@link dev.rlhf.trainer.align.reward.RewardScorer} to score texts
+ * the same way), {@link dev.rlhf.trainer.align.dpo.DpoTrainer} (reference log-probabilities
+ * precomputed once), reading the exports with {@link dev.rlhf.trainer.align.data.PreferenceFile};
+ * {@code labeler} holds simulated labelers for tests and demos.
+ *
  * <p>One PPO step composes them as follows (shapes [B, T] over the response positions, logits
  * shifted by {@code SequenceLogprobs.ofSequence}):
  * <pre>

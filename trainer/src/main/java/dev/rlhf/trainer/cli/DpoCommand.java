@@ -59,12 +59,18 @@ public class DpoCommand implements Callable<Integer> {
             throw new BadInputException("--data " + options.data + ": no preference pairs (every ranking is tied)");
         }
         try (LoadedModel loaded = options.loadModel()) {
-            Progress[] progress = new Progress[1];
-            DpoTrainer trainer = new DpoTrainer(loaded, config, options.metricsSink()).onStep((step, total, n) -> {
-                if (progress[0] == null) {
-                    progress[0] = new Progress("dpo", total, "pairs", System.err);
+            DpoTrainer trainer = new DpoTrainer(loaded, config, options.metricsSink()).onStep(new DpoTrainer.StepListener() {
+                Progress progress;
+
+                @Override
+                public void beforeFirstStep(int totalSteps) {
+                    progress = new Progress("dpo", totalSteps, "pairs", System.err);
                 }
-                progress[0].advance(1, n);
+
+                @Override
+                public void afterStep(int step, int totalSteps, long pairs) {
+                    progress.advance(1, pairs);
+                }
             });
             DpoTrainer.Result result;
             try {

@@ -51,12 +51,18 @@ public class RewardCommand implements Callable<Integer> {
         List<RankedResponses> train = options.readData();
         List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data");
         try (LoadedModel loaded = options.loadModel()) {
-            Progress[] progress = new Progress[1];
-            RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep((step, total, pairs) -> {
-                if (progress[0] == null) {
-                    progress[0] = new Progress("reward", total, "pairs", System.err);
+            RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep(new RewardTrainer.StepListener() {
+                Progress progress;
+
+                @Override
+                public void beforeFirstStep(int totalSteps) {
+                    progress = new Progress("reward", totalSteps, "pairs", System.err);
                 }
-                progress[0].advance(1, pairs);
+
+                @Override
+                public void afterStep(int step, int totalSteps, long pairs) {
+                    progress.advance(1, pairs);
+                }
             });
             RewardTrainer.Result result;
             try {

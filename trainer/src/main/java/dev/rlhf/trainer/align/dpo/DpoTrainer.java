@@ -47,6 +47,9 @@ public final class DpoTrainer {
     /** Called after every optimizer step (progress display). */
     public interface StepListener {
         void afterStep(int step, int totalSteps, long pairs);
+
+        /** Called once before the first step (after data preparation), with the number of steps to come. */
+        default void beforeFirstStep(int totalSteps) {}
     }
 
     /** A pair tokenized, with its position in the reference log-probability table. */
@@ -92,6 +95,7 @@ public final class DpoTrainer {
         });
         ShuffledBatches<TokenizedPair> batches = new ShuffledBatches<>(data, config.batchSize(), config.seed());
         int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.stepsPerEpoch() * config.epochs();
+        listener.beforeFirstStep(totalSteps);
         LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
                 (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
         AdamW.Settings adam = new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f); // TRL DPOConfig: weight decay 0

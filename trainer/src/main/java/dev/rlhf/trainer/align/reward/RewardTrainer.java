@@ -52,6 +52,9 @@ public final class RewardTrainer {
     /** Called after every optimizer step (progress display). */
     public interface StepListener {
         void afterStep(int step, int totalSteps, long pairs);
+
+        /** Called once before the first step (after data preparation), with the number of steps to come. */
+        default void beforeFirstStep(int totalSteps) {}
     }
 
     /** A ranking with its responses tokenized, indices into {@code responses}. */
@@ -102,6 +105,7 @@ public final class RewardTrainer {
 
         ShuffledBatches<TokenizedRanking> batches = new ShuffledBatches<>(rankings, config.batchSize(), config.seed());
         int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.stepsPerEpoch() * config.epochs();
+        listener.beforeFirstStep(totalSteps);
         LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
                 (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
         AdamW.Settings adam = new AdamW.Settings(0.9f, 0.95f, 1e-8f, (float) config.weightDecay());
