@@ -19,6 +19,7 @@ import dev.rlhf.trainer.align.reward.RewardScorer;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.cli.TrainerCli;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
@@ -33,6 +34,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Learning from simulated preferences on the real stories260K policy (issue 6, "Done when"): a
@@ -145,9 +148,71 @@ class PreferenceLearningTest {
             System.out.printf("dpo: %d pairs/s; %d pairs, %d steps in %.1f s; first %s; last %s; mention rate %.3f -> %.3f; KL %.3f nats%n",
                     Math.round(result.steps() * config.batchSize() / seconds), pairs.size(), result.steps(), seconds, steps.get(0), steps.get(result.steps() - 1), before, after, kl);
             assertThat(steps.get(0).get("loss")).isCloseTo(Math.log(2), org.assertj.core.api.Assertions.within(1e-4));
-            assertThat(after).isGreaterThan(before + 0.2); // measured 0.115 -> 0.490
-            assertThat(kl).isBetween(-0.5, 8.0); // measured 3.2 nats per 32-token sample
+            assertThat(after).isGreaterThan(before + 0.2); // measured 0.115 -> 0.440
+            assertThat(kl).isBetween(-0.5, 8.0); // measured 2.69 nats per 32-token sample
         }
+    }
+
+    /**
+     * The documented commands on export files: the labeler's rankings written as {@code rankings}
+     * export lines, {@code reward} + {@code score} on the held-out file, and {@code dpo} whose saved
+     * policy mentions the word more often. Same settings as the two tests above.
+     */
+    @Test
+    void theDocumentedCommandsLearnFromRankingsExportFiles() throws Exception {
+        Path train = writeRankings(noisyTrain, temp.resolve("train-rankings.jsonl"));
+        Path heldOut = writeRankings(trueHeldOut, temp.resolve("held-out-rankings.jsonl"));
+        String model = SharedData.stories260kModel().toString();
+        String tokenizer = SharedData.stories260kTokenizer().toString();
+        assertThat(TrainerCli.run("reward", "--model", model, "--tokenizer", tokenizer, "--data", train.toString(),
+                "--eval-data", heldOut.toString(), "--out", temp.resolve("rm").toString(), "--device", "cpu",
+                "--lr", "1e-3", "--batch-size", "16", "--max-steps", "40", "--warmup-ratio", "0.05", "--max-length", "128")).isZero();
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        try {
+            System.setOut(new java.io.PrintStream(stdout, true, java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(TrainerCli.run("score", "--model", temp.resolve("rm/model").toString(), "--data", heldOut.toString(),
+                    "--device", "cpu")).isZero();
+        } finally {
+            System.setOut(old);
+        }
+        String[] lines = stdout.toString(java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
+        JsonNode score = JsonMapper.builder().build().readTree(lines[lines.length - 1]);
+        System.out.println("score on held-out rankings: " + score);
+        assertThat(score.get("n").asInt()).isGreaterThan(50);
+        assertThat(score.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.85);
+
+        assertThat(TrainerCli.run("dpo", "--model", model, "--tokenizer", tokenizer, "--data", train.toString(),
+                "--out", temp.resolve("dpo").toString(), "--device", "cpu", "--beta", "0.1", "--lr", "2e-4",
+                "--batch-size", "16", "--max-steps", "16", "--max-length", "128")).isZero();
+        try (LoadedModel sft = stories(); LoadedModel dpo = ModelLoader.load(temp.resolve("dpo/model"), null, Device.cpu())) {
+            double before = mentionRate(samples(sft, 11L));
+            double after = mentionRate(samples(dpo, 11L));
+            System.out.printf("dpo command: mention rate %.3f -> %.3f%n", before, after);
+            assertThat(after).isGreaterThan(before + 0.2);
+        }
+    }
+
+    static Path writeRankings(List<RankedResponses> rankings, Path file) throws Exception {
+        JsonMapper json = JsonMapper.builder().build();
+        List<String> lines = new ArrayList<>();
+        for (RankedResponses r : rankings) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("prompt", r.prompt());
+            List<Map<String, String>> responses = new ArrayList<>();
+            for (int i = 0; i < r.responses().size(); i++) {
+                responses.add(Map.of("id", "r" + i, "text", r.responses().get(i)));
+            }
+            line.put("responses", responses);
+            List<List<String>> groups = new ArrayList<>();
+            for (int[] group : r.ranking().groups()) {
+                groups.add(java.util.Arrays.stream(group).mapToObj(i -> "r" + i).toList());
+            }
+            line.put("ranking", groups);
+            line.put("source", "annotator");
+            lines.add(json.writeValueAsString(line));
+        }
+        return java.nio.file.Files.write(file, lines);
     }
 
     /** Fresh samples of the policy: two continuations of each fresh opening, seeded. */
