@@ -65,7 +65,11 @@ public class SubmissionService {
     }
 
     public Submitted submit(String username, UUID taskId, RankingSubmission body) {
-        Annotator annotator = annotators.byUsername(username);
+        return submit(annotators.byUsername(username), taskId, body);
+    }
+
+    /** As {@link #submit(String, UUID, RankingSubmission)}, for a caller whose account is at hand. */
+    public Submitted submit(Annotator annotator, UUID taskId, RankingSubmission body) {
         return tx.execute(status -> {
             // Millisecond precision, as the event's timestamp-millis carries it.
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
