@@ -151,9 +151,9 @@ public class TaskService {
     private NextTask show(Project project, Assignment a, Task leased) {
         // A task's prompt and responses never change: the row read under the lock serves here too.
         Task task = leased != null ? leased : assignments.findTask(a.taskId()).orElseThrow();
-        Prompt prompt = prompts.findPrompt(task.promptId()).orElseThrow();
-        Map<UUID, Response> byId = prompts.findResponses(a.shownOrder()).stream()
-                .collect(Collectors.toMap(Response::id, Function.identity()));
+        PromptRepository.PromptWithResponses found = prompts.findPromptWithResponses(task.promptId(), a.shownOrder()).orElseThrow();
+        Prompt prompt = found.prompt();
+        Map<UUID, Response> byId = found.responses().stream().collect(Collectors.toMap(Response::id, Function.identity()));
         List<NextTask.ShownResponse> shown = a.shownOrder().stream()
                 .map(id -> new NextTask.ShownResponse(id, byId.get(id).text())).toList();
         return new NextTask(task.id(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt());
