@@ -36,6 +36,7 @@ public class MainLayout extends AppLayout {
         addToNavbar(header);
 
         SideNav nav = new SideNav();
+        nav.addItem(new SideNavItem("My projects", HomeView.class));
         nav.addItem(new SideNavItem("Training", DashboardView.class));
         if (auth.hasRole("ADMIN")) {
             nav.addItem(new SideNavItem("Status", StatusView.class));

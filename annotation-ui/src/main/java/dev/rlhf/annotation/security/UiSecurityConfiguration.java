@@ -20,7 +20,8 @@ public class UiSecurityConfiguration {
     @Bean
     @Order(Ordered.LOWEST_PRECEDENCE)
     SecurityFilterChain uiSecurity(HttpSecurity http) throws Exception {
-        http.authorizeHttpRequests(auth -> auth.requestMatchers("/webjars/**").permitAll());
+        // Static assets the views load (chart library, stylesheets) hold no data.
+        http.authorizeHttpRequests(auth -> auth.requestMatchers("/webjars/**", "/styles/**").permitAll());
         return http.with(VaadinSecurityConfigurer.vaadin(), vaadin -> vaadin.loginView(LoginView.class)).build();
     }
 }

@@ -53,6 +53,11 @@ public class RankingBoard extends Div {
         render();
     }
 
+    /** Gives the board keyboard focus, so the ranking keys work at once. */
+    public void focus() {
+        getElement().callJsFunction("focus");
+    }
+
     public RankingDraft draft() {
         return draft;
     }

@@ -18,7 +18,6 @@ import com.vaadin.flow.server.VaadinService;
 import com.vaadin.flow.server.VaadinSession;
 
 import dev.rlhf.annotation.AnnotationApplication;
-import dev.rlhf.annotation.security.LoginView;
 import dev.rlhf.annotation.status.StatusView;
 import dev.rlhf.feedback.metrics.MetricPoint;
 import dev.rlhf.feedback.metrics.TrainerMetricsService;
@@ -46,8 +45,6 @@ class DashboardViewTest extends SpringBrowserlessTest {
         metrics.record(point(run, "ppo", 2, "objective/kl", 0.02));
         metrics.record(point(run, "reward", 1, "accuracy", 0.55));
 
-        // The UI opened on "" (the dashboard) before this data existed: leave and come back for a fresh view.
-        navigate(LoginView.class);
         DashboardView view = navigate(DashboardView.class);
 
         assertThat(view.charts().keySet()).as("reward model first, then PPO").containsSubsequence("reward · accuracy", "ppo · objective/kl");

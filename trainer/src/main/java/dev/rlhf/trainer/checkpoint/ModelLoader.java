@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * Loads whatever {@code --model} points at: a llama2.c {@code .bin} file, a Hugging Face model
- * directory, or a checkpoint directory this project wrote.
+ * directory, a checkpoint directory this project wrote, or a training run's output directory
+ * (whose {@code model/} holds the final model).
  */
 public final class ModelLoader {
 
@@ -27,6 +28,10 @@ public final class ModelLoader {
             throw new CheckpointException(model + ": no such file or directory");
         }
         LoadedModel loaded;
+        if (Files.isDirectory(model) && !ModelCheckpoint.isCheckpointDirectory(model)
+                && ModelCheckpoint.isCheckpointDirectory(model.resolve("model"))) {
+            model = model.resolve("model"); // a training run's --out directory: its final model
+        }
         if (Files.isDirectory(model)) {
             if (ModelCheckpoint.isCheckpointDirectory(model)) {
                 loaded = ModelCheckpoint.load(model, device);

@@ -144,14 +144,13 @@ public final class SftTrainer {
                 values.put("grad_norm", (double) gradNorm);
                 values.put("epoch", state.epoch + state.position / (double) trainTokens.size());
                 values.put("num_tokens", (double) tokens);
-                metrics.record(PHASE, step, values);
-                listener.afterStep(step, totalSteps, tokens);
 
                 boolean last = step == totalSteps;
                 if (!evalTokens.isEmpty() && ((config.evalEvery() > 0 && step % config.evalEvery() == 0) || last)) {
                     double evalLoss = evaluate(evalTokens);
                     state.lastEvalLoss = evalLoss;
-                    metrics.record(PHASE, step, Map.of("eval_loss", evalLoss, "eval_perplexity", Math.exp(evalLoss)));
+                    values.put("eval_loss", evalLoss);
+                    values.put("eval_perplexity", Math.exp(evalLoss));
                     if (evalLoss < state.bestEvalLoss - 1e-6) {
                         state.bestEvalLoss = evalLoss;
                         state.evalsWithoutImprovement = 0;
@@ -161,6 +160,8 @@ public final class SftTrainer {
                     stoppedEarly = config.earlyStoppingPatience() > 0
                             && state.evalsWithoutImprovement >= config.earlyStoppingPatience();
                 }
+                metrics.record(PHASE, step, values); // one record per optimizer step, evaluation included
+                listener.afterStep(step, totalSteps, tokens);
                 if (last || stoppedEarly || (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0)) {
                     saveResumeState(resumeDir, state, trainable, optimizer, lora);
                 }

@@ -21,10 +21,14 @@ class GenerationMemoryTest {
     void tenThousandDecodingStepsKeepResidentMemoryFlat() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = List.of(java.toString(), "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
-                "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
+                "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-cp", System.getProperty("java.class.path"), MemoryFootprintProbe.class.getName(),
                 SharedData.stories260kModel().toString(), SharedData.stories260kTokenizer().toString(), "20", "500");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        // One thread: the tiny model gains nothing from more, and spinning OpenMP workers crawl
+        // when the machine is oversubscribed (parallel CI).
+        builder.environment().put("OMP_NUM_THREADS", "1");
+        Process process = builder.start();
         List<Long> rss = new ArrayList<>();
         StringBuilder output = new StringBuilder();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
@@ -38,9 +42,11 @@ class GenerationMemoryTest {
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(output.toString()).isZero();
         assertThat(rss).hasSize(20);
-        long afterWarmUp = rss.get(3);
-        long growthKib = rss.getLast() - afterWarmUp;
-        assertThat(growthKib).as("RSS growth over 16 rounds x 500 steps after warm-up, KiB: %s", rss)
-                .isLessThan(16 * 1024);
+        // A leak grows with every step: even one 2 KiB logits row per step would add 10 MiB over the
+        // last 5,000 steps. Allocator arenas may step up once after warm-up, so that is bounded apart.
+        long secondHalfGrowthKib = rss.getLast() - rss.get(9);
+        assertThat(secondHalfGrowthKib).as("RSS growth over the last 5,000 steps, KiB: %s", rss).isLessThan(4 * 1024);
+        long afterWarmUpGrowthKib = rss.getLast() - rss.get(2);
+        assertThat(afterWarmUpGrowthKib).as("RSS growth after warm-up, KiB: %s", rss).isLessThan(32 * 1024);
     }
 }

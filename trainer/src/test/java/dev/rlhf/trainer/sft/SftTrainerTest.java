@@ -146,10 +146,17 @@ class SftTrainerTest {
     static Map<Integer, Double> trainInChildProcess(Path out, boolean resume, int dieAt, int expectedExit) throws Exception {
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder builder = new ProcessBuilder(javaBin.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-Dai.djl.offline=true", "-Drlhf.shared.dir=" + SharedData.dir(), "-cp", System.getProperty("java.class.path"),
+                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+                "-Drlhf.shared.dir=" + SharedData.dir(), "-cp", System.getProperty("java.class.path"),
                 SftResumeProbe.class.getName(), out.toString(), Boolean.toString(resume), Integer.toString(dieAt))
                 .redirectErrorStream(true);
-        builder.environment().put("MKL_CBWR", "COMPATIBLE"); // bitwise-reproducible matrix products across processes
+        // Bitwise-reproducible arithmetic across processes: one thread everywhere (MKL otherwise picks
+        // its thread count from the machine's load, which changes summation order) and MKL's
+        // conditional-numerical-reproducibility mode.
+        builder.environment().put("OMP_NUM_THREADS", "1");
+        builder.environment().put("MKL_NUM_THREADS", "1");
+        builder.environment().put("MKL_DYNAMIC", "FALSE");
+        builder.environment().put("MKL_CBWR", "COMPATIBLE");
         Process process = builder.start();
         Map<Integer, Double> losses = new TreeMap<>();
         StringBuilder output = new StringBuilder();

@@ -1,0 +1,181 @@
+package dev.rlhf.feedback.imports;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.NestedExceptionUtils;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.imports.ImportResult.LineError;
+import dev.rlhf.feedback.project.Project;
+import dev.rlhf.feedback.project.ProjectService;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Imports an NDJSON stream into a project: reads it line by line (memory does not grow with the
+ * file), parses each line, and commits every {@code batchLines} lines in one transaction. A line
+ * that cannot be parsed is reported with its number and reason; if a batch fails in the database,
+ * its lines are retried one transaction each, so only the offending line is rejected.
+ */
+@Service
+public class ImportService {
+
+    private static final Logger log = LoggerFactory.getLogger(ImportService.class);
+    private static final int MAX_ERROR_CHARS = 500;
+
+    private final ProjectService projects;
+    private final ImportBatchWriter writer;
+    private final TransactionTemplate transaction;
+    private final ImportProperties limits;
+    private final ItemParser parser;
+
+    public ImportService(ProjectService projects, ImportBatchWriter writer, PlatformTransactionManager transactions,
+                         ImportProperties limits, JsonMapper json) {
+        this.projects = projects;
+        this.writer = writer;
+        this.transaction = new TransactionTemplate(transactions);
+        this.limits = limits;
+        this.parser = new ItemParser(json, limits.maxTextChars());
+    }
+
+    public ImportProperties limits() {
+        return limits;
+    }
+
+    /**
+     * @throws ApiException 404 for an unknown project; 413 when the body exceeds the limit and 400 when it
+     *                      cannot be read, both after committing the complete lines read before that point
+     */
+    public ImportResult importItems(UUID projectId, ImportFormat format, InputStream body) {
+        Project project = projects.get(projectId);
+        try {
+            writer.ensureLockRow(projectId);
+        } catch (DuplicateKeyException concurrentFirstImport) {
+            // Another import created it at the same moment; it exists now.
+        }
+        Run run = new Run(project, format, System.nanoTime());
+        NdjsonLineReader reader = new NdjsonLineReader(body, limits.maxLineBytes(), limits.maxBodyBytes());
+        try {
+            for (NdjsonLineReader.Line line = reader.next(); line != null; line = reader.next()) {
+                run.lines++;
+                if (line.error() != null) {
+                    run.reject(line.number(), line.error());
+                    continue;
+                }
+                List<ImportItem> items;
+                try {
+                    items = parser.parse(format, line.text());
+                } catch (InvalidLineException e) {
+                    run.reject(line.number(), e.getMessage());
+                    continue;
+                }
+                run.add(new ImportBatchWriter.Line(line.number(), items));
+            }
+            run.flush();
+        } catch (NdjsonLineReader.BodyTooLargeException e) {
+            run.flush();
+            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body exceeds " + limits.maxBodyBytes() + " bytes (after "
+                    + "decompression); import stopped after line " + reader.lineNumber() + " " + run.summary());
+        } catch (IOException e) {
+            run.flush();
+            throw ApiException.badRequest("The request body could not be read after line " + reader.lineNumber() + " (" + e.getMessage()
+                    + "); import stopped " + run.summary());
+        }
+        ImportResult result = run.result();
+        log.info("Imported {} into project {}: {} lines, {} imported, {} skipped, {} rejected in {} ms", format.id(), projectId,
+                result.lines(), result.imported(), result.skipped(), result.rejectedCount(), result.durationMs());
+        return result;
+    }
+
+    /** The state of one import: the batch being gathered and the running counts. */
+    private final class Run {
+        private final Project project;
+        private final ImportFormat format;
+        private final long startNanos;
+        private final List<ImportBatchWriter.Line> pending = new ArrayList<>();
+        private final List<LineError> rejected = new ArrayList<>();
+        private int pendingItems;
+        private long lines;
+        private long imported;
+        private long skipped;
+        private long rejectedCount;
+
+        Run(Project project, ImportFormat format, long startNanos) {
+            this.project = project;
+            this.format = format;
+            this.startNanos = startNanos;
+        }
+
+        void add(ImportBatchWriter.Line line) {
+            if (line.items().isEmpty()) {
+                return;
+            }
+            pending.add(line);
+            pendingItems += line.items().size();
+            if (pending.size() >= limits.batchLines() || pendingItems >= limits.batchLines()) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (pending.isEmpty()) {
+                return;
+            }
+            try {
+                count(transaction.execute(status -> writer.write(status, project, format, pending)));
+            } catch (RuntimeException batchFailure) {
+                log.debug("Import batch failed, retrying its {} lines one by one", pending.size(), batchFailure);
+                for (ImportBatchWriter.Line line : pending) {
+                    try {
+                        count(transaction.execute(status -> writer.write(status, project, format, List.of(line))));
+                    } catch (RuntimeException e) {
+                        reject(line.number(), "could not be stored: " + describe(e));
+                    }
+                }
+            }
+            pending.clear();
+            pendingItems = 0;
+        }
+
+        private void count(ImportBatchWriter.Counts counts) {
+            imported += counts.imported();
+            skipped += counts.skipped();
+        }
+
+        void reject(long line, String error) {
+            rejectedCount++;
+            if (rejected.size() < limits.maxReportedErrors()) {
+                rejected.add(new LineError(line, error));
+            }
+        }
+
+        String summary() {
+            return "(imported " + imported + ", skipped " + skipped + ", rejected " + rejectedCount + " before that)";
+        }
+
+        ImportResult result() {
+            List<LineError> inOrder = new ArrayList<>(rejected);
+            // Lines retried after a failed batch are reported after later parse errors; show them in line order.
+            inOrder.sort((a, b) -> Long.compare(a.line(), b.line()));
+            return new ImportResult(format.id(), imported, skipped, inOrder, rejectedCount, lines, (System.nanoTime() - startNanos) / 1_000_000);
+        }
+    }
+
+    private static String describe(RuntimeException e) {
+        String message = NestedExceptionUtils.getMostSpecificCause(e).getMessage();
+        if (message == null) {
+            message = e.getClass().getSimpleName();
+        }
+        return message.length() > MAX_ERROR_CHARS ? message.substring(0, MAX_ERROR_CHARS) + "..." : message;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.rlhf.feedback.task;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionOperations;
+
+import dev.rlhf.feedback.annotator.Annotator;
+import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.outbox.OutboxWriter;
+import dev.rlhf.feedback.platform.config.RlhfProperties;
+import dev.rlhf.feedback.prompt.Conversation;
+import dev.rlhf.feedback.prompt.Prompt;
+import dev.rlhf.feedback.prompt.PromptRepository;
+import dev.rlhf.feedback.prompt.Response;
+import dev.rlhf.feedback.prompt.Turn;
+import dev.rlhf.feedback.ranking.Ranking;
+import dev.rlhf.feedback.ranking.RankingRepository;
+import dev.rlhf.schemas.events.RankedResponse;
+import dev.rlhf.schemas.events.RankingSubmitted;
+
+/**
+ * Accepts rankings. The ranking, the assignment's and task's bookkeeping and the
+ * {@code RankingSubmitted} outbox row commit in one transaction; the caller is answered only after
+ * that commit, and the outbox relay delivers the event whether or not Kafka is up right now.
+ */
+@Service
+public class SubmissionService {
+
+    public static final int MAX_REWRITE_CHARS = 100_000;
+
+    private final AssignmentRepository assignments;
+    private final RankingRepository rankings;
+    private final PromptRepository prompts;
+    private final OutboxWriter outbox;
+    private final AnnotatorService annotators;
+    private final TransactionOperations tx;
+    private final Clock clock;
+    private final String rankingsTopic;
+
+    public SubmissionService(AssignmentRepository assignments, RankingRepository rankings, PromptRepository prompts, OutboxWriter outbox,
+                             AnnotatorService annotators, TransactionOperations tx, Clock clock, RlhfProperties properties) {
+        this.assignments = assignments;
+        this.rankings = rankings;
+        this.prompts = prompts;
+        this.outbox = outbox;
+        this.annotators = annotators;
+        this.tx = tx;
+        this.clock = clock;
+        this.rankingsTopic = properties.topics().rankings();
+    }
+
+    public record Submitted(UUID rankingId, UUID eventId) {
+    }
+
+    public Submitted submit(String username, UUID taskId, RankingSubmission body) {
+        Annotator annotator = annotators.byUsername(username);
+        return tx.execute(status -> {
+            // Millisecond precision, as the event's timestamp-millis carries it.
+            Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+            Task task = assignments.lockTask(taskId).orElseThrow(() -> ApiException.notFound("No task " + taskId));
+            Assignment assignment = heldAssignment(task, annotator, now);
+            Ranking ranking = validated(task, assignment, annotator, body, now);
+            rankings.insert(ranking);
+            assignments.markSubmitted(assignment.id());
+            assignments.incrementRankingsCount(task.id());
+            outbox.append(rankingsTopic, task.promptId().toString(), event(ranking, task, annotator));
+            return new Submitted(ranking.id(), ranking.eventId());
+        });
+    }
+
+    /**
+     * The caller's assignment, if they may still submit: an unexpired lease, or an expired one
+     * whose slot nobody else has taken since (the task's row lock makes this count exact).
+     */
+    private Assignment heldAssignment(Task task, Annotator annotator, Instant now) {
+        Assignment a = assignments.find(task.id(), annotator.id())
+                .orElseThrow(() -> ApiException.forbidden("Task " + task.id() + " is not assigned to you"));
+        switch (a.status()) {
+            case Assignment.SUBMITTED -> throw ApiException.conflict("You already submitted a ranking for task " + task.id());
+            case Assignment.SKIPPED -> throw ApiException.forbidden("Task " + task.id() + " is not assigned to you: you skipped it");
+            default -> { }
+        }
+        if (!a.activeAt(now)) {
+            int taken = task.rankingsCount() + assignments.countActiveLeasesOfOthers(task.id(), annotator.id(), now);
+            if (taken >= task.annotatorsNeeded()) {
+                throw ApiException.forbidden("Task " + task.id() + " is not assigned to you: your lease expired at " + a.leaseExpiresAt()
+                        + " and the task went to another annotator");
+            }
+        }
+        return a;
+    }
+
+    private Ranking validated(Task task, Assignment a, Annotator annotator, RankingSubmission body, Instant now) {
+        Set<UUID> expected = new HashSet<>(task.responseIds());
+        List<List<UUID>> groups = new ArrayList<>();
+        if (body.ranking() != null) {
+            for (List<String> group : body.ranking()) {
+                List<UUID> ids = new ArrayList<>();
+                for (String id : group == null ? List.<String>of() : group) {
+                    ids.add(responseId(id, "ranking names response " + id + ", which is not in this task"));
+                }
+                groups.add(ids);
+            }
+        }
+        String problem = Ranking.orderingProblem(groups, expected);
+        if (problem != null) {
+            throw ApiException.badRequest(problem);
+        }
+        Map<UUID, List<String>> flags = new LinkedHashMap<>();
+        if (body.flags() != null) {
+            for (var entry : body.flags().entrySet()) {
+                UUID id = responseId(entry.getKey(), "flags name response " + entry.getKey() + ", which is not in this task");
+                if (!expected.contains(id)) {
+                    throw ApiException.badRequest("flags name response " + id + ", which is not in this task");
+                }
+                List<String> values = entry.getValue() == null ? List.of() : entry.getValue();
+                for (String flag : values) {
+                    if (!Ranking.FLAGS.contains(flag)) {
+                        throw ApiException.badRequest("unknown flag '" + flag + "' on response " + id + "; known flags: "
+                                + String.join(", ", new TreeSet<>(Ranking.FLAGS)));
+                    }
+                }
+                if (!values.isEmpty()) {
+                    flags.put(id, List.copyOf(new TreeSet<>(values)));
+                }
+            }
+        }
+        String rewrite = body.rewrite() == null || body.rewrite().isBlank() ? null : body.rewrite();
+        if (rewrite != null && rewrite.length() > MAX_REWRITE_CHARS) {
+            throw ApiException.badRequest("rewrite has " + rewrite.length() + " characters; at most " + MAX_REWRITE_CHARS + " are allowed");
+        }
+        if (body.durationMs() != null && body.durationMs() < 0) {
+            throw ApiException.badRequest("durationMs must not be negative, got " + body.durationMs());
+        }
+        return new Ranking(UUID.randomUUID(), UUID.randomUUID(), task.id(), a.id(), task.promptId(), task.projectId(), annotator.id(),
+                Ranking.ANNOTATOR, groups, flags, Boolean.TRUE.equals(body.noneAcceptable()), rewrite, body.durationMs(), now);
+    }
+
+    private static UUID responseId(String id, String problem) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw ApiException.badRequest(problem);
+        }
+    }
+
+    /** The event carries the texts it refers to, so the trainer never reads this database. */
+    private RankingSubmitted event(Ranking r, Task task, Annotator annotator) {
+        Prompt prompt = prompts.findPrompt(task.promptId()).orElseThrow();
+        Conversation conversation = prompt.conversation();
+        Map<UUID, Response> byId = new LinkedHashMap<>();
+        prompts.findResponses(task.responseIds()).forEach(resp -> byId.put(resp.id(), resp));
+        List<RankedResponse> responses = task.responseIds().stream().map(byId::get)
+                .map(resp -> RankedResponse.newBuilder().setId(resp.id().toString()).setText(resp.text())
+                        .setPolicyVersion(resp.policyVersion()).setModel(resp.model()).build())
+                .toList();
+        Map<String, List<String>> flags = new LinkedHashMap<>();
+        r.flags().forEach((id, values) -> flags.put(id.toString(), values));
+        boolean plainPrompt = conversation.turns().size() == 1 && conversation.turns().getFirst().role().equals(Turn.USER);
+        return RankingSubmitted.newBuilder()
+                .setEventId(r.eventId())
+                .setProjectId(r.projectId().toString())
+                .setPromptId(r.promptId().toString())
+                .setPrompt(conversation.asText())
+                .setResponses(responses)
+                .setRanking(r.groups().stream().map(g -> g.stream().map(UUID::toString).toList()).toList())
+                .setFlags(flags)
+                .setRewrite(r.rewrite())
+                .setAnnotatorId(annotator.username())
+                .setSubmittedAt(r.submittedAt())
+                .setDurationMs(r.durationMs() == null ? 0L : r.durationMs())
+                // Per the schema: the turns of a conversation, empty for a single plain prompt.
+                .setConversation(plainPrompt ? List.of() : conversation.turns().stream()
+                        .map(t -> dev.rlhf.schemas.events.Turn.newBuilder().setRole(t.role()).setContent(t.content()).build()).toList())
+                .setNoneAcceptable(r.noneAcceptable())
+                .build();
+    }
+}

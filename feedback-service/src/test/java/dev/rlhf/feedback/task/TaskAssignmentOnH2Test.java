@@ -1,0 +1,144 @@
+package dev.rlhf.feedback.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.rlhf.feedback.annotator.Annotator;
+import dev.rlhf.feedback.annotator.AnnotatorRepository;
+import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.outbox.OutboxWriter;
+import dev.rlhf.feedback.platform.config.RlhfProperties;
+import dev.rlhf.feedback.project.ProjectRepository;
+import dev.rlhf.feedback.project.ProjectService;
+import dev.rlhf.feedback.prompt.PromptRepository;
+import dev.rlhf.feedback.ranking.RankingRepository;
+import dev.rlhf.schemas.kafka.Topics;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The zero-install default runs on H2 (PostgreSQL mode): the same leasing and submission code,
+ * with the same migrations, under the same concurrency, on the embedded database's settings.
+ */
+class TaskAssignmentOnH2Test {
+
+    private static final int ANNOTATORS = 20;
+    private static final int TASKS = 30;
+    private static final int NEEDED = 2;
+
+    HikariDataSource dataSource;
+    JdbcClient jdbc;
+    TaskService tasks;
+    SubmissionService submissions;
+    AnnotatorRepository annotatorRepository;
+    ProjectService projects;
+    TaskFixtures fixtures;
+    PromptRepository prompts;
+    TaskRepository taskRepository;
+
+    @BeforeEach
+    void embeddedDatabase() {
+        dataSource = new HikariDataSource();
+        // The URL options of ZeroInstallDefaults, in memory instead of a file.
+        dataSource.setJdbcUrl("jdbc:h2:mem:tasks-" + UUID.randomUUID()
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+        dataSource.setUsername("sa");
+        dataSource.setMaximumPoolSize(10);
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+
+        JsonMapper json = JsonMapper.builder().build();
+        jdbc = JdbcClient.create(dataSource);
+        var tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        var assignments = new AssignmentRepository(jdbc, json);
+        prompts = new PromptRepository(jdbc, json);
+        taskRepository = new TaskRepository(jdbc, json);
+        annotatorRepository = new AnnotatorRepository(jdbc);
+        projects = new ProjectService(new ProjectRepository(jdbc));
+        var annotators = new AnnotatorService(annotatorRepository, null);
+        var topics = new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 1, (short) 1);
+        var properties = new RlhfProperties(Path.of("."), new RlhfProperties.Kafka(false, 9092, 9093), topics);
+        Clock clock = Clock.systemUTC();
+        tasks = new TaskService(assignments, projects, prompts, annotators, tx, clock);
+        submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }),
+                annotators, tx, clock, properties);
+    }
+
+    @AfterEach
+    void close() {
+        dataSource.close();
+    }
+
+    @Test
+    void concurrentAnnotatorsDrainAProjectOnH2() throws Exception {
+        UUID project = projects.create(new ProjectService.ProjectSettings("h2-crowd", "", 3, NEEDED, 600)).id();
+        fixtures = new TaskFixtures(null, prompts, taskRepository);
+        IntStream.range(0, TASKS).forEach(i -> fixtures.task(project, "h2 prompt " + i, 3, NEEDED));
+        List<String> names = IntStream.range(0, ANNOTATORS).mapToObj(i -> "h2-" + i).toList();
+        names.forEach(n -> annotatorRepository.insert(new Annotator(UUID.randomUUID(), n, "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now())));
+
+        Map<UUID, List<String>> leasesGranted = new ConcurrentHashMap<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        CountDownLatch start = new CountDownLatch(1);
+        int submitted = 0;
+        try (ExecutorService pool = Executors.newFixedThreadPool(ANNOTATORS)) {
+            List<Future<Integer>> running = new ArrayList<>();
+            for (String name : names) {
+                running.add(pool.submit(() -> {
+                    start.await();
+                    int mine = 0;
+                    try {
+                        for (Optional<NextTask> next = tasks.next(name, project); next.isPresent(); next = tasks.next(name, project)) {
+                            UUID taskId = next.get().taskId();
+                            leasesGranted.computeIfAbsent(taskId, id -> Collections.synchronizedList(new ArrayList<>())).add(name);
+                            List<String> ids = next.get().responses().stream().map(r -> r.id().toString()).toList();
+                            submissions.submit(name, taskId, new RankingSubmission(List.of(ids.subList(0, 1), ids.subList(1, ids.size())),
+                                    Map.of(), false, null, 10L));
+                            mine++;
+                        }
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                    return mine;
+                }));
+            }
+            start.countDown();
+            for (Future<Integer> f : running) {
+                submitted += f.get();
+            }
+        }
+
+        assertThat(failures).isEmpty();
+        assertThat(submitted).isEqualTo(TASKS * NEEDED);
+        assertThat(leasesGranted).hasSize(TASKS).allSatisfy((task, holders) -> assertThat(holders).hasSize(NEEDED).doesNotHaveDuplicates());
+        assertThat(jdbc.sql("SELECT rankings_count FROM tasks").query(Integer.class).list()).hasSize(TASKS).containsOnly(NEEDED);
+        assertThat(jdbc.sql("SELECT count(*) FROM rankings").query(Integer.class).single()).isEqualTo(TASKS * NEEDED);
+        assertThat(jdbc.sql("SELECT count(*) FROM outbox WHERE topic = ?").param(Topics.RANKINGS).query(Integer.class).single())
+                .isEqualTo(TASKS * NEEDED);
+    }
+}

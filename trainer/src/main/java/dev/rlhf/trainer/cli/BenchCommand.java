@@ -1,0 +1,123 @@
+package dev.rlhf.trainer.cli;
+
+import ai.djl.Device;
+import dev.rlhf.trainer.bench.Benchmarks;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.model.Devices;
+import dev.rlhf.trainer.model.LlamaConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code trainer bench}: generation tokens/s with and without the KV cache at several context
+ * lengths (on {@code --model}), SFT training tokens/s and GFLOP/s of a freshly initialised model of
+ * {@code --width}, and that as a fraction of the engine's measured matrix-multiply throughput.
+ * One JSON line per measurement on stdout.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measure generation and training throughput on this machine.")
+public class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Model for the generation benchmark.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
+    Path tokenizer;
+
+    @Option(names = "--contexts", defaultValue = "64,256,512", split = ",", description = "Context lengths (default ${DEFAULT-VALUE}).")
+    List<Integer> contexts;
+
+    @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decoding steps per context (default ${DEFAULT-VALUE}).")
+    int decodeSteps;
+
+    @Option(names = "--width", defaultValue = "256", description = "Width of the model trained for the SFT benchmark (default ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--layers", defaultValue = "4", description = "Blocks of that model (default ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Training batch (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Training sequence length (default ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--matmul-size", defaultValue = "2048", description = "Square matrix size of the matmul yardstick (default ${DEFAULT-VALUE}).")
+    int matmulSize;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        Device target;
+        try {
+            target = Devices.select(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device " + e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        var json = JsonMapper.builder().build();
+        LoadedModel loaded;
+        try {
+            loaded = ModelLoader.load(model, tokenizer, target);
+        } catch (CheckpointException e) {
+            throw new BadInputException("--model " + e.getMessage(), e);
+        }
+        try (loaded) {
+            for (int context : contexts) {
+                if (context <= decodeSteps || context > loaded.model().config().maxSeqLen()) {
+                    throw new BadInputException("--contexts " + context + ": must exceed --decode-steps and fit the model's "
+                            + loaded.model().config().maxSeqLen() + " tokens");
+                }
+                for (boolean cache : new boolean[] {true, false}) {
+                    Benchmarks.decode(loaded.model(), context, 4, cache, 1); // warm-up
+                    Benchmarks.DecodeResult r = Benchmarks.decode(loaded.model(), context, decodeSteps, cache, 1);
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("benchmark", "generate");
+                    line.put("context", context);
+                    line.put("kv_cache", cache);
+                    line.put("ms_per_token", r.msPerToken());
+                    line.put("tokens_per_second", r.tokensPerSecond());
+                    out.println(json.writeValueAsString(line));
+                    out.flush();
+                }
+            }
+        }
+        double matmul = Benchmarks.matmulGflops(target, matmulSize, 5);
+        LlamaConfig trained = LlamaConfig.of(width, width * 8 / 3 / 32 * 32 + 32, layers, Math.max(1, width / 64),
+                Math.max(1, width / 64), 512, Math.max(512, seqLen), true);
+        Benchmarks.TrainResult t = Benchmarks.train(trained, target, batchSize, seqLen, 2, 5);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("benchmark", "sft");
+        line.put("width", width);
+        line.put("layers", layers);
+        line.put("parameters", trained.parameterCount());
+        line.put("batch_size", batchSize);
+        line.put("seq_len", seqLen);
+        line.put("tokens_per_second", t.tokensPerSecond());
+        line.put("gflops_per_second", t.gflopsPerSecond());
+        line.put("matmul_gflops_per_second", matmul);
+        line.put("fraction_of_matmul", t.gflopsPerSecond() / matmul);
+        out.println(json.writeValueAsString(line));
+        out.flush();
+        return 0;
+    }
+}
