@@ -11,8 +11,9 @@ import java.util.List;
 
 /**
  * A reward model: the decoder with a scalar value head, read at the last token of
- * {@code prompt + completion} (tokenized as one text, BOS first, as the reward model saw its
- * training pairs). Frozen: nothing here records gradients. Runs on whatever device the model
+ * {@code prompt + completion} tokenized as one text, BOS first, followed by EOS: the layout the
+ * reward trainer scores its training pairs in (TRL and OpenRLHF append EOS to preference data too),
+ * so every response is read at the same kind of token whether or not the policy ended it. Frozen: nothing here records gradients. Runs on whatever device the model
  * lives on (the CPU when PPO keeps frozen models off the training device).
  */
 public final class ValueHeadRewardSource implements RewardSource {
@@ -47,7 +48,9 @@ public final class ValueHeadRewardSource implements RewardSource {
             int[][] ids = new int[rows][];
             int width = 1;
             for (int r = 0; r < rows; r++) {
-                int[] all = tokenizer.encode(prompts.get(from + r) + completions.get(from + r));
+                int[] text = tokenizer.encode(prompts.get(from + r) + completions.get(from + r));
+                int[] all = Arrays.copyOf(text, text.length + 1);
+                all[text.length] = tokenizer.eosId();
                 ids[r] = all.length > limit ? Arrays.copyOf(all, limit) : all;
                 width = Math.max(width, ids[r].length);
             }
