@@ -28,9 +28,8 @@ class PpoLearningTest {
     @TempDir
     Path temp;
 
-    @Test
-    void raisesTheLabelersScoreOfFreshSamplesWithBoundedKl() throws Exception {
-        RewardSource labeler = PpoFixtures.mentions(WORD);
+    /** 6 rollouts of 32 responses (8 prompts x 4 samples, 20 tokens), 2 epochs x 2 minibatches each. */
+    static PpoRunConfig learningRun() {
         PpoConfig ppo = PpoConfig.defaults()
                 .withBatching(32, 2, 2)
                 .withKlCoef(0.1);
@@ -38,9 +37,13 @@ class PpoLearningTest {
                 ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
                 ppo.rolloutBatchSize(), 20, true, false, ppo.rewardClip(), null, 0.0,
                 1e-3, 3e-3, 7);
-        // 6 rollouts of 32 responses (8 prompts x 4 samples, 20 tokens), 2 epochs x 2 minibatches each
-        PpoRunConfig run = PpoRunConfig.of(ppo).withSteps(24, 1)
-                .withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+        return PpoRunConfig.of(ppo).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+    }
+
+    @Test
+    void raisesTheLabelersScoreOfFreshSamplesWithBoundedKl() throws Exception {
+        RewardSource labeler = PpoFixtures.mentions(WORD);
+        PpoRunConfig run = learningRun();
 
         LoadedModel actor = PpoFixtures.stories();
         LoadedModel reference = PpoFixtures.stories();
