@@ -197,8 +197,8 @@ public class PpoCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage(), e);
             }
-            System.err.printf("ppo: %d steps over %d rollouts; policy written to %s%n", result.steps(), result.rollouts(),
-                    result.model());
+            System.err.printf("ppo: %d steps over %d rollouts (%.0f rollout tokens/s, %.3f s per update); policy written to %s%n",
+                    result.steps(), result.rollouts(), result.rolloutTokensPerSecond(), result.secondsPerUpdate(), result.model());
         }
         return 0;
     }

@@ -69,8 +69,16 @@ public final class PpoTrainer {
     private static final String ROLLOUT = "rollout.safetensors";
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-    /** What a run achieved. */
-    public record Result(int steps, int rollouts, Map<String, Double> lastMetrics, Path model) {}
+    /**
+     * What a run achieved, and how fast (wall clock, this process's share of the run; not in the
+     * metrics, which stay reproducible).
+     *
+     * @param rolloutTokensPerSecond response tokens sampled per second of rollout (sampling with the
+     *                               KV cache, the four models' forward passes, scoring, GAE)
+     * @param secondsPerUpdate       mean time of one optimizer step (actor and critic)
+     */
+    public record Result(int steps, int rollouts, Map<String, Double> lastMetrics, Path model,
+                         double rolloutTokensPerSecond, double secondsPerUpdate) {}
 
     /** Called after every optimizer step (progress display, tests). */
     public interface StepListener {
@@ -127,6 +135,10 @@ public final class PpoTrainer {
         Map<String, NDArray> criticParams = new LinkedHashMap<>(critic.parameters());
         State state = new State(KlController.of(config));
         Map<String, Double> last = Map.of();
+        long rolloutNanos = 0;
+        long rolloutTokens = 0;
+        long updateNanos = 0;
+        int updates = 0;
         try (AdamW actorOptimizer = new AdamW(actorParams, run.optimizer(), actor.manager());
              AdamW criticOptimizer = new AdamW(criticParams, run.optimizer(), critic.manager())) {
             Path resumeDir = out.resolve("resume");
@@ -137,8 +149,11 @@ public final class PpoTrainer {
             Cursor<TokenizedExample> ptxCursor = ptxTokens.isEmpty() ? null : new Cursor<>(ptxTokens, config.seed(), 1);
             while (state.step < totalSteps) {
                 if (state.rollout == null) {
+                    long start = System.nanoTime();
                     state.rollout = collectRollout(promptCursor.next(state.prompts, run.promptsPerRollout()),
                             state.rolloutIndex, state.controller);
+                    rolloutNanos += System.nanoTime() - start;
+                    rolloutTokens += Math.round(state.rollout.metrics.get("response_length") * state.rollout.rows);
                     state.epoch = 0;
                     state.miniBatch = 0;
                 }
@@ -146,7 +161,10 @@ public final class PpoTrainer {
                 int[] rows = miniBatchRows(r.rows, state.rolloutIndex, state.epoch, state.miniBatch);
                 List<TokenizedExample> ptxBatch = ptxCursor == null ? null : ptxCursor.next(state.ptx, run.effectivePtxBatchSize());
                 Map<String, Double> values = new LinkedHashMap<>(r.metrics);
+                long start = System.nanoTime();
                 values.putAll(update(r, rows, ptxBatch, actorParams, criticParams, actorOptimizer, criticOptimizer));
+                updateNanos += System.nanoTime() - start;
+                updates++;
                 state.step++;
                 boolean rolloutDone = state.advanceMiniBatch(config.numMiniBatches(), config.ppoEpochs());
                 if (rolloutDone) {
@@ -166,7 +184,9 @@ public final class PpoTrainer {
             Map<String, String> meta = Map.of("phase", PHASE, "steps", Integer.toString(state.step));
             ModelCheckpoint.save(actor, models.tokenizer(), modelDir, meta);
             ModelCheckpoint.save(critic, models.tokenizer(), out.resolve("critic"), meta);
-            return new Result(state.step, state.rolloutIndex, last, modelDir);
+            return new Result(state.step, state.rolloutIndex, last, modelDir,
+                    rolloutNanos == 0 ? Double.NaN : rolloutTokens / (rolloutNanos / 1e9),
+                    updates == 0 ? Double.NaN : updateNanos / 1e9 / updates);
         }
     }
 

@@ -53,9 +53,11 @@ class PpoLearningTest {
                 List.of(actor, reference, critic))) {
             double before = freshScore(models.actor(), models, labeler);
             List<Map<String, Double>> steps = new ArrayList<>();
-            new PpoTrainer(models, run, MetricsSink.jsonl(temp.resolve("metrics.jsonl")))
+            PpoTrainer.Result result = new PpoTrainer(models, run, MetricsSink.jsonl(temp.resolve("metrics.jsonl")))
                     .onStep((step, total, values) -> steps.add(values))
                     .train(PpoFixtures.PROMPTS, null, temp, false);
+            System.err.printf("PPO speed: rollouts %.0f response tokens/s, %.3f s per optimizer step (actor + critic, "
+                    + "minibatches of 16 responses)%n", result.rolloutTokensPerSecond(), result.secondsPerUpdate());
             double after = freshScore(models.actor(), models, labeler);
             double maxKl = steps.stream().mapToDouble(v -> v.get("objective/kl")).max().orElseThrow();
             System.err.printf("PPO '%s': fresh score before %.3f after %.3f; rollout scores %.3f -> %.3f; max rollout KL %.3f%n",
