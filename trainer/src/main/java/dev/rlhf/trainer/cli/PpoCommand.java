@@ -190,7 +190,11 @@ public class PpoCommand implements Callable<Integer> {
             MetricsSink sink = metricsFile == null ? MetricsSink.none() : MetricsSink.jsonl(metricsFile);
             PpoTrainer trainer = new PpoTrainer(models, run, sink);
             Progress progress = new Progress("ppo", trainer.totalSteps(prompts.size()), "step", System.err);
-            trainer.onStep((step, total, values) -> progress.advance(1, 1));
+            int[] shown = {0};
+            trainer.onStep((step, total, values) -> { // a resumed run starts past step 1
+                progress.advance(step - shown[0], 1);
+                shown[0] = step;
+            });
             PpoTrainer.Result result;
             try {
                 result = trainer.train(prompts, ptx, out, resume);

@@ -91,6 +91,30 @@ class PpoCommandTest {
         assertThat(ModelCheckpoint.readMetadata(out.resolve("model"))).containsEntry("phase", "ppo");
     }
 
+    /** Stopped after step 3 (in the middle of the second rollout) and resumed with --resume: the same metric lines. */
+    @Test
+    void resumeFromTheCommandLineRepeatsTheUninterruptedMetrics() throws Exception {
+        String[] base = {"ppo", "--model", MODEL, "--tokenizer", TOKENIZER, "--reward-model", rewardModel.toString(),
+            "--data", prompts.toString(), "--batch-size", "4", "--num-mini-batches", "2", "--ppo-epochs", "1",
+            "--max-new-tokens", "8", "--lr", "1e-3", "--kl-target", "1", "--seed", "4", "--checkpoint-every", "1"};
+        Path whole = temp.resolve("whole");
+        var all = GenerateCommandTest.run(concat(base, "--out", whole.toString(), "--metrics", whole.resolve("m.jsonl").toString(),
+                "--max-steps", "6"));
+        assertThat(all.code()).as(all.err()).isZero();
+        Path parts = temp.resolve("parts");
+        var first = GenerateCommandTest.run(concat(base, "--out", parts.toString(), "--metrics", parts.resolve("m.jsonl").toString(),
+                "--max-steps", "3"));
+        assertThat(first.code()).as(first.err()).isZero();
+        var rest = GenerateCommandTest.run(concat(base, "--out", parts.toString(), "--metrics", parts.resolve("m.jsonl").toString(),
+                "--max-steps", "6", "--resume"));
+        assertThat(rest.code()).as(rest.err()).isZero();
+        List<String> a = Files.readAllLines(parts.resolve("m.jsonl"));
+        List<String> b = Files.readAllLines(whole.resolve("m.jsonl"));
+        assertThat(a).hasSize(6).isEqualTo(b);
+        assertThat(Files.readAllBytes(parts.resolve("model/model.safetensors")))
+                .isEqualTo(Files.readAllBytes(whole.resolve("model/model.safetensors")));
+    }
+
     @Test
     void badInputExitsWithCodeTwoAndOneLineNamingIt() throws Exception {
         String[] base = {"ppo", "--model", MODEL, "--tokenizer", TOKENIZER, "--out", temp.resolve("o").toString(),
