@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
-        subcommands = {ServeCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
+            PpoCommand.class})
 public final class TrainerCli {
 
     /** Exit code for bad input (an option, file or line), as the command-line contract says. */
