@@ -7,6 +7,8 @@ import com.vaadin.flow.component.html.H2;
 import com.vaadin.flow.component.html.H3;
 import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.orderedlayout.VerticalLayout;
+import com.vaadin.flow.router.BeforeEnterEvent;
+import com.vaadin.flow.router.BeforeEnterObserver;
 import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
 import com.vaadin.flow.spring.security.AuthenticationContext;
@@ -19,9 +21,20 @@ import jakarta.annotation.security.PermitAll;
 @Route("")
 @PageTitle("My projects")
 @PermitAll
-public class HomeView extends VerticalLayout {
+public class HomeView extends VerticalLayout implements BeforeEnterObserver {
+
+    private final AnnotatorProgressService progress;
+    private final AuthenticationContext auth;
 
     public HomeView(AnnotatorProgressService progress, AuthenticationContext auth) {
+        this.progress = progress;
+        this.auth = auth;
+    }
+
+    /** Rebuilt on every visit, so the figures are current after each ranking session. */
+    @Override
+    public void beforeEnter(BeforeEnterEvent event) {
+        removeAll();
         add(new H2("My projects"));
         var projects = progress.progressOf(auth.getPrincipalName().orElseThrow());
         if (projects.isEmpty()) {

@@ -38,7 +38,7 @@ class DashboardViewTest extends SpringBrowserlessTest {
     TrainerMetricsService metrics;
 
     @Test
-    @WithMockUser(roles = "ANNOTATOR")
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ANNOTATOR")
     void showsOneChartPerPhaseAndMetricWithALinePerRunAndUpdatesLive() {
         String run = "run-" + UUID.randomUUID();
         metrics.record(point(run, "ppo", 1, "objective/kl", 0.0));
@@ -66,13 +66,13 @@ class DashboardViewTest extends SpringBrowserlessTest {
     }
 
     @Test
-    @WithMockUser(roles = "ANNOTATOR")
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ANNOTATOR")
     void annotatorsCannotOpenTheAdminStatusScreen() {
         assertThatThrownBy(() -> navigate(StatusView.class)).hasMessageContaining("StatusView");
     }
 
     @Test
-    @WithMockUser(roles = "ADMIN")
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
     void adminsOpenTheStatusScreen() {
         assertThat(navigate(StatusView.class)).isInstanceOf(StatusView.class);
     }

@@ -29,6 +29,17 @@ public class AnnotatorRepository {
                 .optional();
     }
 
+    /** The owner of the unrevoked API token with this hash. */
+    public Optional<Annotator> findByApiTokenHash(String tokenHash) {
+        return jdbc.sql("""
+                        SELECT a.id, a.username, a.password_hash, a.roles, a.created_at
+                        FROM api_tokens t JOIN annotators a ON a.id = t.annotator_id
+                        WHERE t.token_hash = ? AND t.revoked_at IS NULL""")
+                .param(tokenHash)
+                .query(AnnotatorRepository::map)
+                .optional();
+    }
+
     public java.util.List<Annotator> findAll() {
         return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators ORDER BY username")
                 .query(AnnotatorRepository::map).list();

@@ -50,6 +50,11 @@ public class AnnotatorService {
         return annotators.findByUsername(username).orElseThrow(() -> ApiException.forbidden("No account " + username));
     }
 
+    /** The caller's account: the one their login loaded, else looked up by name. */
+    public Annotator of(java.security.Principal caller) {
+        return AnnotatorPrincipal.accountOf(caller).orElseGet(() -> byUsername(caller.getName()));
+    }
+
     public List<Annotator> all() {
         return annotators.findAll();
     }

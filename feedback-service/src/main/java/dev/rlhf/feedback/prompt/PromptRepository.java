@@ -3,6 +3,7 @@ package dev.rlhf.feedback.prompt;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -67,6 +68,39 @@ public class PromptRepository {
     public Optional<Prompt> findPrompt(UUID id) {
         return jdbc.sql("SELECT id, project_id, conversation, source, source_ref, created_at FROM prompts WHERE id = ?")
                 .param(id).query(this::mapPrompt).optional();
+    }
+
+    /** A prompt with some of its responses (in no particular order). */
+    public record PromptWithResponses(Prompt prompt, List<Response> responses) {
+    }
+
+    /**
+     * The prompt and those of its responses with these ids, in one round trip (what showing a task
+     * and announcing its ranking need); empty when there is no such prompt.
+     */
+    public Optional<PromptWithResponses> findPromptWithResponses(UUID promptId, List<UUID> responseIds) {
+        List<Prompt> prompt = new ArrayList<>(1);
+        List<Response> responses = new ArrayList<>(responseIds.size());
+        jdbc.sql("""
+                        SELECT p.id, p.project_id, p.conversation, p.source, p.source_ref, p.created_at,
+                               r.id AS response_id, r.text, r.model, r.policy_version, r.logprob_sum
+                        FROM prompts p LEFT JOIN responses r ON r.prompt_id = p.id AND r.id IN (:responses)
+                        WHERE p.id = :prompt""")
+                .param("prompt", promptId)
+                // An empty IN list is not valid SQL; a random id matches nothing.
+                .param("responses", responseIds.isEmpty() ? List.of(UUID.randomUUID()) : responseIds)
+                .query(rs -> {
+                    if (prompt.isEmpty()) {
+                        prompt.add(mapPrompt(rs, 0));
+                    }
+                    UUID responseId = rs.getObject("response_id", UUID.class);
+                    if (responseId != null) {
+                        double logprob = rs.getDouble("logprob_sum");
+                        responses.add(new Response(responseId, promptId, rs.getString("text"), rs.getString("model"),
+                                rs.getString("policy_version"), rs.wasNull() ? null : logprob));
+                    }
+                });
+        return prompt.isEmpty() ? Optional.empty() : Optional.of(new PromptWithResponses(prompt.getFirst(), responses));
     }
 
     public List<Response> responsesOf(UUID promptId) {

@@ -1,11 +1,11 @@
 package dev.rlhf.feedback.security;
 
-import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetails;
 import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.core.userdetails.UsernameNotFoundException;
 import org.springframework.stereotype.Service;
 
+import dev.rlhf.feedback.annotator.AnnotatorPrincipal;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 
 /** Logs annotators and admins in with the accounts in the annotators table. */
@@ -21,8 +21,7 @@ public class AnnotatorUserDetailsService implements UserDetailsService {
     @Override
     public UserDetails loadUserByUsername(String username) {
         return annotators.findByUsername(username)
-                .map(a -> User.withUsername(a.username()).password(a.passwordHash())
-                        .roles(a.roles().stream().map(Enum::name).toArray(String[]::new)).build())
+                .<UserDetails>map(AnnotatorPrincipal::of)
                 .orElseThrow(() -> new UsernameNotFoundException("No account " + username));
     }
 }

@@ -8,6 +8,7 @@ import org.springframework.security.core.userdetails.UserDetails;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
+import dev.rlhf.feedback.annotator.AnnotatorPrincipal;
 import dev.rlhf.feedback.annotator.ApiTokenService;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -19,11 +20,9 @@ import jakarta.servlet.http.HttpServletResponse;
 public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
 
     private final ApiTokenService tokens;
-    private final AnnotatorUserDetailsService users;
 
-    public ApiTokenAuthenticationFilter(ApiTokenService tokens, AnnotatorUserDetailsService users) {
+    public ApiTokenAuthenticationFilter(ApiTokenService tokens) {
         this.tokens = tokens;
-        this.users = users;
     }
 
     @Override
@@ -31,12 +30,13 @@ public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         String header = request.getHeader("Authorization");
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            var owner = tokens.ownerOf(header.substring(7).trim());
+            // One query finds the token and its account: API clients send a token with every request.
+            var owner = tokens.accountOf(header.substring(7).trim());
             if (owner.isEmpty()) {
                 response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unknown or revoked API token");
                 return;
             }
-            UserDetails user = users.loadUserByUsername(owner.get());
+            UserDetails user = AnnotatorPrincipal.of(owner.get());
             SecurityContextHolder.getContext().setAuthentication(
                     UsernamePasswordAuthenticationToken.authenticated(user, null, user.getAuthorities()));
         }

@@ -21,7 +21,6 @@ import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.prompt.Conversation;
-import dev.rlhf.feedback.prompt.Prompt;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.prompt.Response;
 import dev.rlhf.feedback.prompt.Turn;
@@ -65,7 +64,11 @@ public class SubmissionService {
     }
 
     public Submitted submit(String username, UUID taskId, RankingSubmission body) {
-        Annotator annotator = annotators.byUsername(username);
+        return submit(annotators.byUsername(username), taskId, body);
+    }
+
+    /** As {@link #submit(String, UUID, RankingSubmission)}, for a caller whose account is at hand. */
+    public Submitted submit(Annotator annotator, UUID taskId, RankingSubmission body) {
         return tx.execute(status -> {
             // Millisecond precision, as the event's timestamp-millis carries it.
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
@@ -158,10 +161,10 @@ public class SubmissionService {
 
     /** The event carries the texts it refers to, so the trainer never reads this database. */
     private RankingSubmitted event(Ranking r, Task task, Annotator annotator) {
-        Prompt prompt = prompts.findPrompt(task.promptId()).orElseThrow();
-        Conversation conversation = prompt.conversation();
+        PromptRepository.PromptWithResponses found = prompts.findPromptWithResponses(task.promptId(), task.responseIds()).orElseThrow();
+        Conversation conversation = found.prompt().conversation();
         Map<UUID, Response> byId = new LinkedHashMap<>();
-        prompts.findResponses(task.responseIds()).forEach(resp -> byId.put(resp.id(), resp));
+        found.responses().forEach(resp -> byId.put(resp.id(), resp));
         List<RankedResponse> responses = task.responseIds().stream().map(byId::get)
                 .map(resp -> RankedResponse.newBuilder().setId(resp.id().toString()).setText(resp.text())
                         .setPolicyVersion(resp.policyVersion()).setModel(resp.model()).build())

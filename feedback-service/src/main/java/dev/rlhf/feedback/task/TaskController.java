@@ -14,6 +14,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.rlhf.feedback.annotator.AnnotatorService;
+
 /** The annotator's side: take the next task, rank it, or give it back. */
 @RestController
 @RequestMapping("/api/v1/tasks")
@@ -21,23 +23,25 @@ public class TaskController {
 
     private final TaskService tasks;
     private final SubmissionService submissions;
+    private final AnnotatorService annotators;
 
-    public TaskController(TaskService tasks, SubmissionService submissions) {
+    public TaskController(TaskService tasks, SubmissionService submissions, AnnotatorService annotators) {
         this.tasks = tasks;
         this.submissions = submissions;
+        this.annotators = annotators;
     }
 
     /** The caller's next task in the project, or 204 when none is left for them. */
     @GetMapping("/next")
     public ResponseEntity<NextTask> next(@RequestParam UUID projectId, Principal caller) {
-        return tasks.next(caller.getName(), projectId).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
+        return tasks.next(annotators.of(caller), projectId).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
     }
 
     /** 201 once the ranking and its event are committed. */
     @PostMapping("/{taskId}/ranking")
     @ResponseStatus(HttpStatus.CREATED)
     public SubmissionService.Submitted submit(@PathVariable UUID taskId, @RequestBody RankingSubmission body, Principal caller) {
-        return submissions.submit(caller.getName(), taskId, body);
+        return submissions.submit(annotators.of(caller), taskId, body);
     }
 
     public record SkipRequest(String reason) {

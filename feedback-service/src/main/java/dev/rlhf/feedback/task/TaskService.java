@@ -61,14 +61,18 @@ public class TaskService {
 
     /** The caller's current task in the project (their unexpired lease), else a newly leased one; empty when none is left. */
     public Optional<NextTask> next(String username, UUID projectId) {
-        Annotator annotator = annotators.byUsername(username);
+        return next(annotators.byUsername(username), projectId);
+    }
+
+    /** As {@link #next(String, UUID)}, for a caller whose account is at hand. */
+    public Optional<NextTask> next(Annotator annotator, UUID projectId) {
         Project project = projects.get(projectId);
         long deadline = System.nanoTime() + CONTENTION_DEADLINE.toNanos();
         for (int round = 1; ; round++) {
             Lease lease = tx.execute(status -> leaseRound(annotator.id(), project));
             switch (lease) {
                 case Lease.Granted granted -> {
-                    return Optional.of(show(project, granted.assignment()));
+                    return Optional.of(show(project, granted.assignment(), granted.task()));
                 }
                 case Lease.NoneOpen none -> {
                     return Optional.empty();
@@ -87,7 +91,8 @@ public class TaskService {
 
     /** The outcome of one leasing transaction. */
     private sealed interface Lease {
-        record Granted(Assignment assignment) implements Lease { }
+        /** {@code task} is the task row as read under its lock, or null when the lease was found, not made. */
+        record Granted(Assignment assignment, Task task) implements Lease { }
 
         record NoneOpen() implements Lease { }
 
@@ -104,7 +109,7 @@ public class TaskService {
         Instant now = clock.instant();
         Optional<Assignment> current = assignments.findActiveLease(annotatorId, project.id(), now);
         if (current.isPresent()) {
-            return new Lease.Granted(current.get());
+            return new Lease.Granted(current.get(), null);
         }
         List<UUID> candidates = assignments.findCandidates(project.id(), annotatorId, now, CANDIDATES_PER_ROUND);
         if (candidates.isEmpty()) {
@@ -115,7 +120,7 @@ public class TaskService {
             if (locked.isPresent()) {
                 Optional<Assignment> taken = tryLease(locked.get(), annotatorId, project, now);
                 if (taken.isPresent()) {
-                    return new Lease.Granted(taken.get());
+                    return new Lease.Granted(taken.get(), locked.get());
                 }
             }
         }
@@ -143,11 +148,12 @@ public class TaskService {
         return Optional.of(a);
     }
 
-    private NextTask show(Project project, Assignment a) {
-        Task task = assignments.findTask(a.taskId()).orElseThrow();
-        Prompt prompt = prompts.findPrompt(task.promptId()).orElseThrow();
-        Map<UUID, Response> byId = prompts.findResponses(a.shownOrder()).stream()
-                .collect(Collectors.toMap(Response::id, Function.identity()));
+    private NextTask show(Project project, Assignment a, Task leased) {
+        // A task's prompt and responses never change: the row read under the lock serves here too.
+        Task task = leased != null ? leased : assignments.findTask(a.taskId()).orElseThrow();
+        PromptRepository.PromptWithResponses found = prompts.findPromptWithResponses(task.promptId(), a.shownOrder()).orElseThrow();
+        Prompt prompt = found.prompt();
+        Map<UUID, Response> byId = found.responses().stream().collect(Collectors.toMap(Response::id, Function.identity()));
         List<NextTask.ShownResponse> shown = a.shownOrder().stream()
                 .map(id -> new NextTask.ShownResponse(id, byId.get(id).text())).toList();
         return new NextTask(task.id(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt());

@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
-        subcommands = {ServeCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class,
-                RewardCommand.class, ScoreCommand.class, DpoCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
+            PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class})
 public final class TrainerCli {
 
     /** Exit code for bad input (an option, file or line), as the command-line contract says. */

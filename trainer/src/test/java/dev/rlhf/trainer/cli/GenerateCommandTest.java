@@ -90,6 +90,12 @@ class GenerateCommandTest {
         assertThat(badDevice.code).isEqualTo(2);
         assertThat(badDevice.err).contains("--device");
 
+        if (ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() == 0) { // CPU natives: --device gpu is bad input
+            Result noGpu = run("generate", "--model", MODEL, "--tokenizer", TOKENIZER, "--prompt", "x", "--device", "gpu");
+            assertThat(noGpu.code).isEqualTo(2);
+            assertThat(noGpu.err).contains("--device gpu").contains("no GPU");
+        }
+
         Result missingConfig = run("generate", "--config", temp.resolve("none.json").toString());
         assertThat(missingConfig.code).isEqualTo(2);
         assertThat(missingConfig.err).contains("none.json");

@@ -1,0 +1,109 @@
+package dev.rlhf.trainer.align.ppo;
+
+import dev.rlhf.trainer.align.Checks;
+import dev.rlhf.trainer.training.AdamW;
+
+/**
+ * How a PPO run is driven, around the algorithm's own {@link PpoConfig}.
+ *
+ * @param ppo             the algorithm's hyperparameters (KL, GAE, clipping, batching, ptx, learning rates, seed)
+ * @param maxSteps        optimizer steps to take; 0 = {@code epochs} passes over the prompts (default 0)
+ * @param epochs          passes over the prompt data when maxSteps is 0 (default 1: OpenRLHF num_episodes)
+ * @param numSamples      responses sampled per prompt; the rollout batch holds batch-size / K prompts (default 1)
+ * @param temperature     sampling temperature of rollouts (default 1.0: OpenRLHF; the ratio is taken at temperature 1)
+ * @param topK            top-k of rollouts; 0 = off (default 0: TRL samples with top_k 0)
+ * @param topP            nucleus mass of rollouts; 1 = off (default 1.0: TRL, OpenRLHF)
+ * @param maxGradNorm     global gradient-norm clip per model (default 1.0: OpenRLHF max_norm)
+ * @param optimizer       AdamW of actor and critic (default betas 0.9/0.95, no weight decay: OpenRLHF adam_betas, l2 0)
+ * @param ptxBatchSize    sequences per ptx batch, one batch per actor step (default 0 = the minibatch size)
+ * @param ptxMaxSeqLen    longest ptx sequence in tokens (default 256)
+ * @param checkpointEvery write the resumable state every this many rollouts, and at the end; 0 = only at the end (default 10)
+ * @param offloadFrozen   keep the reference and reward models on the CPU whatever the training device (default false)
+ */
+public record PpoRunConfig(
+        PpoConfig ppo,
+        int maxSteps,
+        int epochs,
+        int numSamples,
+        float temperature,
+        int topK,
+        float topP,
+        float maxGradNorm,
+        AdamW.Settings optimizer,
+        int ptxBatchSize,
+        int ptxMaxSeqLen,
+        int checkpointEvery,
+        boolean offloadFrozen) {
+
+    public PpoRunConfig {
+        Checks.check(ppo != null, "ppo config missing");
+        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
+        Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
+        Checks.check(numSamples >= 1 && ppo.rolloutBatchSize() % numSamples == 0,
+                "num-samples " + numSamples + " must divide batch-size " + ppo.rolloutBatchSize());
+        Checks.check(temperature > 0 && Float.isFinite(temperature), "temperature must be > 0 for PPO rollouts, got " + temperature);
+        Checks.check(topK >= 0, "top-k must be >= 0, got " + topK);
+        Checks.check(topP > 0 && topP <= 1, "top-p must be in (0, 1], got " + topP);
+        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
+        Checks.check(ptxBatchSize >= 0, "ptx-batch-size must be >= 0, got " + ptxBatchSize);
+        Checks.check(ptxMaxSeqLen >= 2, "ptx-max-seq-len must be >= 2, got " + ptxMaxSeqLen);
+        Checks.check(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+
+    public static PpoRunConfig defaults() {
+        return of(PpoConfig.defaults());
+    }
+
+    public static PpoRunConfig of(PpoConfig ppo) {
+        return new PpoRunConfig(ppo, 0, 1, 1, 1.0f, 0, 1.0f, 1.0f, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), 0, 256, 10,
+                false);
+    }
+
+    /** Optimizer steps per rollout: every minibatch of every PPO epoch. */
+    public int stepsPerRollout() {
+        return ppo.ppoEpochs() * ppo.numMiniBatches();
+    }
+
+    public int promptsPerRollout() {
+        return ppo.rolloutBatchSize() / numSamples;
+    }
+
+    public int effectivePtxBatchSize() {
+        return ptxBatchSize > 0 ? ptxBatchSize : ppo.miniBatchSize();
+    }
+
+    public PpoRunConfig withPpo(PpoConfig v) {
+        return new PpoRunConfig(v, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
+    }
+
+    public PpoRunConfig withSteps(int v, int epochCount) {
+        return new PpoRunConfig(ppo, v, epochCount, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
+    }
+
+    public PpoRunConfig withSampling(int k, float t, int topKValue, float topPValue) {
+        return new PpoRunConfig(ppo, maxSteps, epochs, k, t, topKValue, topPValue, maxGradNorm, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
+    }
+
+    public PpoRunConfig withMaxGradNorm(float v) {
+        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, v, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
+    }
+
+    public PpoRunConfig withPtx(int batchSize, int maxSeqLen) {
+        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
+                batchSize, maxSeqLen, checkpointEvery, offloadFrozen);
+    }
+
+    public PpoRunConfig withCheckpointEvery(int v) {
+        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, v, offloadFrozen);
+    }
+
+    public PpoRunConfig withOffloadFrozen(boolean v) {
+        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
+                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, v);
+    }
+}

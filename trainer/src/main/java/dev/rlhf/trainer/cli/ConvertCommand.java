@@ -1,0 +1,58 @@
+package dev.rlhf.trainer.cli;
+
+import ai.djl.Device;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
+import dev.rlhf.trainer.checkpoint.HuggingFaceCheckpoint;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code trainer convert}: rewrites any model the trainer loads as a Hugging Face Llama directory
+ * ({@code --format hf}, readable by transformers) or as this project's checkpoint directory.
+ */
+@Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Convert a model to a Hugging Face directory or a project checkpoint.")
+public class ConvertCommand implements Callable<Integer> {
+
+    enum Format { hf, checkpoint }
+
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Model to convert.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
+    Path tokenizer;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write.")
+    Path out;
+
+    @Option(names = "--format", defaultValue = "hf", description = "hf or checkpoint (default ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        LoadedModel loaded;
+        try {
+            loaded = ModelLoader.load(model, tokenizer, Device.cpu());
+        } catch (CheckpointException e) {
+            throw new BadInputException("--model " + e.getMessage(), e);
+        }
+        try (loaded) {
+            if (format == Format.hf) {
+                HuggingFaceCheckpoint.save(loaded.model(), loaded.tokenizer(), out);
+            } else {
+                ModelCheckpoint.save(loaded.model(), loaded.tokenizer(), out, Map.of("converted_from", model.toString()));
+            }
+        }
+        System.err.println("wrote " + out);
+        return 0;
+    }
+}
