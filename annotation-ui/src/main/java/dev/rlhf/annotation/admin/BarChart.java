@@ -15,7 +15,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * A horizontal bar chart drawn by Chart.js from the same webjar as the training dashboard's line
  * charts (no other chart library). The bars live on the server; the browser is redrawn on attach
- * and on every {@link #setBars} (bars only, the chart object is reused).
+ * and on every change of {@link #setBars}.
  */
 public class BarChart extends Div {
 
@@ -49,13 +49,8 @@ public class BarChart extends Div {
         }
         bars = new LinkedHashMap<>(newBars);
         canvasHolder.getStyle().set("height", Math.max(120, 40 + 28 * bars.size()) + "px");
-        canvasHolder.getElement().executeJs("""
-                const c = this.$chart;
-                if (!c) { return; }
-                const data = JSON.parse($0);
-                c.data.labels = data.labels;
-                c.data.datasets[0].data = data.datasets[0].data;
-                c.update('none');""", data().toString());
+        // Redrawn whole: a chart first drawn while hidden or before Chart.js loaded would keep stale data otherwise.
+        canvasHolder.getElement().executeJs("if (this.$draw) { this.$draw(JSON.parse($0)); }", config().toString());
     }
 
     @Override
@@ -63,12 +58,14 @@ public class BarChart extends Div {
         super.onAttach(attachEvent);
         canvasHolder.getElement().executeJs("""
                 const holder = this;
-                const config = JSON.parse($0);
-                const render = () => {
+                holder.$draw = config => {
+                  holder.$config = config;
+                  if (!window.Chart) { return; }
                   if (holder.$chart) { holder.$chart.destroy(); }
                   holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
                 };
-                if (window.Chart) { render(); return; }
+                holder.$draw(JSON.parse($0));
+                if (window.Chart) { return; }
                 let script = document.querySelector('script[data-chartjs]');
                 if (!script) {
                   script = document.createElement('script');
@@ -77,8 +74,7 @@ public class BarChart extends Div {
                   script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
                   document.head.appendChild(script);
                 }
-                if (script.dataset.chartjs === 'loaded') { render(); return; }
-                script.addEventListener('load', () => render());""", config().toString(), CHART_JS);
+                script.addEventListener('load', () => holder.$draw(holder.$config));""", config().toString(), CHART_JS);
     }
 
     private ObjectNode config() {

@@ -40,9 +40,9 @@ class ExportPanel extends VerticalLayout {
             new Kind("sft", "sft", false));
 
     final DatePicker from = new DatePicker("Submitted from (UTC)");
-    final DatePicker until = new DatePicker("Submitted until (UTC, inclusive)");
+    final DatePicker until = new DatePicker("Submitted until (UTC)");
     final TextField policyVersion = new TextField("Policy version");
-    final NumberField minAgreement = new NumberField("Min agreement (0 to 1)");
+    final NumberField minAgreement = new NumberField("Min agreement (0-1)");
     final Span error = new Span();
     final List<Anchor> links = new ArrayList<>();
     private final ExportService exports;
@@ -58,10 +58,10 @@ class ExportPanel extends VerticalLayout {
         this.projectId = projectId;
         setPadding(false);
         policyVersion.setClearButtonVisible(true);
+        until.setHelperText("inclusive");
         minAgreement.setMin(0);
         minAgreement.setMax(1);
         minAgreement.setStep(0.05);
-        minAgreement.setHelperText("prompts whose consensus agreement is at least this");
         error.setId("export-error");
         error.getStyle().set("color", "var(--vaadin-text-color-error, var(--lumo-error-text-color, #c00))");
         from.addValueChangeListener(e -> validate());

@@ -53,7 +53,8 @@ class ImportPanel extends VerticalLayout {
         format.setItems(Arrays.asList(ImportFormat.values()));
         format.setItemLabelGenerator(ImportFormat::id);
         format.setValue(ImportFormat.RESPONSES);
-        format.setHelperText("prompts, responses, oasst, hh or pairs: one JSON object per line");
+        format.setHelperText("One JSON object per line");
+        format.setWidth("14rem");
 
         upload = new Upload(UploadHandler.toTempFile((metadata, file) -> start(metadata.fileName(), file)));
         upload.setId("import-upload");

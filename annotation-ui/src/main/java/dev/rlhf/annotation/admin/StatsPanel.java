@@ -23,6 +23,7 @@ class StatsPanel extends VerticalLayout {
     final Span progressText = new Span();
     final Span agreement = new Span();
     final Grid<AnnotatorFigures> annotators = new Grid<>();
+    final Span noRankings = new Span("No rankings yet: per-annotator figures appear with the first submissions.");
     final BarChart agreementChart = new BarChart("Agreement with the other annotators", "pairwise agreement", 1);
     private final ProjectStatsService stats;
     private final UUID projectId;
@@ -45,7 +46,7 @@ class StatsPanel extends VerticalLayout {
         annotators.setAllRowsVisible(true);
         HorizontalLayout progressRow = new HorizontalLayout(progress, progressText);
         progressRow.setAlignItems(Alignment.CENTER);
-        add(counts, progressRow, agreement, annotators, agreementChart);
+        add(counts, progressRow, agreement, noRankings, annotators, agreementChart);
         refresh();
     }
 
@@ -60,6 +61,10 @@ class StatsPanel extends VerticalLayout {
         agreement.setText("Pairwise agreement " + share(a.pairwise()) + pairs(a.comparedPairs()) + " · Kendall tau-b "
                 + number(a.meanKendallTauB(), 2, "") + " · Krippendorff alpha " + number(a.krippendorffAlpha(), 2, ""));
         annotators.setItems(s.annotators());
+        boolean any = !s.annotators().isEmpty();
+        noRankings.setVisible(!any);
+        annotators.setVisible(any);
+        agreementChart.setVisible(any);
         Map<String, Double> bars = new LinkedHashMap<>();
         s.annotators().forEach(f -> bars.put(f.username() == null ? String.valueOf(f.annotatorId()) : f.username(), f.pairwiseAgreement()));
         agreementChart.setBars(bars);
