@@ -41,6 +41,10 @@ import dev.rlhf.feedback.imports.ImportResult;
 import dev.rlhf.feedback.imports.ImportService;
 import dev.rlhf.feedback.project.Project;
 import dev.rlhf.feedback.project.ProjectService;
+import dev.rlhf.feedback.prompt.Conversation;
+import dev.rlhf.feedback.prompt.PromptRepository;
+import dev.rlhf.feedback.ranking.Ranking;
+import dev.rlhf.feedback.ranking.RankingRepository;
 import dev.rlhf.feedback.task.NextTask;
 import dev.rlhf.feedback.task.RankingSubmission;
 import dev.rlhf.feedback.task.SubmissionService;
@@ -72,6 +76,10 @@ class AdminViewsTest extends SpringBrowserlessTest {
     SubmissionService submissions;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    PromptRepository prompts;
+    @Autowired
+    RankingRepository rankings;
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
@@ -224,6 +232,36 @@ class AdminViewsTest extends SpringBrowserlessTest {
         assertThat(request.to()).as("the until date is inclusive").isEqualTo(LocalDate.of(2026, 6, 1).atStartOfDay(ZoneOffset.UTC).toInstant());
         assertThat(request.policyVersion()).isEqualTo("policy-7");
         assertThat(request.minAgreement()).isEqualTo(0.6);
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void policyVersionsAreListedWithTheWinRateAgainstThePreviousOne() throws InterruptedException {
+        Project project = newProject(2, 1);
+        ProjectDetailView view = open(project);
+        assertThat(view.policyPanel.empty.isVisible()).isTrue();
+        assertThat(view.policyPanel.versions.isVisible()).isFalse();
+
+        for (int i = 0; i < 3; i++) {
+            UUID prompt = prompts.insertPromptIfAbsent(project.id(), Conversation.ofUser("story " + i), "api", null).id();
+            UUID old = prompts.insertResponseIfAbsent(prompt, "old " + i, null, "policy-1", -3.0).id();
+            Thread.sleep(5); // policy-2's responses arrive later, as a newer policy's do
+            UUID fresh = prompts.insertResponseIfAbsent(prompt, "new " + i, null, "policy-2", -2.0).id();
+            // The newer policy wins two of three comparisons.
+            List<List<UUID>> groups = i < 2 ? List.of(List.of(fresh), List.of(old)) : List.of(List.of(old), List.of(fresh));
+            rankings.insert(new Ranking(UUID.randomUUID(), UUID.randomUUID(), null, null, prompt, project.id(), null, "annotator",
+                    groups, Map.of(), false, null, 1000L, java.time.Instant.now()));
+        }
+        ComponentUtil.fireEvent(UI.getCurrent(), new PollEvent(UI.getCurrent(), true));
+
+        assertThat(view.policyPanel.empty.isVisible()).isFalse();
+        var grid = test(view.policyPanel.versions);
+        assertThat(grid.size()).isEqualTo(2);
+        assertThat(grid.getCellText(0, 0)).isEqualTo("policy-1");
+        assertThat(grid.getCellText(0, 1)).isEqualTo("3");
+        assertThat(grid.getCellText(0, 3)).isEqualTo("–");
+        assertThat(grid.getCellText(1, 0)).isEqualTo("policy-2");
+        assertThat(grid.getCellText(1, 3)).isEqualTo("66.7% vs policy-1 (2 wins, 1 losses, 0 ties)");
     }
 
     @Test

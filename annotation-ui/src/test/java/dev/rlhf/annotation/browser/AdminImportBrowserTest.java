@@ -92,6 +92,8 @@ class AdminImportBrowserTest extends BrowserTest {
         Download download = page.waitForDownload(() -> page.locator("#export-rankings").click());
         org.assertj.core.api.Assertions.assertThat(download.suggestedFilename()).endsWith("-rankings.jsonl");
         org.assertj.core.api.Assertions.assertThat(download.failure()).isNull();
+        org.assertj.core.api.Assertions.assertThat(Files.readAllLines(download.path())).as("one line per submitted ranking").hasSize(6)
+                .allSatisfy(line -> org.assertj.core.api.Assertions.assertThat(line).contains("\"annotator"));
     }
 
     /** One annotator ranks each task of the project: the better-looking answer first, or (contrarian) the other way round. */
