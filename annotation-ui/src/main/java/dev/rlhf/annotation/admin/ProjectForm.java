@@ -51,6 +51,13 @@ public class ProjectForm extends VerticalLayout {
         error.getStyle().set("color", "var(--vaadin-text-color-error, var(--lumo-error-text-color, #c00))");
         error.setVisible(false);
         save = new Button(saveLabel, e -> {
+            String missing = missingNumber();
+            if (missing != null) {
+                // An empty or unparsable field reads as null, which the service would silently take as its default.
+                error.setText(missing + " must be a whole number");
+                error.setVisible(true);
+                return;
+            }
             try {
                 Project project = saveAction.apply(settings());
                 error.setVisible(false);
@@ -81,6 +88,15 @@ public class ProjectForm extends VerticalLayout {
     /** The error the service gave for the last save, or "" when it was accepted. */
     public String errorText() {
         return error.isVisible() ? error.getText() : "";
+    }
+
+    private String missingNumber() {
+        for (IntegerField field : new IntegerField[] {responsesPerTask, annotatorsPerTask, leaseSeconds}) {
+            if (field.getValue() == null) {
+                return field.getLabel();
+            }
+        }
+        return null;
     }
 
     ProjectSettings settings() {

@@ -97,6 +97,10 @@ class AdminViewsTest extends SpringBrowserlessTest {
         test(form.save).click();
         assertThat(form.errorText()).isEqualTo("responsesPerTask must be between 2 and 16, not 1");
 
+        form.responsesPerTask.clear();
+        test(form.save).click();
+        assertThat(form.errorText()).as("an empty field is not the default").isEqualTo("Responses per task (K) must be a whole number");
+
         form.responsesPerTask.setValue(3);
         form.leaseSeconds.setValue(5);
         test(form.save).click();
