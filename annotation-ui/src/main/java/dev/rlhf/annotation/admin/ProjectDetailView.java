@@ -73,6 +73,12 @@ public class ProjectDetailView extends VerticalLayout implements BeforeEnterObse
         add(new RouterLink("← All projects", ProjectsView.class));
         if (found.isEmpty()) {
             project = null;
+            settings = null;
+            importPanel = null;
+            statsPanel = null;
+            goldPanel = null;
+            exportPanel = null;
+            policyPanel = null;
             add(new H2("No such project"), new Span("The project does not exist (any more)."));
             return;
         }

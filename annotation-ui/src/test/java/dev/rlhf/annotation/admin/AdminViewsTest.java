@@ -313,6 +313,28 @@ class AdminViewsTest extends SpringBrowserlessTest {
     }
 
     @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void theConsoleReconfiguresItsProjectAndSaysWhenThereIsNone() {
+        Project project = newProject(2, 1);
+        ProjectDetailView view = open(project);
+        view.settings.annotatorsPerTask.setValue(0);
+        test(view.settings.save).click();
+        assertThat(view.settings.errorText()).isEqualTo("annotatorsPerTask must be between 1 and 50, not 0");
+
+        view.settings.annotatorsPerTask.setValue(5);
+        view.settings.name.setValue(project.name() + " (v2)");
+        test(view.settings.save).click();
+        assertThat(view.settings.errorText()).isEmpty();
+        assertThat(projects.get(project.id())).extracting(Project::name, Project::annotatorsPerTask)
+                .containsExactly(project.name() + " (v2)", 5);
+        assertThat(view.getPageTitle()).isEqualTo(project.name() + " (v2)");
+
+        ProjectDetailView missing = navigate(ProjectDetailView.class, Map.of(ProjectDetailView.PROJECT_ID, UUID.randomUUID().toString()));
+        assertThat(missing.project()).isNull();
+        assertThat(missing.importPanel).as("no panels for a missing project").isNull();
+    }
+
+    @Test
     @WithMockUser(username = "someone", roles = "ANNOTATOR")
     void annotatorsCannotOpenTheAdminConsole() {
         assertThatThrownBy(() -> navigate(ProjectsView.class)).hasMessageContaining("ProjectsView");
