@@ -48,6 +48,10 @@ public class ApiTokenService {
                 .param(hash(token)).query(String.class).optional();
     }
 
+    public void revoke(UUID tokenId) {
+        jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND revoked_at IS NULL").param(tokenId).update();
+    }
+
     /** A token as its owner sees it later: never the secret. */
     public record ApiToken(UUID id, String name, Instant createdAt, Instant revokedAt) {
 
@@ -71,10 +75,6 @@ public class ApiTokenService {
     public boolean revoke(UUID annotatorId, UUID tokenId) {
         return jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND annotator_id = ? AND revoked_at IS NULL")
                 .params(tokenId, annotatorId).update() == 1;
-    }
-
-    public void revoke(UUID tokenId) {
-        jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND revoked_at IS NULL").param(tokenId).update();
     }
 
     static String hash(String token) {
