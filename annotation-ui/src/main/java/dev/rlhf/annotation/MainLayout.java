@@ -12,6 +12,8 @@ import com.vaadin.flow.component.sidenav.SideNavItem;
 import com.vaadin.flow.router.Layout;
 import com.vaadin.flow.spring.security.AuthenticationContext;
 
+import dev.rlhf.annotation.admin.AccountsView;
+import dev.rlhf.annotation.admin.ProjectsView;
 import dev.rlhf.annotation.dashboard.DashboardView;
 import dev.rlhf.annotation.status.StatusView;
 import jakarta.annotation.security.PermitAll;
@@ -39,6 +41,11 @@ public class MainLayout extends AppLayout {
         nav.addItem(new SideNavItem("My projects", HomeView.class));
         nav.addItem(new SideNavItem("Training", DashboardView.class));
         if (auth.hasRole("ADMIN")) {
+            SideNavItem projects = new SideNavItem("Projects", ProjectsView.class);
+            // Keeps "Projects" highlighted on a project's own console (admin/projects/{id}).
+            projects.setMatchNested(true);
+            nav.addItem(projects);
+            nav.addItem(new SideNavItem("Accounts", AccountsView.class));
             nav.addItem(new SideNavItem("Status", StatusView.class));
         }
         addToDrawer(nav);

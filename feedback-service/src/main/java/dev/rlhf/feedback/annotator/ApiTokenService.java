@@ -5,7 +5,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -54,6 +57,31 @@ public class ApiTokenService {
 
     public void revoke(UUID tokenId) {
         jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND revoked_at IS NULL").param(tokenId).update();
+    }
+
+    /** A token as its owner sees it later: never the secret. */
+    public record ApiToken(UUID id, String name, Instant createdAt, Instant revokedAt) {
+
+        public boolean active() {
+            return revokedAt == null;
+        }
+    }
+
+    /** The account's tokens, newest first, revoked ones included. */
+    public List<ApiToken> list(UUID annotatorId) {
+        return jdbc.sql("SELECT id, name, created_at, revoked_at FROM api_tokens WHERE annotator_id = ? ORDER BY created_at DESC, name")
+                .param(annotatorId)
+                .query((rs, row) -> new ApiToken(rs.getObject("id", UUID.class), rs.getString("name"),
+                        rs.getObject("created_at", OffsetDateTime.class).toInstant(),
+                        rs.getObject("revoked_at", OffsetDateTime.class) == null ? null
+                                : rs.getObject("revoked_at", OffsetDateTime.class).toInstant()))
+                .list();
+    }
+
+    /** Revokes one of the account's own tokens; answers false when it has no such active token. */
+    public boolean revoke(UUID annotatorId, UUID tokenId) {
+        return jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND annotator_id = ? AND revoked_at IS NULL")
+                .params(tokenId, annotatorId).update() == 1;
     }
 
     static String hash(String token) {

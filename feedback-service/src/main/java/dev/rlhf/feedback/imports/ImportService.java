@@ -53,6 +53,20 @@ public class ImportService {
     }
 
     /**
+     * Imports an uploaded file as it is, plain NDJSON or gzip (recognised by its first bytes), the way
+     * the UI's upload hands it over.
+     *
+     * @throws ApiException as {@link #importItems}
+     */
+    public ImportResult importFile(UUID projectId, ImportFormat format, InputStream file) {
+        try (InputStream body = RequestBodies.open(file, null)) {
+            return importItems(projectId, format, body);
+        } catch (IOException e) {
+            throw ApiException.badRequest("The file cannot be read: " + e.getMessage());
+        }
+    }
+
+    /**
      * @throws ApiException 404 for an unknown project; 413 when the body exceeds the limit and 400 when it
      *                      cannot be read, both after committing the complete lines read before that point
      */
