@@ -9,18 +9,14 @@ import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.Devices;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 import picocli.CommandLine.Command;
@@ -187,33 +183,6 @@ public class GenerateCommand implements Callable<Integer> {
         if (data == null) {
             return prompts;
         }
-        if (!Files.isRegularFile(data)) {
-            throw new BadInputException("--data " + data + ": file not found");
-        }
-        List<String> fromFile = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(data)) {
-            int lineNumber = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                lineNumber++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node;
-                try {
-                    node = JSON.readTree(line);
-                } catch (JacksonException e) {
-                    throw new BadInputException(data + " line " + lineNumber + ": invalid JSON (" + e.getOriginalMessage() + ")");
-                }
-                JsonNode prompt = node.get("prompt");
-                if (prompt == null || !prompt.isString()) {
-                    throw new BadInputException(data + " line " + lineNumber + ": needs a string field \"prompt\"");
-                }
-                fromFile.add(prompt.asString());
-            }
-        }
-        if (fromFile.isEmpty()) {
-            throw new BadInputException("--data " + data + ": no prompts");
-        }
-        return fromFile;
+        return PromptFile.read(data);
     }
 }

@@ -11,18 +11,13 @@ import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.sft.SftExample;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.MetricsSink;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer ppo}: PPO with a per-token KL penalty against the SFT policy, optionally mixed with
@@ -160,7 +155,7 @@ public class PpoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PpoRunConfig run = runConfig();
-        List<String> prompts = readPrompts(data);
+        List<String> prompts = PromptFile.read(data);
         List<SftExample> ptx = null;
         if (ptxData != null) {
             if (!Files.isRegularFile(ptxData)) {
@@ -219,36 +214,4 @@ public class PpoCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code {"prompt": ...}} lines; a bad line names the file and line. */
-    static List<String> readPrompts(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new BadInputException("--data " + file + ": file not found");
-        }
-        var json = JsonMapper.builder().build();
-        List<String> prompts = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file)) {
-            int lineNumber = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                lineNumber++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node;
-                try {
-                    node = json.readTree(line);
-                } catch (JacksonException e) {
-                    throw new BadInputException(file + " line " + lineNumber + ": invalid JSON (" + e.getOriginalMessage() + ")");
-                }
-                JsonNode prompt = node.get("prompt");
-                if (prompt == null || !prompt.isString()) {
-                    throw new BadInputException(file + " line " + lineNumber + ": needs a string field \"prompt\"");
-                }
-                prompts.add(prompt.asString());
-            }
-        }
-        if (prompts.isEmpty()) {
-            throw new BadInputException("--data " + file + ": no prompts");
-        }
-        return prompts;
-    }
 }
