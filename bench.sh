@@ -28,8 +28,8 @@ maven_benchmark() { # module, benchmark class pattern, extra args...
 
 echo "load before: $(uptime)"
 case "$module" in
-  feedback) maven_benchmark feedback-service '*Benchmark' "$@"; results=feedback-service/target/benchmark-results.md ;;
-  ui) maven_benchmark annotation-ui '*Benchmark' "$@"; results=annotation-ui/target/benchmark-results.md ;;
+  feedback) maven_benchmark feedback-service 'FeedbackServiceBenchmark' "$@"; results=feedback-service/target/benchmark-results.md ;;
+  ui) maven_benchmark annotation-ui 'NextTaskBenchmark' "$@"; results=annotation-ui/target/benchmark-results.md ;;
   trainer)
     model_dir=../shared/data/models/stories260K
     ./mvnw -q -pl trainer -am package -DskipTests
