@@ -132,6 +132,16 @@ class SharedDatasetImportTest extends IntegrationTest {
         assertThat(rankingsOf(project, "oasst")).hasSize(212);
         assertThat(count("SELECT count(*) FROM prompts WHERE project_id = ?", project)).isEqualTo(212);
         assertThat(count("SELECT count(*) FROM tasks WHERE project_id = ?", project)).isEqualTo(tasks);
+
+        // The TRL/OpenRLHF pairs export: every K-choose-2 pair of every human ranking, exactly 754.
+        assertThat(exportedPairs(project)).hasSize(754);
+    }
+
+    /** The project's {@code pairs} export through the REST API, one JSON object per line. */
+    private List<JsonNode> exportedPairs(UUID project) {
+        var reply = admin().get("/api/v1/projects/" + project + "/export?format=pairs");
+        assertThat(reply.status()).isEqualTo(200);
+        return reply.body().lines().filter(l -> !l.isBlank()).map(json::readTree).toList();
     }
 
     private record Transcripts(String chosen, String rejected) {
@@ -147,6 +157,21 @@ class SharedDatasetImportTest extends IntegrationTest {
             }
         }
         return lines;
+    }
+
+    /** The two transcripts' last assistant turns: after the last "\n\nAssistant:" they share, less one space. */
+    private static List<String> finalResponses(Transcripts t) {
+        String marker = "\n\nAssistant:";
+        int shared = 0;
+        while (shared < Math.min(t.chosen().length(), t.rejected().length()) && t.chosen().charAt(shared) == t.rejected().charAt(shared)) {
+            shared++;
+        }
+        int cut = t.chosen().lastIndexOf(marker, shared - marker.length()) + marker.length();
+        return List.of(dropOneSpace(t.chosen().substring(cut)), dropOneSpace(t.rejected().substring(cut)));
+    }
+
+    private static String dropOneSpace(String text) {
+        return text.startsWith(" ") ? text.substring(1) : text;
     }
 
     @Test
@@ -180,6 +205,13 @@ class SharedDatasetImportTest extends IntegrationTest {
                     HhTranscripts.transcript(turns, texts.get(pair.rejected()))));
         }
         assertThat(rebuilt).containsExactlyInAnyOrderElementsOf(original);
+
+        // Exported back as pairs: one per line of the file, with the same chosen and rejected responses
+        // (the final assistant turn of each transcript, after "\n\nAssistant: ").
+        List<List<String>> exported = exportedPairs(project).stream()
+                .map(p -> List.of(p.path("chosen").asString(), p.path("rejected").asString())).toList();
+        List<List<String>> expectedResponses = original.stream().map(SharedDatasetImportTest::finalResponses).toList();
+        assertThat(exported).hasSize(2312).containsExactlyInAnyOrderElementsOf(expectedResponses);
 
         JsonNode again = importFile(project, "hh", SharedData.hhPairs());
         assertThat(again.path("imported").asLong()).isZero();
