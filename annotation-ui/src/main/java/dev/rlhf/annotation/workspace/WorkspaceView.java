@@ -135,8 +135,15 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
                 + " to give it that rank, T to tie it with the card above, Enter to submit, S to skip. Or drag a card by its ⠿ handle.");
         keys.addClassName("keys-help");
 
-        content.add(guidelines, new H3("Prompt"), prompt, new H3("Responses, best first"), keys, board, noneAcceptable, rewrite,
+        // Guidelines in a side panel beside the task (above it, collapsible, on a narrow screen).
+        Div main = new Div(new H3("Prompt"), prompt, new H3("Responses, best first"), keys, board, noneAcceptable, rewrite,
                 new HorizontalLayout(submit, skip));
+        main.addClassName("workspace-main");
+        Div aside = new Div(guidelines);
+        aside.addClassName("workspace-guidelines");
+        Div columns = new Div(main, aside);
+        columns.addClassName("workspace-columns");
+        content.add(columns);
         shownAt = Instant.now();
         board.focus();
     }
