@@ -15,6 +15,12 @@ import dev.rlhf.feedback.FeedbackServiceConfiguration;
 public class AnnotationApplication {
 
     public static void main(String[] args) {
+        // A library that logs after a failed start has shut logging down (Atmosphere does) would make
+        // logback print a "no appenders" notice below the one-line explanation; logback's own status
+        // chatter is not for users.
+        if (System.getProperty("logback.statusListenerClass") == null) {
+            System.setProperty("logback.statusListenerClass", "ch.qos.logback.core.status.NopStatusListener");
+        }
         SpringApplication.run(AnnotationApplication.class, args);
     }
 }
