@@ -2,9 +2,7 @@ package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
 import dev.rlhf.trainer.bench.Benchmarks;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.model.LlamaConfig;
 import java.io.PrintWriter;
@@ -75,12 +73,7 @@ public class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         var json = JsonMapper.builder().build();
-        LoadedModel loaded;
-        try {
-            loaded = ModelLoader.load(model, tokenizer, target);
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
-        }
+        LoadedModel loaded = CliModels.load(model, tokenizer, target);
         try (loaded) {
             // Warm up the JIT and the engine's kernels before anything is timed.
             int warmContext = Math.min(loaded.model().config().maxSeqLen(), Math.max(decodeSteps * 2, 64));

@@ -1,11 +1,9 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.HuggingFaceCheckpoint;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -39,12 +37,7 @@ public class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LoadedModel loaded;
-        try {
-            loaded = ModelLoader.load(model, tokenizer, Device.cpu());
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
-        }
+        LoadedModel loaded = CliModels.load(model, tokenizer, Device.cpu());
         try (loaded) {
             if (format == Format.hf) {
                 HuggingFaceCheckpoint.save(loaded.model(), loaded.tokenizer(), out);

@@ -1,9 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
@@ -148,11 +146,7 @@ public class GenerateCommand implements Callable<Integer> {
     }
 
     private LoadedModel load(Device target) throws IOException {
-        try {
-            return ModelLoader.load(model, tokenizer, target);
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
-        }
+        return CliModels.load(model, tokenizer, target);
     }
 
     private GenerationConfig generationConfig() {

@@ -1,10 +1,10 @@
 package dev.rlhf.trainer.cli;
 
+import ai.djl.Device;
+
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.reward.RewardScorer;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.model.Devices;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -62,14 +62,13 @@ public class ScoreCommand implements Callable<Integer> {
             throw new BadInputException("--max-length must be >= 2, got " + maxLength);
         }
         List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data");
-        LoadedModel loaded;
+        Device target;
         try {
-            loaded = ModelLoader.load(model, tokenizer, Devices.select(device));
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
+            target = Devices.select(device);
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--device " + e.getMessage());
         }
+        LoadedModel loaded = CliModels.load(model, tokenizer, target);
         try (loaded) {
             if (!loaded.model().hasValueHead()) {
                 throw new BadInputException("--model " + model + ": not a reward model (no value head); train one with 'reward'");

@@ -1,9 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.sft.SftConfig;
 import dev.rlhf.trainer.sft.SftExample;
@@ -131,12 +129,7 @@ public class SftCommand implements Callable<Integer> {
             throw new BadInputException("--device " + e.getMessage());
         }
         MetricsSink sink = metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
-        LoadedModel loaded;
-        try {
-            loaded = ModelLoader.load(model, tokenizer, target);
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
-        }
+        LoadedModel loaded = CliModels.load(model, tokenizer, target);
         try (loaded) {
             Progress[] progress = new Progress[1];
             SftTrainer trainer = new SftTrainer(loaded, sft, sink).onStep((step, total, tokens) -> {

@@ -3,9 +3,7 @@ package dev.rlhf.trainer.cli;
 import ai.djl.Device;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
-import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
 import java.io.IOException;
@@ -78,11 +76,7 @@ public class TrainingOptions {
 
     LoadedModel loadModel() throws IOException {
         Device target = device();
-        try {
-            return ModelLoader.load(model, tokenizer, target);
-        } catch (CheckpointException e) {
-            throw new BadInputException("--model " + e.getMessage(), e);
-        }
+        return CliModels.load(model, tokenizer, target);
     }
 
     List<RankedResponses> readData() throws IOException {
