@@ -109,6 +109,8 @@ class OutboxRelayOutageTest {
         awaitTrue(() -> unsent() == 0, "every outbox row marked sent");
         // Order kept across the failed attempts: a row whose send failed is never overtaken by the rows after it.
 
+        // The relay marks the rows sent, then logs the recovery: wait for the line rather than race it.
+        awaitTrue(() -> messages(Level.INFO).contains("Kafka reachable again: outbox delivery resumed"), "the recovery logged");
         assertThat(messages(Level.WARN)).as("one warning for the whole outage").hasSize(1);
         assertThat(messages(Level.INFO)).containsOnlyOnce("Kafka reachable again: outbox delivery resumed");
         try (var reader = KafkaTopicReader.avro(broker.bootstrapServers(), Topics.RANKINGS, new AvroEventDeserializer<>(RankingSubmitted.class))) {
