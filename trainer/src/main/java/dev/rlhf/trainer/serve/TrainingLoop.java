@@ -19,6 +19,7 @@ import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
+import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -145,6 +146,7 @@ public final class TrainingLoop implements AutoCloseable {
 
     /** Runs until {@link #stop()}: answers sample requests and runs rounds when due. */
     public void run() {
+        Devices.noGradOnThisThread();
         while (!stopping) {
             try {
                 if (state.round() != null) {
