@@ -1,0 +1,132 @@
+package dev.rlhf.trainer.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import dev.rlhf.trainer.annotate.AnnotationAppClient;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code trainer ensure-project}: makes sure a project of the given name exists in the annotation
+ * app (creating it with the given settings if not; an existing one is left as its admins set it)
+ * and imports a file into it through the REST API. The app's import is idempotent, so running this
+ * on every start adds only lines not imported before. Prints one JSON line:
+ * {@code {"projectId", "name", "created", "imported", "skipped", "rejected"}}.
+ */
+@Command(name = "ensure-project", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Create a project in the annotation app unless one of that name exists, and import a file into it.")
+public class EnsureProjectCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", defaultValue = "http://localhost:8080", paramLabel = "URL",
+            description = "The annotation app (default ${DEFAULT-VALUE}).")
+    String url;
+
+    @Option(names = "--admin-user", defaultValue = "${env:RLHF_ADMIN_USERNAME:-admin}", paramLabel = "NAME",
+            description = "Admin account (env RLHF_ADMIN_USERNAME; default ${DEFAULT-VALUE}).")
+    String adminUser;
+
+    @Option(names = "--admin-password", defaultValue = "${env:RLHF_ADMIN_PASSWORD}", paramLabel = "PASSWORD",
+            description = "Its password (default: env RLHF_ADMIN_PASSWORD).")
+    String adminPassword;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "The project's name.")
+    String name;
+
+    static final class Guidelines {
+        @Option(names = "--guidelines", paramLabel = "TEXT", description = "Guidelines shown to annotators (markdown).")
+        String text;
+
+        @Option(names = "--guidelines-file", paramLabel = "PATH", description = "The guidelines from a file.")
+        Path file;
+    }
+
+    @ArgGroup(exclusive = true)
+    Guidelines guidelines;
+
+    @Option(names = "--responses-per-task", defaultValue = "4", paramLabel = "K",
+            description = "Responses ranked together, K (default ${DEFAULT-VALUE}).")
+    int responsesPerTask;
+
+    @Option(names = "--annotators-per-task", defaultValue = "1", paramLabel = "N",
+            description = "Annotators who rank each task (default ${DEFAULT-VALUE}).")
+    int annotatorsPerTask;
+
+    @Option(names = "--import", paramLabel = "PATH", description = "An NDJSON file to import into the project.")
+    Path importFile;
+
+    @Option(names = "--format", defaultValue = "prompts", paramLabel = "FORMAT",
+            description = "Format of --import: prompts, responses, oasst, hh or pairs (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Override
+    public Integer call() throws IOException {
+        if (adminPassword == null || adminPassword.isEmpty()) {
+            throw new BadInputException("--admin-password is required (or set RLHF_ADMIN_PASSWORD)");
+        }
+        if (importFile != null && !Files.isReadable(importFile)) {
+            throw new BadInputException("--import " + importFile + ": no such readable file");
+        }
+        String guidelineText = guidelineText();
+        URI appUrl = AnnotateCommand.appUrl(url);
+        AnnotationAppClient admin = AnnotationAppClient.basic(appUrl, adminUser, adminPassword);
+        Map<String, Object> line = new LinkedHashMap<>();
+        try {
+            Optional<AnnotationAppClient.Project> existing = admin.projectNamed(name);
+            AnnotationAppClient.Project project = existing.orElseGet(() -> admin.createProject(
+                    new AnnotationAppClient.ProjectSettings(name, guidelineText, responsesPerTask, annotatorsPerTask, null)));
+            line.put("projectId", project.id());
+            line.put("name", project.name());
+            line.put("created", existing.isEmpty());
+            if (importFile != null) {
+                AnnotationAppClient.ImportResult result = admin.importFile(project.id(), format, importFile);
+                line.put("imported", result.imported());
+                line.put("skipped", result.skipped());
+                line.put("rejected", result.rejectedCount());
+                if (result.rejectedCount() > 0) {
+                    var first = result.rejected().getFirst();
+                    throw new BadInputException("--import " + importFile + " line " + first.line() + ": " + first.error()
+                            + (result.rejectedCount() > 1 ? " (and " + (result.rejectedCount() - 1) + " more rejected lines)" : "")
+                            + "; the other lines were imported");
+                }
+            }
+        } catch (AnnotationAppClient.ApiError e) {
+            throw new BadInputException(switch (e.status()) {
+                case 0 -> "--url " + url + ": " + e.getMessage();
+                case 401 -> "--admin-user/--admin-password: the app at " + url + " rejected the login of '" + adminUser + "'";
+                default -> e.getMessage();
+            });
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(JsonMapper.builder().build().writeValueAsString(line));
+        out.flush();
+        return 0;
+    }
+
+    private String guidelineText() throws IOException {
+        if (guidelines == null) {
+            return null;
+        }
+        if (guidelines.file == null) {
+            return guidelines.text;
+        }
+        if (!Files.isReadable(guidelines.file)) {
+            throw new BadInputException("--guidelines-file " + guidelines.file + ": no such readable file");
+        }
+        return Files.readString(guidelines.file);
+    }
+}
