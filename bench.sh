@@ -6,6 +6,9 @@
 #                                                      (feedback-service FeedbackServiceBenchmark)
 #   ./bench.sh ui [-Dbench.thinkMillis=0 ...]          server time to show the next task at 50 concurrent
 #                                                      annotator sessions (annotation-ui NextTaskBenchmark)
+#   ./bench.sh loop [-Dbench.clients=32 ...]          end-to-end latency from a ranking's REST submission to its arrival
+#                                                      in the trainer's durable store, and sustained throughput
+#                                                      (trainer LoopLatencyBenchmark)
 #   ./bench.sh trainer [trainer bench options]         generation tokens/s with and without the KV cache,
 #                                                      SFT tokens/s and GFLOP/s vs measured matmul throughput
 #
@@ -30,6 +33,7 @@ echo "load before: $(uptime)"
 case "$module" in
   feedback) maven_benchmark feedback-service 'FeedbackServiceBenchmark' "$@"; results=feedback-service/target/benchmark-results.md ;;
   ui) maven_benchmark annotation-ui 'NextTaskBenchmark' "$@"; results=annotation-ui/target/benchmark-results.md ;;
+  loop) maven_benchmark trainer 'LoopLatencyBenchmark' "$@"; results=trainer/target/benchmark-results.md ;;
   trainer)
     model_dir=../shared/data/models/stories260K
     ./mvnw -q -pl trainer -am package -DskipTests
@@ -37,7 +41,7 @@ case "$module" in
       -jar trainer/target/trainer.jar bench --model "$model_dir/stories260K.bin" --tokenizer "$model_dir/tok512.bin" "$@" \
       | tee trainer/target/benchmark-results.md
     results="" ;;
-  *) echo "usage: ./bench.sh feedback|ui|trainer [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
+  *) echo "usage: ./bench.sh feedback|ui|loop|trainer [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
 esac
 echo "load after: $(uptime)"
 [ -n "$results" ] && cat "$results"
