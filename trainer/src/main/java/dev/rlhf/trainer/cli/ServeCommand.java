@@ -56,7 +56,7 @@ public class ServeCommand implements Callable<Integer> {
             description = "Preference store, policy versions, round checkpoints and the loop state (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--algorithm", paramLabel = "ppo|dpo", defaultValue = "ppo", description = "Policy optimisation of each round (default ${DEFAULT-VALUE}).")
+    @Option(names = "--algorithm", paramLabel = "ppo|dpo", defaultValue = "dpo", description = "Policy optimisation of each round (default ${DEFAULT-VALUE}).")
     String algorithm;
 
     @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default 200).")

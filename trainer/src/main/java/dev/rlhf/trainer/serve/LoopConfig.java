@@ -13,7 +13,8 @@ import dev.rlhf.trainer.generation.GenerationConfig;
  * records; the defaults here suit the small CPU models of the zero-install default (stories260K):
  * larger learning rates and fewer steps than the papers' settings for billion-parameter models.
  *
- * @param algorithm          PPO or DPO (default PPO: InstructGPT's recipe; DPO is the cheaper path)
+ * @param algorithm          PPO or DPO (default DPO: the cheaper path, and on a few dozen rankings the more reliable one, since PPO
+ *                           is only as good as a reward model fitted on that little data; see trainer/README.md, "The Kafka-driven loop")
  * @param trainEvery         new comparisons (ordered pairs across tie groups) that start a round (default 200: about 33 rankings of K = 4)
  * @param trainRewardModel   fit the reward model in every round; PPO always needs it, DPO can skip it (default true)
  * @param numSamples         responses sampled per prompt when a request does not say (default 4: K of InstructGPT's 4..9)
@@ -67,7 +68,7 @@ public record LoopConfig(
                 p.valueClipRange(), p.vfCoef(), p.ppoEpochs(), p.numMiniBatches(), p.rolloutBatchSize(), 32, true, false,
                 p.rewardClip(), null, 0.0, 1e-3, 3e-3, 42);
         PpoRunConfig ppo = PpoRunConfig.of(p).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(1);
-        return new LoopConfig(Algorithm.PPO, 200, true, 4, true, 64,
+        return new LoopConfig(Algorithm.DPO, 200, true, 4, true, 64,
                 GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), reward, dpo, ppo, 42);
     }
 
