@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --simulated-annotators=*) simulated_annotators="${1#*=}" ;;
     --oracle-word) oracle_word="${2:-}"; shift ;;
     --oracle-word=*) oracle_word="${1#*=}" ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) app_args+=("$1") ;;
   esac
   shift
