@@ -22,7 +22,8 @@ import dev.rlhf.schemas.events.SamplesGenerated;
 
 /**
  * Turns responses sampled by a policy into ranking tasks: the responses are stored with their
- * policy version and log-probability, and grouped into tasks of at most the project's K responses.
+ * policy version (the response's own when it names one: a head-to-head round mixes the new version's
+ * samples with the previous version's) and log-probability, and grouped into tasks of at most the project's K responses.
  * Idempotent on the event id: the processed_events row commits with the inserts, so a redelivered
  * event changes nothing.
  */
@@ -64,7 +65,8 @@ public class SampleIngestion {
                             + " in project " + projectId));
             Set<UUID> responseIds = new LinkedHashSet<>();
             for (GeneratedResponse r : event.getResponses()) {
-                responseIds.add(prompts.insertResponseIfAbsent(prompt.id(), r.getText(), null, event.getPolicyVersion(), r.getLogprobSum()).id());
+                responseIds.add(prompts.insertResponseIfAbsent(prompt.id(), r.getText(), null,
+                        r.getPolicyVersion() != null ? r.getPolicyVersion() : event.getPolicyVersion(), r.getLogprobSum()).id());
             }
             List<UUID> created = new ArrayList<>();
             for (List<UUID> group : groups(List.copyOf(responseIds), project.responsesPerTask())) {

@@ -52,5 +52,14 @@ class PolicyVersionServiceTest extends IntegrationTest {
             assertThat(w.losses()).isEqualTo(1);
             assertThat(w.winRate()).isEqualTo(2.0 / 3);
         });
+
+        var reply = admin().get("/api/v1/projects/" + project + "/policy-versions");
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.json().get("versions").get(1).get("version").asString()).isEqualTo("v2");
+        assertThat(reply.json().get("winRates").get(0).get("winRate").asDouble()).isEqualTo(2.0 / 3);
+        admin().postJson("/api/v1/annotators", Map.of("username", "versions-reader", "password", "reader-password-1",
+                "roles", List.of("ANNOTATOR")));
+        assertThat(api("versions-reader", "reader-password-1").get("/api/v1/projects/" + project + "/policy-versions").status())
+                .as("admins only").isEqualTo(403);
     }
 }

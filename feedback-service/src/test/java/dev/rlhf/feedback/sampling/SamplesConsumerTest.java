@@ -93,6 +93,18 @@ class SamplesConsumerTest extends IntegrationTest {
     }
 
     @Test
+    void aHeadToHeadRoundKeepsEachResponsesOwnPolicyVersionInOneTask() {
+        SamplesGenerated mixed = samples(project, promptId, "v2", 3);
+        mixed.getResponses().get(2).setPolicyVersion("v1"); // the previous version's sample, for a head-to-head ranking
+        send(mixed);
+        awaitProcessed(mixed.getEventId());
+
+        assertThat(taskCount(promptId)).as("3 responses with K = 3: one task holding both versions").isEqualTo(1);
+        assertThat(jdbc.sql("SELECT policy_version FROM responses WHERE prompt_id = ? ORDER BY logprob_sum DESC").param(promptId)
+                .query(String.class).list()).containsExactly("v2", "v2", "v1");
+    }
+
+    @Test
     void undecodableAndUnprocessableRecordsGoToTheDeadLetterTopicAndConsumptionCarriesOn() {
         byte[] garbage = ("not avro " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
         producer.send(new ProducerRecord<>(Topics.SAMPLES, promptId.toString(), garbage));

@@ -32,4 +32,16 @@ public final class Devices {
     private static int gpuCount() {
         return Engine.getEngine("PyTorch").getGpuCount();
     }
+
+    /**
+     * Turns off autograd recording on the calling thread. PyTorch's grad mode is per thread and on by
+     * default; DJL turns it off only on the thread that starts the engine, so a worker thread that
+     * samples or trains must call this first (else in-place optimizer updates of parameters fail with
+     * "a leaf Variable that requires grad is being used in an in-place operation", and inference
+     * builds graphs it never frees). Gradient collectors still turn it on for their own scope.
+     */
+    public static void noGradOnThisThread() {
+        Engine.getEngine("PyTorch");
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
 }

@@ -42,12 +42,22 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
      */
     public static PpoModels load(Path policy, Path tokenizer, Path rewardModel, Device device, boolean offloadFrozen,
                                  int scoreBatchSize) throws IOException {
+        return load(policy, policy, tokenizer, rewardModel, device, offloadFrozen, scoreBatchSize);
+    }
+
+    /**
+     * As {@link #load(Path, Path, Path, Device, boolean, int)}, with the actor starting from
+     * {@code policy} and the frozen reference from {@code referencePolicy}: a later round of the loop
+     * continues from the latest policy while the KL penalty stays against the SFT model (InstructGPT).
+     */
+    public static PpoModels load(Path policy, Path referencePolicy, Path tokenizer, Path rewardModel, Device device,
+                                 boolean offloadFrozen, int scoreBatchSize) throws IOException {
         Device frozen = offloadFrozen ? Device.cpu() : device;
         List<AutoCloseable> owned = new ArrayList<>();
         try {
             LoadedModel actor = ModelLoader.load(policy, tokenizer, device);
             owned.add(actor);
-            LoadedModel reference = ModelLoader.load(policy, tokenizer, frozen);
+            LoadedModel reference = ModelLoader.load(referencePolicy, tokenizer, frozen);
             owned.add(reference);
             LoadedModel critic = loadRewardModel(rewardModel, tokenizer, device);
             owned.add(critic);

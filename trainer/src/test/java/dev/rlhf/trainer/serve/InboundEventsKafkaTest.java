@@ -50,7 +50,7 @@ import dev.rlhf.schemas.kafka.Topics;
  * with the shared serializer, and the trainer's consumer decodes it. A record it cannot decode
  * goes to the dead-letter topic and the consumer carries on.
  */
-class RankingStreamKafkaTest {
+class InboundEventsKafkaTest {
 
     @TempDir
     static Path dataDir;
@@ -76,8 +76,9 @@ class RankingStreamKafkaTest {
         RankingSubmitted first = ranking("prompt-1");
         RankingSubmitted second = ranking("prompt-2");
         BlockingQueue<RankingSubmitted> received = new LinkedBlockingQueue<>();
-        RankingStream stream = new RankingStream(broker.bootstrapServers(), "trainer-test", topic);
-        Thread consumer = Thread.ofPlatform().start(() -> stream.run(received::add));
+        InboundEvents stream = new InboundEvents(broker.bootstrapServers(), "trainer-test")
+                .on(topic, RankingSubmitted.class, received::add);
+        Thread consumer = Thread.ofPlatform().start(stream::run);
         var producerFactory = new DefaultKafkaProducerFactory<String, SpecificRecord>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new AvroEventSerializer<>());
@@ -94,12 +95,12 @@ class RankingStreamKafkaTest {
                 got.add(r);
             }
             assertThat(got).containsExactlyInAnyOrder(first, second);
-            assertThat(RankingStream.comparisons(first)).isEqualTo(5);
+            assertThat(PreferenceStore.comparisons(List.of(1, 2, 1))).isEqualTo(5);
 
             ConsumerRecord<String, byte[]> dead = readOne(Topics.deadLetter(topic));
             assertThat(dead.key()).isEqualTo("prompt-x");
             assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("this is not avro");
-            assertThat(new String(dead.headers().lastHeader(RankingStream.ERROR_HEADER).value(), StandardCharsets.UTF_8))
+            assertThat(new String(dead.headers().lastHeader(InboundEvents.ERROR_HEADER).value(), StandardCharsets.UTF_8))
                     .contains("single-object");
         } finally {
             stream.wakeup();

@@ -2,11 +2,14 @@ package dev.rlhf.trainer.serve;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,30 +25,35 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.Topics;
 
 /**
- * Consumes {@code RankingSubmitted} events in a consumer group and hands each decoded event to a
- * handler; the offset is committed only after the handler returns, so a crash re-delivers rather
- * than loses. A record that cannot be decoded goes, bytes and headers untouched, to the topic's
- * dead-letter topic with an {@value #ERROR_HEADER} header, and consumption carries on.
+ * Consumes Avro events from one or more topics in a consumer group and hands each decoded event to
+ * its topic's handler; offsets are committed only after the handlers of a poll have returned, so a
+ * crash re-delivers rather than loses (handlers are idempotent on event ids). A record that cannot
+ * be decoded, or that its handler rejects with an {@link IllegalArgumentException}, goes, bytes and
+ * headers untouched, to the topic's dead-letter topic with an {@value #ERROR_HEADER} header, and
+ * consumption carries on.
  */
-public final class RankingStream implements AutoCloseable {
+public final class InboundEvents implements AutoCloseable {
 
     /** Header on dead-lettered records: why the record could not be processed. */
     public static final String ERROR_HEADER = "rlhf.error";
 
-    private static final Logger log = LoggerFactory.getLogger(RankingStream.class);
+    private static final Logger log = LoggerFactory.getLogger(InboundEvents.class);
 
-    private final String topic;
+    private record Route<T extends SpecificRecord>(AvroEventDeserializer<T> decoder, Consumer<T> handler) {
+        void handle(ConsumerRecord<String, byte[]> record) {
+            handler.accept(decoder.deserialize(record.topic(), record.headers(), record.value()));
+        }
+    }
+
+    private final Map<String, Route<?>> routes = new LinkedHashMap<>();
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> deadLetters;
-    private final AvroEventDeserializer<RankingSubmitted> decoder = new AvroEventDeserializer<>(RankingSubmitted.class);
 
-    public RankingStream(String bootstrapServers, String groupId, String topic) {
-        this.topic = topic;
+    public InboundEvents(String bootstrapServers, String groupId) {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -61,14 +69,20 @@ public final class RankingStream implements AutoCloseable {
         this.deadLetters = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
+    /** Routes the events of {@code topic}, decoded as {@code type}, to {@code handler}. Call before {@link #run()}. */
+    public <T extends SpecificRecord> InboundEvents on(String topic, Class<T> type, Consumer<T> handler) {
+        routes.put(topic, new Route<>(new AvroEventDeserializer<>(type), handler));
+        return this;
+    }
+
     /** Polls until {@link #wakeup()} is called from another thread (e.g. a shutdown hook). */
-    public void run(Consumer<RankingSubmitted> handler) {
-        consumer.subscribe(List.of(topic));
+    public void run() {
+        consumer.subscribe(routes.keySet());
         try {
             while (true) {
                 var records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<String, byte[]> record : records) {
-                    handle(record, handler);
+                    handle(record);
                 }
                 if (!records.isEmpty()) {
                     deadLetters.flush();
@@ -76,28 +90,29 @@ public final class RankingStream implements AutoCloseable {
                 }
             }
         } catch (WakeupException stopping) {
-            log.info("Stopping the ranking consumer");
+            log.info("Stopping the consumer of {}", routes.keySet());
         }
     }
 
-    private void handle(ConsumerRecord<String, byte[]> record, Consumer<RankingSubmitted> handler) {
-        RankingSubmitted event;
+    private void handle(ConsumerRecord<String, byte[]> record) {
         try {
-            event = decoder.deserialize(record.topic(), record.headers(), record.value());
-        } catch (SerializationException e) {
-            String dlt = Topics.deadLetter(record.topic());
-            log.warn("Undecodable record at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(), dlt, e.getMessage());
-            var dead = new ProducerRecord<>(dlt, null, record.key(), record.value(), record.headers());
-            dead.headers().add(ERROR_HEADER, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
-            try {
-                deadLetters.send(dead).get(30, TimeUnit.SECONDS);
-            } catch (Exception sendFailure) {
-                // Not committing is the safe choice: the record comes back after a restart.
-                throw new IllegalStateException("Cannot write to the dead-letter topic " + dlt, sendFailure);
-            }
-            return;
+            routes.get(record.topic()).handle(record);
+        } catch (SerializationException | IllegalArgumentException e) {
+            deadLetter(record, e);
         }
-        handler.accept(event);
+    }
+
+    private void deadLetter(ConsumerRecord<String, byte[]> record, Exception why) {
+        String dlt = Topics.deadLetter(record.topic());
+        log.warn("Record at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(), dlt, why.getMessage());
+        var dead = new ProducerRecord<>(dlt, null, record.key(), record.value(), record.headers());
+        dead.headers().add(ERROR_HEADER, String.valueOf(why.getMessage()).getBytes(StandardCharsets.UTF_8));
+        try {
+            deadLetters.send(dead).get(30, TimeUnit.SECONDS);
+        } catch (Exception sendFailure) {
+            // Not committing is the safe choice: the record comes back after a restart.
+            throw new IllegalStateException("Cannot write to the dead-letter topic " + dlt, sendFailure);
+        }
     }
 
     public void wakeup() {
@@ -107,17 +122,6 @@ public final class RankingStream implements AutoCloseable {
     @Override
     public void close() {
         deadLetters.close(Duration.ofSeconds(10));
-        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(10)));
-    }
-
-    /** How many comparisons (ordered pairs across tie groups) one ranking yields. */
-    public static int comparisons(RankingSubmitted ranking) {
-        int pairs = 0;
-        int before = 0;
-        for (List<String> group : ranking.getRanking()) {
-            pairs += before * group.size();
-            before += group.size();
-        }
-        return pairs;
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
     }
 }

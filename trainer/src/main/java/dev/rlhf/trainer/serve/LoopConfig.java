@@ -1,0 +1,117 @@
+package dev.rlhf.trainer.serve;
+
+import dev.rlhf.trainer.align.Checks;
+import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.ppo.PpoConfig;
+import dev.rlhf.trainer.align.ppo.PpoRunConfig;
+import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.generation.GenerationConfig;
+
+/**
+ * How {@code trainer serve} runs the loop: when a round starts, what it trains, and how the new
+ * policy's samples go back to labelers. The algorithms' own hyperparameters are their config
+ * records; the defaults here suit the small CPU models of the zero-install default (stories260K):
+ * larger learning rates and fewer steps than the papers' settings for billion-parameter models.
+ *
+ * @param algorithm          PPO or DPO (default PPO: InstructGPT's recipe; DPO is the cheaper path)
+ * @param trainEvery         new comparisons (ordered pairs across tie groups) that start a round (default 200: about 33 rankings of K = 4)
+ * @param trainRewardModel   fit the reward model in every round; PPO always needs it, DPO can skip it (default true)
+ * @param numSamples         responses sampled per prompt when a request does not say (default 4: K of InstructGPT's 4..9)
+ * @param comparePrevious    after a round, sample half of each prompt's responses from the previous version, so labelers rank the two head to head (default true)
+ * @param promptsPerRound    most prompts sampled after a round, the most recently ranked first (default 64)
+ * @param generation         decoding of samples (default 48 new tokens at temperature 1.0, no top-k/top-p: unbiased samples of the policy)
+ * @param reward             reward-model training (default lr 1e-3, batch 16, 40 steps, 128 tokens, 10% of prompts held out)
+ * @param dpo                DPO (default beta 0.1, lr 2e-4, batch 16, 16 steps, 128 tokens)
+ * @param ppo                PPO (default 32 responses per rollout, 4 per prompt, 2 epochs x 2 minibatches, 24 steps, 32 tokens, lr 1e-3 / 3e-3, KL coef 0.1, checkpoint every rollout)
+ * @param seed               seed of every random choice of a round, offset by the round number (default 42)
+ */
+public record LoopConfig(
+        Algorithm algorithm,
+        long trainEvery,
+        boolean trainRewardModel,
+        int numSamples,
+        boolean comparePrevious,
+        int promptsPerRound,
+        GenerationConfig generation,
+        RewardModelConfig reward,
+        DpoConfig dpo,
+        PpoRunConfig ppo,
+        long seed) {
+
+    public enum Algorithm {
+        PPO, DPO;
+
+        public static Algorithm parse(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "ppo" -> PPO;
+                case "dpo" -> DPO;
+                default -> throw new IllegalArgumentException("algorithm must be ppo or dpo, got " + value);
+            };
+        }
+    }
+
+    public LoopConfig {
+        Checks.check(algorithm != null, "algorithm must be ppo or dpo");
+        Checks.check(trainEvery >= 1, "train-every must be >= 1, got " + trainEvery);
+        Checks.check(trainRewardModel || algorithm == Algorithm.DPO, "PPO needs the reward model: drop --skip-reward-model or use --algorithm dpo");
+        Checks.check(numSamples >= 2, "num-samples must be >= 2 (a ranking needs two responses), got " + numSamples);
+        Checks.check(promptsPerRound >= 1, "prompts-per-round must be >= 1, got " + promptsPerRound);
+    }
+
+    public static LoopConfig defaults() {
+        RewardModelConfig reward = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16).withMaxSteps(40)
+                .withWarmupRatio(0.05).withMaxLength(128).withEvalFraction(0.1);
+        DpoConfig dpo = DpoConfig.defaults().withBeta(0.1).withLearningRate(2e-4).withBatchSize(16).withMaxSteps(16).withMaxLength(128);
+        PpoConfig p = PpoConfig.defaults().withBatching(32, 2, 2).withKlCoef(0.1);
+        p = new PpoConfig(p.klCoef(), p.klTarget(), p.klHorizon(), p.klEstimator(), p.gamma(), p.lambda(), p.clipRange(),
+                p.valueClipRange(), p.vfCoef(), p.ppoEpochs(), p.numMiniBatches(), p.rolloutBatchSize(), 32, true, false,
+                p.rewardClip(), null, 0.0, 1e-3, 3e-3, 42);
+        PpoRunConfig ppo = PpoRunConfig.of(p).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(1);
+        return new LoopConfig(Algorithm.PPO, 200, true, 4, true, 64,
+                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), reward, dpo, ppo, 42);
+    }
+
+    public LoopConfig withAlgorithm(Algorithm v) {
+        return new LoopConfig(v, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withTrainEvery(long v) {
+        return new LoopConfig(algorithm, v, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withTrainRewardModel(boolean v) {
+        return new LoopConfig(algorithm, trainEvery, v, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withNumSamples(int v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, v, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withComparePrevious(boolean v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, v, promptsPerRound, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withPromptsPerRound(int v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, v, generation, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withGeneration(GenerationConfig v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, v, reward, dpo, ppo, seed);
+    }
+
+    public LoopConfig withReward(RewardModelConfig v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, v, dpo, ppo, seed);
+    }
+
+    public LoopConfig withDpo(DpoConfig v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, v, ppo, seed);
+    }
+
+    public LoopConfig withPpo(PpoRunConfig v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, v, seed);
+    }
+
+    public LoopConfig withSeed(long v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, v);
+    }
+}
