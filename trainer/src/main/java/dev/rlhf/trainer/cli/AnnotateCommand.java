@@ -27,6 +27,9 @@ import picocli.CommandLine.Spec;
         description = "Run N simulated annotators that rank a project's tasks through the REST API with a keyword preference oracle.")
 public class AnnotateCommand implements Callable<Integer> {
 
+    /** While nothing changes, a progress line this often instead of every --progress-every seconds. */
+    private static final Duration IDLE_PROGRESS_EVERY = Duration.ofMinutes(1);
+
     @Spec
     CommandSpec spec;
 
@@ -89,7 +92,7 @@ public class AnnotateCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--progress-every", defaultValue = "5", paramLabel = "SECONDS",
-            description = "Seconds between progress lines (default ${DEFAULT-VALUE}).")
+            description = "Seconds between progress lines; while nothing changes, one a minute (default ${DEFAULT-VALUE}).")
     long progressSeconds;
 
     @Override
@@ -121,14 +124,20 @@ public class AnnotateCommand implements Callable<Integer> {
         long lastCount = 0;
         long lastNanos = started;
         try {
+            long lastErrors = 0;
             while (!run.awaitFinished(Duration.ofSeconds(progressSeconds))) {
                 long now = System.nanoTime();
                 long count = run.rankingsSubmitted();
+                long errors = run.errorCount();
+                if (count == lastCount && errors == lastErrors && now - lastNanos < IDLE_PROGRESS_EVERY.toNanos()) {
+                    continue; // waiting for tasks (in the loop: for the trainer's next samples); one line a minute says so
+                }
                 out.printf("annotate: %d rankings submitted (%.2f/s over the last %d s), %d errors, %d annotators working%n",
-                        count, (count - lastCount) / ((now - lastNanos) / 1e9), Math.round((now - lastNanos) / 1e9), run.errorCount(),
+                        count, (count - lastCount) / ((now - lastNanos) / 1e9), Math.round((now - lastNanos) / 1e9), errors,
                         run.progress().running());
                 out.flush();
                 lastCount = count;
+                lastErrors = errors;
                 lastNanos = now;
             }
             double seconds = (System.nanoTime() - started) / 1e9;

@@ -24,21 +24,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 
-import dev.rlhf.feedback.FeedbackTestApplication;
 import dev.rlhf.feedback.outbox.KafkaTopicReader;
 import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.feedback.testing.TestApi;
 import dev.rlhf.feedback.testing.TestInfrastructure;
-import dev.rlhf.feedback.testing.TestPostgres;
 import dev.rlhf.schemas.events.SampleRequested;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.align.labeler.KeywordLabeler;
 import dev.rlhf.trainer.align.reward.Ranking;
 import dev.rlhf.trainer.cli.TrainerCli;
+import dev.rlhf.trainer.testing.FeedbackApp;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -54,27 +51,13 @@ class SimulatedAnnotatorsTest {
 
     @TempDir
     static Path files;
-    static TestInfrastructure infrastructure;
-    static ConfigurableApplicationContext app;
+    static FeedbackApp app;
     static URI url;
 
     @BeforeAll
     static void startApp() {
-        infrastructure = TestInfrastructure.create();
-        // Command-line arguments, not default properties: the app's zero-install defaults rank above
-        // those (they would put the broker on 9092) but below arguments.
-        String[] args = {
-            "--server.port=0",
-            "--rlhf.data-dir=" + infrastructure.dataDir(),
-            "--rlhf.kafka.port=" + infrastructure.kafkaPort(),
-            "--rlhf.kafka.controller-port=" + FreePorts.next(),
-            "--spring.datasource.url=" + TestPostgres.url(infrastructure.schema()),
-            "--spring.datasource.username=" + TestPostgres.USER,
-            "--spring.flyway.schemas=" + infrastructure.schema(),
-            "--RLHF_ADMIN_PASSWORD=" + TestInfrastructure.ADMIN_PASSWORD,
-            "--logging.file.name=target/test-logs/simulated-annotators-app.log"};
-        app = new SpringApplicationBuilder(FeedbackTestApplication.class).run(args);
-        url = URI.create("http://localhost:" + app.getEnvironment().getRequiredProperty("local.server.port"));
+        app = FeedbackApp.start("simulated-annotators-app");
+        url = app.url();
     }
 
     @AfterAll
@@ -162,7 +145,7 @@ class SimulatedAnnotatorsTest {
         assertThat(settings.guidelines()).isEqualTo(Files.readString(guidelines));
 
         // Each imported prompt asks the trainer for K samples, once, however often the file is imported.
-        try (var reader = KafkaTopicReader.avro(infrastructure.kafkaBootstrapServers(), Topics.SAMPLE_REQUESTS,
+        try (var reader = KafkaTopicReader.avro(app.kafkaBootstrapServers(), Topics.SAMPLE_REQUESTS,
                 new AvroEventDeserializer<>(SampleRequested.class))) {
             List<SampleRequested> requests = reader.readToEnd(Duration.ofSeconds(60)).stream().map(r -> r.value())
                     .filter(r -> r.getProjectId().equals(demo.toString())).toList();
