@@ -2,15 +2,13 @@ package dev.rlhf.trainer.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rlhf.feedback.FeedbackTestApplication;
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.feedback.testing.TestApi;
 import dev.rlhf.feedback.testing.TestInfrastructure;
-import dev.rlhf.feedback.testing.TestPostgres;
 import dev.rlhf.trainer.SharedData;
 import dev.rlhf.trainer.align.labeler.KeywordLabeler;
 import dev.rlhf.trainer.annotate.AnnotationAppClient;
 import dev.rlhf.trainer.annotate.SimulatedAnnotators;
+import dev.rlhf.trainer.testing.FeedbackApp;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,24 +42,13 @@ class ClosedLoopEndToEndTest {
 
     @TempDir
     static Path temp;
-    static TestInfrastructure infrastructure;
-    static ConfigurableApplicationContext app;
+    static FeedbackApp app;
     static URI url;
 
     @BeforeAll
     static void startApp() {
-        infrastructure = TestInfrastructure.create();
-        app = new SpringApplicationBuilder(FeedbackTestApplication.class).run(
-                "--server.port=0",
-                "--rlhf.data-dir=" + infrastructure.dataDir(),
-                "--rlhf.kafka.port=" + infrastructure.kafkaPort(),
-                "--rlhf.kafka.controller-port=" + FreePorts.next(),
-                "--spring.datasource.url=" + TestPostgres.url(infrastructure.schema()),
-                "--spring.datasource.username=" + TestPostgres.USER,
-                "--spring.flyway.schemas=" + infrastructure.schema(),
-                "--RLHF_ADMIN_PASSWORD=" + TestInfrastructure.ADMIN_PASSWORD,
-                "--logging.file.name=target/test-logs/closed-loop-app.log");
-        url = URI.create("http://localhost:" + app.getEnvironment().getRequiredProperty("local.server.port"));
+        app = FeedbackApp.start("closed-loop-app");
+        url = app.url();
     }
 
     @AfterAll
@@ -81,7 +66,7 @@ class ClosedLoopEndToEndTest {
         Path prompts = Path.of("..", "docs", "demo", "story-prompts.jsonl");
         assertThat(admin.importFile(project, "prompts", prompts).imported()).isEqualTo(40);
 
-        List<String> serveArgs = new java.util.ArrayList<>(List.of("--bootstrap-servers", infrastructure.kafkaBootstrapServers(),
+        List<String> serveArgs = new java.util.ArrayList<>(List.of("--bootstrap-servers", app.kafkaBootstrapServers(),
                 "--model", SharedData.stories260kModel().toString(), "--tokenizer", SharedData.stories260kTokenizer().toString(),
                 "--state-dir", temp.resolve("trainer").toString(), "--device", "cpu", "--train-every", Integer.toString(TRAIN_EVERY),
                 "--prompts-per-round", "40", "--group-id", "closed-loop-" + UUID.randomUUID()));

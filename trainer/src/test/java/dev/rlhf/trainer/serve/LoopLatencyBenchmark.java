@@ -2,14 +2,12 @@ package dev.rlhf.trainer.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rlhf.feedback.FeedbackTestApplication;
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.feedback.testing.TestInfrastructure;
-import dev.rlhf.feedback.testing.TestPostgres;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.annotate.AnnotationAppClient;
+import dev.rlhf.trainer.testing.FeedbackApp;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -53,14 +49,8 @@ class LoopLatencyBenchmark {
 
     @Test
     void submissionToTrainerStoreLatencyAndThroughput() throws Exception {
-        TestInfrastructure infrastructure = TestInfrastructure.create();
-        ConfigurableApplicationContext app = new SpringApplicationBuilder(FeedbackTestApplication.class).run(
-                "--server.port=0", "--rlhf.data-dir=" + infrastructure.dataDir(), "--rlhf.kafka.port=" + infrastructure.kafkaPort(),
-                "--rlhf.kafka.controller-port=" + FreePorts.next(), "--spring.datasource.url=" + TestPostgres.url(infrastructure.schema()),
-                "--spring.datasource.username=" + TestPostgres.USER, "--spring.flyway.schemas=" + infrastructure.schema(),
-                "--RLHF_ADMIN_PASSWORD=" + TestInfrastructure.ADMIN_PASSWORD, "--logging.file.name=target/test-logs/loop-benchmark-app.log",
-                "--logging.level.root=WARN");
-        URI url = URI.create("http://localhost:" + app.getEnvironment().getRequiredProperty("local.server.port"));
+        FeedbackApp app = FeedbackApp.start("loop-benchmark-app");
+        URI url = app.url();
         int total = WARMUP + RANKINGS;
         try {
             AnnotationAppClient admin = AnnotationAppClient.basic(url, TestInfrastructure.ADMIN, TestInfrastructure.ADMIN_PASSWORD);
@@ -78,7 +68,7 @@ class LoopLatencyBenchmark {
             Map<Set<String>, Long> submittedAt = new ConcurrentHashMap<>();
             Map<Set<String>, Long> storedAt = new ConcurrentHashMap<>();
             PreferenceStore store = new PreferenceStore(temp.resolve("trainer"));
-            InboundEvents intake = new InboundEvents(infrastructure.kafkaBootstrapServers(), "loop-bench-" + UUID.randomUUID())
+            InboundEvents intake = new InboundEvents(app.kafkaBootstrapServers(), "loop-bench-" + UUID.randomUUID())
                     .on(Topics.RANKINGS, RankingSubmitted.class, r -> {
                         if (store.append(r)) {
                             storedAt.put(responseIds(r), System.nanoTime());
