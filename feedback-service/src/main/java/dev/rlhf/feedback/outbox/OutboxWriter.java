@@ -11,6 +11,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
+import dev.rlhf.feedback.platform.database.SqlStatement;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
 
 /**
@@ -44,6 +45,24 @@ public class OutboxWriter {
      */
     public void append(String topic, String key, SpecificRecord event) {
         appendAll(List.of(new Entry(topic, key, event)));
+    }
+
+    /**
+     * Appends one event in the same statement, and so the same round trip, as {@code companions}
+     * (PostgreSQL only: they run as data-modifying CTEs, {@code WITH s1 AS (INSERT ...), s2 AS
+     * (UPDATE ...) INSERT INTO outbox ...}). All of it commits with the caller's transaction.
+     */
+    public void appendWith(List<SqlStatement> companions, String topic, String key, SpecificRecord event) {
+        StringBuilder sql = new StringBuilder("WITH ");
+        List<Object> params = new ArrayList<>();
+        for (int i = 0; i < companions.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("s").append(i).append(" AS (").append(companions.get(i).sql()).append(")");
+            params.addAll(companions.get(i).params());
+        }
+        sql.append(" INSERT INTO outbox (event_id, topic, record_key, event_type, payload) VALUES (?, ?, ?, ?, ?)");
+        params.addAll(List.of(eventId(event), topic, key, event.getSchema().getFullName(), serializer.serialize(topic, event)));
+        jdbc.sql(sql.toString()).params(params).update();
+        events.publishEvent(new OutboxAppended(topic));
     }
 
     /** Appends many events with few statements (bulk imports); in list order. The relay wakes once they commit. */
