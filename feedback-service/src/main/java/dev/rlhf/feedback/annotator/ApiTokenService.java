@@ -5,12 +5,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -23,9 +26,22 @@ import org.springframework.stereotype.Service;
 public class ApiTokenService {
 
     private static final String PREFIX = "rlhf_";
+    /**
+     * How long {@link #accountOf} may answer from memory. API clients send their token with every
+     * request; this saves a query per request. A revocation in this process takes effect at once (the
+     * memory is cleared); one made by another instance sharing the database within this time.
+     */
+    static final Duration ACCOUNT_CACHE_TTL = Duration.ofSeconds(2);
+    /** Bound on remembered tokens; beyond it the memory starts afresh. */
+    private static final int ACCOUNT_CACHE_MAX = 10_000;
+
     private final JdbcClient jdbc;
     private final AnnotatorRepository annotators;
     private final SecureRandom random = new SecureRandom();
+    private final Map<String, CachedAccount> accounts = new ConcurrentHashMap<>();
+
+    private record CachedAccount(Annotator account, long readAtNanos) {
+    }
 
     public ApiTokenService(JdbcClient jdbc, AnnotatorRepository annotators) {
         this.jdbc = jdbc;
@@ -50,13 +66,30 @@ public class ApiTokenService {
                 .param(hash(token)).query(String.class).optional();
     }
 
-    /** The account owning a valid, unrevoked token, in one query. */
+    /** The account owning a valid, unrevoked token: one query, or none when it was read within {@link #ACCOUNT_CACHE_TTL}. */
     public Optional<Annotator> accountOf(String token) {
-        return annotators.findByApiTokenHash(hash(token));
+        String tokenHash = hash(token);
+        long now = System.nanoTime();
+        CachedAccount cached = accounts.get(tokenHash);
+        if (cached != null && now - cached.readAtNanos() < ACCOUNT_CACHE_TTL.toNanos()) {
+            return Optional.of(cached.account());
+        }
+        Optional<Annotator> account = annotators.findByApiTokenHash(tokenHash);
+        if (account.isPresent()) {
+            if (accounts.size() >= ACCOUNT_CACHE_MAX) {
+                accounts.clear();
+            }
+            accounts.put(tokenHash, new CachedAccount(account.get(), now));
+        } else {
+            accounts.remove(tokenHash);
+        }
+        return account;
     }
 
     public void revoke(UUID tokenId) {
         jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND revoked_at IS NULL").param(tokenId).update();
+        // Only hashes are remembered, not token ids: forget them all (revocations are rare).
+        accounts.clear();
     }
 
     /** A token as its owner sees it later: never the secret. */
@@ -80,8 +113,10 @@ public class ApiTokenService {
 
     /** Revokes one of the account's own tokens; answers false when it has no such active token. */
     public boolean revoke(UUID annotatorId, UUID tokenId) {
-        return jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND annotator_id = ? AND revoked_at IS NULL")
+        boolean revoked = jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND annotator_id = ? AND revoked_at IS NULL")
                 .params(tokenId, annotatorId).update() == 1;
+        accounts.clear();
+        return revoked;
     }
 
     static String hash(String token) {

@@ -5,9 +5,7 @@ import java.sql.Types;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +22,7 @@ import org.springframework.transaction.TransactionStatus;
 
 import dev.rlhf.feedback.imports.ImportItem.ImportedResponse;
 import dev.rlhf.feedback.outbox.OutboxWriter;
+import dev.rlhf.feedback.platform.database.BulkInsert;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.project.Project;
 import dev.rlhf.feedback.prompt.Conversation;
@@ -32,8 +31,8 @@ import dev.rlhf.schemas.events.SampleRequested;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes a batch of parsed lines in the caller's transaction with multi-row INSERTs, which is what
- * makes imports fast.
+ * Writes a batch of parsed lines in the caller's transaction with one bulk insert per table
+ * ({@code COPY} on PostgreSQL, multi-row INSERTs on H2), which is what makes imports fast.
  *
  * <p>Idempotent by content, with the same hashes and JSON layouts as {@code PromptRepository},
  * {@code TaskRepository} and {@code RankingRepository}, so imported rows and rows those write find
@@ -55,16 +54,15 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 class ImportBatchWriter {
 
-    /** Bound on the parameters of one statement (PostgreSQL allows 65,535). */
-    private static final int MAX_PARAMETERS = 5_000;
-
     private final JdbcClient jdbc;
     private final JsonMapper json;
     private final OutboxWriter outbox;
     private final String sampleRequestsTopic;
+    private final BulkInsert bulk;
 
-    ImportBatchWriter(JdbcClient jdbc, JsonMapper json, OutboxWriter outbox, RlhfProperties properties) {
+    ImportBatchWriter(JdbcClient jdbc, JsonMapper json, OutboxWriter outbox, RlhfProperties properties, BulkInsert bulk) {
         this.jdbc = jdbc;
+        this.bulk = bulk;
         this.json = json;
         this.outbox = outbox;
         this.sampleRequestsTopic = properties.topics().sampleRequests();
@@ -313,20 +311,8 @@ class ImportBatchWriter {
         return new dev.rlhf.schemas.events.Turn(turn.role(), turn.content());
     }
 
-    /** Multi-row INSERTs: one statement per few hundred rows instead of one per row. */
+    /** COPY on PostgreSQL, multi-row INSERTs on H2 ({@link BulkInsert}). */
     private void insertRows(String table, String columns, List<Object[]> rows) {
-        if (rows.isEmpty()) {
-            return;
-        }
-        int width = rows.getFirst().length;
-        String tuple = "(" + String.join(", ", Collections.nCopies(width, "?")) + ")";
-        int perStatement = Math.max(1, MAX_PARAMETERS / width);
-        for (int start = 0; start < rows.size(); start += perStatement) {
-            List<Object[]> chunk = rows.subList(start, Math.min(rows.size(), start + perStatement));
-            List<Object> params = new ArrayList<>(chunk.size() * width);
-            chunk.forEach(row -> params.addAll(Arrays.asList(row)));
-            jdbc.sql("INSERT INTO " + table + " (" + columns + ") VALUES " + String.join(", ", Collections.nCopies(chunk.size(), tuple)))
-                    .params(params).update();
-        }
+        bulk.insert(table, columns, rows);
     }
 }

@@ -1,7 +1,6 @@
 package dev.rlhf.feedback.outbox;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
@@ -11,6 +10,8 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
+import dev.rlhf.feedback.platform.database.BulkInsert;
+import dev.rlhf.feedback.platform.database.SqlStatement;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
 
 /**
@@ -21,16 +22,15 @@ import dev.rlhf.schemas.kafka.AvroEventSerializer;
 @Component
 public class OutboxWriter {
 
-    /** Rows per INSERT statement when appending many events (5 parameters each). */
-    private static final int ROWS_PER_STATEMENT = 200;
-
     private final JdbcClient jdbc;
     private final ApplicationEventPublisher events;
+    private final BulkInsert bulk;
     private final AvroEventSerializer<SpecificRecord> serializer = new AvroEventSerializer<>();
 
-    public OutboxWriter(JdbcClient jdbc, ApplicationEventPublisher events) {
+    public OutboxWriter(JdbcClient jdbc, ApplicationEventPublisher events, BulkInsert bulk) {
         this.jdbc = jdbc;
         this.events = events;
+        this.bulk = bulk;
     }
 
     /** One event for {@link #appendAll}. */
@@ -46,24 +46,45 @@ public class OutboxWriter {
         appendAll(List.of(new Entry(topic, key, event)));
     }
 
-    /** Appends many events with few statements (bulk imports); in list order. The relay wakes once they commit. */
+    /**
+     * Appends one event in the same statement, and so the same round trip, as {@code companions}
+     * (PostgreSQL only: they run as data-modifying CTEs, {@code WITH s1 AS (INSERT ...), s2 AS
+     * (UPDATE ...) INSERT INTO outbox ...}). All of it commits with the caller's transaction.
+     */
+    public void appendWith(List<SqlStatement> companions, String topic, String key, SpecificRecord event) {
+        StringBuilder sql = new StringBuilder("WITH ");
+        List<Object> params = new ArrayList<>();
+        for (int i = 0; i < companions.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("s").append(i).append(" AS (").append(companions.get(i).sql()).append(")");
+            params.addAll(companions.get(i).params());
+        }
+        sql.append(" INSERT INTO outbox (event_id, topic, record_key, event_type, payload) VALUES (?, ?, ?, ?, ?)");
+        params.addAll(List.of(eventId(event), topic, key, event.getSchema().getFullName(), serializer.serialize(topic, event)));
+        jdbc.sql(sql.toString()).params(params).update();
+        events.publishEvent(new OutboxAppended(topic));
+    }
+
+    /**
+     * Appends many events in list order (bulk imports): with {@code COPY} on PostgreSQL, multi-row
+     * INSERTs elsewhere. The relay wakes once they commit.
+     */
     public void appendAll(List<Entry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        for (int start = 0; start < entries.size(); start += ROWS_PER_STATEMENT) {
-            List<Entry> chunk = entries.subList(start, Math.min(entries.size(), start + ROWS_PER_STATEMENT));
-            List<Object> params = new ArrayList<>(chunk.size() * 5);
-            for (Entry entry : chunk) {
-                params.add(eventId(entry.event()));
-                params.add(entry.topic());
-                params.add(entry.key());
-                params.add(entry.event().getSchema().getFullName());
-                params.add(serializer.serialize(entry.topic(), entry.event()));
+        if (entries.size() == 1) {
+            Entry entry = entries.getFirst();
+            jdbc.sql("INSERT INTO outbox (event_id, topic, record_key, event_type, payload) VALUES (?, ?, ?, ?, ?)")
+                    .params(eventId(entry.event()), entry.topic(), entry.key(), entry.event().getSchema().getFullName(),
+                            serializer.serialize(entry.topic(), entry.event()))
+                    .update();
+        } else {
+            List<Object[]> rows = new ArrayList<>(entries.size());
+            for (Entry entry : entries) {
+                rows.add(new Object[] {eventId(entry.event()), entry.topic(), entry.key(), entry.event().getSchema().getFullName(),
+                        serializer.serialize(entry.topic(), entry.event())});
             }
-            jdbc.sql("INSERT INTO outbox (event_id, topic, record_key, event_type, payload) VALUES "
-                            + String.join(", ", Collections.nCopies(chunk.size(), "(?, ?, ?, ?, ?)")))
-                    .params(params).update();
+            bulk.insert("outbox", "event_id, topic, record_key, event_type, payload", rows);
         }
         events.publishEvent(new OutboxAppended(entries.getLast().topic()));
     }

@@ -1,11 +1,16 @@
 package dev.rlhf.feedback.project;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.rlhf.feedback.api.ApiException;
 
@@ -14,7 +19,18 @@ public class ProjectService {
 
     public static final int MAX_GUIDELINES_CHARS = 100_000;
 
+    /**
+     * How long {@link #get} may answer from memory. Every "next task" request needs its project's
+     * settings, which rarely change: the cache saves a round trip per request. This process forgets a
+     * project it updates at once; another instance sharing the database sees the change within this time.
+     */
+    static final Duration CACHE_TTL = Duration.ofSeconds(5);
+
     private final ProjectRepository projects;
+    private final Map<UUID, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(Project project, long readAtNanos) {
+    }
 
     public ProjectService(ProjectRepository projects) {
         this.projects = projects;
@@ -43,11 +59,33 @@ public class ProjectService {
             throw ApiException.conflict("A project named '" + p.name() + "' already exists");
         });
         projects.update(p);
+        forget(id);
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            // A request between the line above and the commit may have cached the old settings again.
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCompletion(int status) {
+                    forget(id);
+                }
+            });
+        }
         return p;
     }
 
+    /** The project, as read at most {@link #CACHE_TTL} ago. */
     public Project get(UUID id) {
-        return projects.findById(id).orElseThrow(() -> ApiException.notFound("No project " + id));
+        Cached cached = cache.get(id);
+        long now = System.nanoTime();
+        if (cached != null && now - cached.readAtNanos() < CACHE_TTL.toNanos()) {
+            return cached.project();
+        }
+        Project project = projects.findById(id).orElseThrow(() -> ApiException.notFound("No project " + id));
+        cache.put(id, new Cached(project, now));
+        return project;
+    }
+
+    private void forget(UUID id) {
+        cache.remove(id);
     }
 
     public List<Project> all() {

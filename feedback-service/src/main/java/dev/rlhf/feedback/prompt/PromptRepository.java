@@ -79,28 +79,50 @@ public class PromptRepository {
      * and announcing its ranking need); empty when there is no such prompt.
      */
     public Optional<PromptWithResponses> findPromptWithResponses(UUID promptId, List<UUID> responseIds) {
-        List<Prompt> prompt = new ArrayList<>(1);
-        List<Response> responses = new ArrayList<>(responseIds.size());
-        jdbc.sql("""
-                        SELECT p.id, p.project_id, p.conversation, p.source, p.source_ref, p.created_at,
-                               r.id AS response_id, r.text, r.model, r.policy_version, r.logprob_sum
-                        FROM prompts p LEFT JOIN responses r ON r.prompt_id = p.id AND r.id IN (:responses)
-                        WHERE p.id = :prompt""")
+        PromptRows rows = rows();
+        jdbc.sql("SELECT " + PROMPT_WITH_RESPONSES_COLUMNS
+                        + " FROM prompts p LEFT JOIN responses r ON r.prompt_id = p.id AND r.id IN (:responses) WHERE p.id = :prompt")
                 .param("prompt", promptId)
                 // An empty IN list is not valid SQL; a random id matches nothing.
                 .param("responses", responseIds.isEmpty() ? List.of(UUID.randomUUID()) : responseIds)
-                .query(rs -> {
-                    if (prompt.isEmpty()) {
-                        prompt.add(mapPrompt(rs, 0));
-                    }
-                    UUID responseId = rs.getObject("response_id", UUID.class);
-                    if (responseId != null) {
-                        double logprob = rs.getDouble("logprob_sum");
-                        responses.add(new Response(responseId, promptId, rs.getString("text"), rs.getString("model"),
-                                rs.getString("policy_version"), rs.wasNull() ? null : logprob));
-                    }
-                });
-        return prompt.isEmpty() ? Optional.empty() : Optional.of(new PromptWithResponses(prompt.getFirst(), responses));
+                .query(rows::add);
+        return rows.result();
+    }
+
+    /**
+     * What {@link PromptRows} reads: the columns of a prompt {@code p} and of one of its responses
+     * {@code r} (null when none joined), for queries that read a prompt along with other things.
+     */
+    public static final String PROMPT_WITH_RESPONSES_COLUMNS = """
+            p.id, p.project_id, p.conversation, p.source, p.source_ref, p.created_at,
+            r.id AS response_id, r.text, r.model, r.policy_version, r.logprob_sum""";
+
+    /** A collector for the rows of one prompt (see {@link PromptRows}). */
+    public PromptRows rows() {
+        return new PromptRows();
+    }
+
+    /** Gathers a prompt and its responses from result rows of {@link #PROMPT_WITH_RESPONSES_COLUMNS}, one response per row. */
+    public final class PromptRows {
+        private Prompt prompt;
+        private final List<Response> responses = new ArrayList<>();
+
+        public void add(ResultSet rs) throws SQLException {
+            if (prompt == null) {
+                prompt = mapPrompt(rs, 0);
+            }
+            UUID responseId = rs.getObject("response_id", UUID.class);
+            if (responseId != null) {
+                double logprob = rs.getDouble("logprob_sum");
+                responses.add(new Response(responseId, prompt.id(), rs.getString("text"), rs.getString("model"),
+                        rs.getString("policy_version"), rs.wasNull() ? null : logprob));
+            }
+        }
+
+        /** Empty when no row was added (no such prompt). */
+        public Optional<PromptWithResponses> result() {
+            return prompt == null ? Optional.empty() : Optional.of(new PromptWithResponses(prompt, responses));
+        }
     }
 
     public List<Response> responsesOf(UUID promptId) {

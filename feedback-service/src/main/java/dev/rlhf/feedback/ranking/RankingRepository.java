@@ -4,6 +4,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -11,6 +12,7 @@ import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
+import dev.rlhf.feedback.platform.database.SqlStatement;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,11 +33,16 @@ public class RankingRepository {
     }
 
     public void insert(Ranking r) {
-        jdbc.sql("INSERT INTO rankings (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .params(r.id(), r.eventId(), r.taskId(), r.assignmentId(), r.promptId(), r.projectId(), r.annotatorId(), r.source(),
+        SqlStatement insert = insertStatement(r);
+        jdbc.sql(insert.sql()).params(insert.params()).update();
+    }
+
+    /** The INSERT of {@link #insert}, for a caller that sends it together with other statements. */
+    public SqlStatement insertStatement(Ranking r) {
+        return new SqlStatement("INSERT INTO rankings (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                Arrays.asList(r.id(), r.eventId(), r.taskId(), r.assignmentId(), r.promptId(), r.projectId(), r.annotatorId(), r.source(),
                         json.writeValueAsString(r.groups()), json.writeValueAsString(r.flags()), r.noneAcceptable(), r.rewrite(),
-                        r.durationMs(), OffsetDateTime.ofInstant(r.submittedAt(), ZoneOffset.UTC))
-                .update();
+                        r.durationMs(), OffsetDateTime.ofInstant(r.submittedAt(), ZoneOffset.UTC)));
     }
 
     /** Whether an imported ranking of this source already exists for the prompt (idempotent re-import). */

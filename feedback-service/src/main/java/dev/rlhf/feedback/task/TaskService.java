@@ -72,7 +72,7 @@ public class TaskService {
             Lease lease = tx.execute(status -> leaseRound(annotator.id(), project));
             switch (lease) {
                 case Lease.Granted granted -> {
-                    return Optional.of(show(project, granted.assignment(), granted.task()));
+                    return Optional.of(show(project, granted.assignment(), granted.prompt()));
                 }
                 case Lease.NoneOpen none -> {
                     return Optional.empty();
@@ -91,8 +91,8 @@ public class TaskService {
 
     /** The outcome of one leasing transaction. */
     private sealed interface Lease {
-        /** {@code task} is the task row as read under its lock, or null when the lease was found, not made. */
-        record Granted(Assignment assignment, Task task) implements Lease { }
+        /** {@code prompt} is the task's prompt as read under the task's lock, or null when the lease was found, not made. */
+        record Granted(Assignment assignment, PromptRepository.PromptWithResponses prompt) implements Lease { }
 
         record NoneOpen() implements Lease { }
 
@@ -103,24 +103,25 @@ public class TaskService {
     /**
      * One short transaction: the annotator's row lock serializes their own parallel requests; task
      * rows are locked with SKIP LOCKED, so a round never waits on another and never deadlocks.
+     * Usually five round trips: the annotator's lock, their lease or the candidates, a task's lock,
+     * what the lease depends on (with the prompt to show), the new assignment; then the commit.
      */
     private Lease leaseRound(UUID annotatorId, Project project) {
         assignments.lockAnnotator(annotatorId);
         Instant now = clock.instant();
-        Optional<Assignment> current = assignments.findActiveLease(annotatorId, project.id(), now);
-        if (current.isPresent()) {
-            return new Lease.Granted(current.get(), null);
+        AssignmentRepository.OpenWork open = assignments.findLeaseOrCandidates(project.id(), annotatorId, now, CANDIDATES_PER_ROUND);
+        if (open.holdsLease()) {
+            return new Lease.Granted(assignments.findActiveLease(annotatorId, project.id(), now).orElseThrow(), null);
         }
-        List<UUID> candidates = assignments.findCandidates(project.id(), annotatorId, now, CANDIDATES_PER_ROUND);
-        if (candidates.isEmpty()) {
+        if (open.candidates().isEmpty()) {
             return new Lease.NoneOpen();
         }
-        for (UUID candidate : candidates) {
+        for (UUID candidate : open.candidates()) {
             Optional<Task> locked = assignments.tryLockTask(candidate);
             if (locked.isPresent()) {
-                Optional<Assignment> taken = tryLease(locked.get(), annotatorId, project, now);
+                Optional<Lease.Granted> taken = tryLease(locked.get(), annotatorId, project, now);
                 if (taken.isPresent()) {
-                    return new Lease.Granted(taken.get(), locked.get());
+                    return taken.get();
                 }
             }
         }
@@ -128,35 +129,37 @@ public class TaskService {
     }
 
     /** Under the task's row lock: take a free slot, re-using this annotator's expired lease row if there is one. */
-    private Optional<Assignment> tryLease(Task task, UUID annotatorId, Project project, Instant now) {
+    private Optional<Lease.Granted> tryLease(Task task, UUID annotatorId, Project project, Instant now) {
         UUID taskId = task.id();
-        int taken = task.rankingsCount() + assignments.countActiveLeasesOfOthers(taskId, annotatorId, now);
-        Optional<Assignment> mine = assignments.find(taskId, annotatorId);
-        if (taken >= task.annotatorsNeeded() || mine.filter(a -> !a.status().equals(Assignment.LEASED)).isPresent()) {
+        AssignmentRepository.LeaseCheck check = assignments.checkLockedTask(task, annotatorId, now, prompts.rows());
+        int taken = task.rankingsCount() + check.othersActiveLeases();
+        if (taken >= task.annotatorsNeeded() || (check.myStatus() != null && !check.myStatus().equals(Assignment.LEASED))) {
             return Optional.empty();
         }
         Instant expires = now.plusSeconds(project.leaseSeconds());
-        if (mine.isPresent()) {
-            assignments.renewLease(mine.get().id(), now, expires);
-            Assignment a = mine.get();
-            return Optional.of(new Assignment(a.id(), taskId, annotatorId, a.shownOrder(), Assignment.LEASED, now, expires));
+        if (check.myStatus() != null) {
+            // Rare: the caller's own expired lease, taken up again with the order they were shown.
+            Assignment a = assignments.find(taskId, annotatorId).orElseThrow();
+            assignments.renewLease(a.id(), now, expires);
+            return Optional.of(new Lease.Granted(new Assignment(a.id(), taskId, annotatorId, a.shownOrder(), Assignment.LEASED, now, expires),
+                    check.prompt()));
         }
         List<UUID> shown = new ArrayList<>(task.responseIds());
         Collections.shuffle(shown, ThreadLocalRandom.current());
         Assignment a = new Assignment(UUID.randomUUID(), taskId, annotatorId, List.copyOf(shown), Assignment.LEASED, now, expires);
         assignments.insert(a);
-        return Optional.of(a);
+        return Optional.of(new Lease.Granted(a, check.prompt()));
     }
 
-    private NextTask show(Project project, Assignment a, Task leased) {
-        // A task's prompt and responses never change: the row read under the lock serves here too.
-        Task task = leased != null ? leased : assignments.findTask(a.taskId()).orElseThrow();
-        PromptRepository.PromptWithResponses found = prompts.findPromptWithResponses(task.promptId(), a.shownOrder()).orElseThrow();
+    private NextTask show(Project project, Assignment a, PromptRepository.PromptWithResponses read) {
+        // A task's prompt and responses never change: what was read under the task's lock serves here.
+        PromptRepository.PromptWithResponses found = read != null ? read
+                : prompts.findPromptWithResponses(assignments.findTask(a.taskId()).orElseThrow().promptId(), a.shownOrder()).orElseThrow();
         Prompt prompt = found.prompt();
         Map<UUID, Response> byId = found.responses().stream().collect(Collectors.toMap(Response::id, Function.identity()));
         List<NextTask.ShownResponse> shown = a.shownOrder().stream()
                 .map(id -> new NextTask.ShownResponse(id, byId.get(id).text())).toList();
-        return new NextTask(task.id(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt());
+        return new NextTask(a.taskId(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt());
     }
 
     /** Gives the task back: its slot is free again and this annotator is never offered it again. */

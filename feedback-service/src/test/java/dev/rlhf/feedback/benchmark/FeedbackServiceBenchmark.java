@@ -53,6 +53,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
@@ -96,6 +98,13 @@ class FeedbackServiceBenchmark extends IntegrationTest {
     private static final Duration DELIVERY_DEADLINE = Duration.ofMinutes(3);
 
     private static final BenchmarkResults RESULTS = new BenchmarkResults();
+    /** Names this JVM's PostgreSQL connections, so {@link CpuMeter} finds the backends serving them. */
+    private static final String APPLICATION_NAME = "rlhf-benchmark-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @DynamicPropertySource
+    static void nameTheConnections(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.hikari.data-source-properties.ApplicationName", () -> APPLICATION_NAME);
+    }
 
     @Autowired JdbcTemplate jdbcTemplate;
     @Autowired JdbcClient jdbc;
@@ -104,6 +113,10 @@ class FeedbackServiceBenchmark extends IntegrationTest {
     @Autowired AnnotatorRepository annotatorRepository;
     @Autowired ApiTokenService apiTokens;
     @Autowired PasswordEncoder passwords;
+
+    private CpuMeter cpu() {
+        return new CpuMeter(jdbc, APPLICATION_NAME);
+    }
 
     @AfterAll
     static void writeTable() {
@@ -126,9 +139,11 @@ class FeedbackServiceBenchmark extends IntegrationTest {
         UUID project = project("import-prompts", RESPONSES_PER_TASK, ANNOTATORS_PER_TASK);
         Path body = promptLines(IMPORT_LINES, "measured");
         String loadBefore = BenchmarkResults.loadAverage();
+        CpuMeter.Reading cpuBefore = cpu().read();
         long started = System.nanoTime();
         JsonNode reply = importFile(project, "prompts", body);
         double seconds = seconds(started);
+        CpuMeter.Reading cpuUsed = cpu().read().minus(cpuBefore);
         String loadAfter = BenchmarkResults.loadAverage();
 
         assertThat(reply.path("imported").asLong()).isEqualTo(IMPORT_LINES);
@@ -144,7 +159,8 @@ class FeedbackServiceBenchmark extends IntegrationTest {
         delivery.assertEachExactlyOnce(expected);
 
         RESULTS.add(new BenchmarkResults.Row("import `prompts` (POST .../items?format=prompts)", n(IMPORT_LINES) + " lines",
-                rate(IMPORT_LINES, seconds) + " items/s (" + fmt(seconds) + " s, server " + reply.path("durationMs").asLong() + " ms)",
+                rate(IMPORT_LINES, seconds) + " items/s (" + fmt(seconds) + " s, server " + reply.path("durationMs").asLong() + " ms); "
+                        + cpuUsed.perItem(IMPORT_LINES, "line"),
                 ">= 20,000 items/s", IMPORT_LINES / seconds >= 20_000,
                 "DB: " + n(IMPORT_LINES) + " prompts + outbox rows; topic: " + n(expected.size()) + " SampleRequested, each once",
                 loadBefore + " -> " + loadAfter));
@@ -163,9 +179,11 @@ class FeedbackServiceBenchmark extends IntegrationTest {
         UUID project = project("import-responses", RESPONSES_PER_TASK, ANNOTATORS_PER_TASK);
         Path body = responseLines(IMPORT_LINES, "measured");
         String loadBefore = BenchmarkResults.loadAverage();
+        CpuMeter.Reading cpuBefore = cpu().read();
         long started = System.nanoTime();
         JsonNode reply = importFile(project, "responses", body);
         double seconds = seconds(started);
+        CpuMeter.Reading cpuUsed = cpu().read().minus(cpuBefore);
         String loadAfter = BenchmarkResults.loadAverage();
 
         assertThat(reply.path("imported").asLong()).isEqualTo(IMPORT_LINES);
@@ -178,7 +196,8 @@ class FeedbackServiceBenchmark extends IntegrationTest {
                 project)).isZero();
 
         RESULTS.add(new BenchmarkResults.Row("import `responses` (" + RESPONSES_PER_LINE + " per line)", n(IMPORT_LINES) + " lines",
-                rate(IMPORT_LINES, seconds) + " items/s (" + fmt(seconds) + " s, server " + reply.path("durationMs").asLong() + " ms)",
+                rate(IMPORT_LINES, seconds) + " items/s (" + fmt(seconds) + " s, server " + reply.path("durationMs").asLong() + " ms); "
+                        + cpuUsed.perItem(IMPORT_LINES, "line"),
                 ">= 20,000 items/s", IMPORT_LINES / seconds >= 20_000,
                 "DB: " + n(IMPORT_LINES) + " prompts, " + n((long) IMPORT_LINES * RESPONSES_PER_LINE) + " responses, " + n(IMPORT_LINES)
                         + " tasks; topic: none (nothing to publish)", loadBefore + " -> " + loadAfter));
@@ -327,9 +346,11 @@ class FeedbackServiceBenchmark extends IntegrationTest {
         UUID project = rankingProject("submit", SUBMIT_RANKINGS);
         int expectedRankings = (int) count("SELECT sum(annotators_needed) FROM tasks WHERE project_id = ?", project);
         String loadBefore = BenchmarkResults.loadAverage();
+        CpuMeter.Reading cpuBefore = cpu().read();
         long started = System.nanoTime();
         List<ClientRun> runs = drain(clients, project);
         double seconds = seconds(started);
+        CpuMeter.Reading cpuUsed = cpu().read().minus(cpuBefore);
         String loadAfter = BenchmarkResults.loadAverage();
 
         assertThat(runs.stream().flatMap(r -> r.failures().stream()).toList()).isEmpty();
@@ -352,7 +373,7 @@ class FeedbackServiceBenchmark extends IntegrationTest {
                 n(submitted) + " rankings (" + n(submitted / ANNOTATORS_PER_TASK) + " tasks x " + ANNOTATORS_PER_TASK + ")",
                 rate(submitted, seconds) + " rankings/s (" + fmt(seconds) + " s); submit p50 " + submitP50 + " ms, p99 " + submitP99
                         + " ms; next p50 " + percentileMs(runs, ClientRun::nextNanos, 50) + " ms, p99 "
-                        + percentileMs(runs, ClientRun::nextNanos, 99) + " ms",
+                        + percentileMs(runs, ClientRun::nextNanos, 99) + " ms; " + cpuUsed.perItem(submitted, "ranking (next + submit)"),
                 ">= 1,000/s, submit p99 < 100 ms", perSecond >= 1_000 && submitP99 < 100,
                 "DB: " + n(submitted) + " rankings = the acknowledged eventIds; topic `rlhf.rankings.v1`: each eventId exactly once",
                 loadBefore + " -> " + loadAfter));

@@ -33,6 +33,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.rlhf.feedback.platform.database.BulkInsert;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
 import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.schemas.events.RankedResponse;
@@ -66,7 +67,7 @@ class OutboxRelayOutageTest {
         dataSource.setUsername("sa");
         Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
         jdbc = JdbcClient.create(dataSource);
-        outbox = new OutboxWriter(jdbc, event -> { });
+        outbox = new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource));
         relayLog.start();
         relayLogger.addAppender(relayLog);
     }

@@ -35,6 +35,8 @@ import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
+import dev.rlhf.feedback.platform.database.BulkInsert;
+import dev.rlhf.feedback.platform.database.DatabaseKind;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
@@ -85,8 +87,8 @@ class TaskAssignmentOnH2Test {
         var properties = new RlhfProperties(Path.of("."), new RlhfProperties.Kafka(false, 9092, 9093), topics);
         Clock clock = Clock.systemUTC();
         tasks = new TaskService(assignments, projects, prompts, annotators, tx, clock);
-        submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }),
-                annotators, tx, clock, properties);
+        submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource)),
+                annotators, tx, clock, properties, new DatabaseKind(dataSource));
     }
 
     @AfterEach
