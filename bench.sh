@@ -10,7 +10,10 @@
 #                                                      in the trainer's durable store, and sustained throughput
 #                                                      (trainer LoopLatencyBenchmark)
 #   ./bench.sh trainer [trainer bench options]         generation tokens/s with and without the KV cache,
-#                                                      SFT tokens/s and GFLOP/s vs measured matmul throughput
+#                                                      PPO rollout tokens/s and s per update, DPO and
+#                                                      reward-model training pairs/s (stories260K as policy;
+#                                                      --alignment false skips them), SFT tokens/s and
+#                                                      GFLOP/s vs measured matmul throughput
 #
 # feedback and ui run against the real PostgreSQL on 127.0.0.1:5432 and an in-process Kafka broker;
 # trainer uses the stories260K model in ../shared/data. Extra arguments go to Maven (feedback, ui)

@@ -6,18 +6,42 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
+import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.ppo.PpoConfig;
+import dev.rlhf.trainer.align.ppo.PpoModels;
+import dev.rlhf.trainer.align.ppo.PpoRunConfig;
+import dev.rlhf.trainer.align.ppo.PpoTrainer;
+import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
+import dev.rlhf.trainer.align.reward.Ranking;
+import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.align.reward.RewardTrainer;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.DecodingSession;
+import dev.rlhf.trainer.generation.GeneratedSample;
+import dev.rlhf.trainer.generation.GenerationConfig;
+import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.LlamaConfig;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.sft.SftLoss;
 import dev.rlhf.trainer.sft.TokenizedExample;
 import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.MetricsSink;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * Throughput measurements through the same engine the trainer uses: decoding speed with and
@@ -148,6 +172,190 @@ public final class Benchmarks {
                 }
             }
             return new MatmulResult(best, bestCpu);
+        }
+    }
+
+    // ---------------------------------------------------------------- alignment
+
+    /**
+     * PPO speed on one policy.
+     *
+     * @param responsesPerRollout    responses sampled per rollout ({@code prompts x samples})
+     * @param maxNewTokens           response length limit
+     * @param miniBatchSize          responses per optimizer step
+     * @param rollouts               timed rollouts (after one untimed warm-up rollout with its updates)
+     * @param rolloutTokensPerSecond response tokens per second of rollout: sampling with the KV cache,
+     *                               the actor's, reference's and critic's forward passes, reward-model
+     *                               scoring and GAE
+     * @param secondsPerUpdate       mean wall time of one optimizer step (actor and critic forward,
+     *                               backward, gradient clipping and AdamW)
+     */
+    public record PpoResult(int responsesPerRollout, int maxNewTokens, int miniBatchSize, int rollouts,
+                            double rolloutTokensPerSecond, double secondsPerUpdate) {}
+
+    /**
+     * Training throughput of a preference trainer, optimizer steps only (tokenization, and DPO's
+     * one reference pass, come before the first step and are not timed; the first step is the warm-up).
+     *
+     * @param pairs           preference pairs in the timed steps
+     * @param steps           timed optimizer steps
+     * @param pairsPerSecond  pairs per second of those steps
+     * @param meanTokens      mean tokens of a prompt + response sequence
+     */
+    public record PreferenceResult(long pairs, int steps, double pairsPerSecond, double meanTokens) {}
+
+    /**
+     * PPO with the policy at {@code model} as actor and reference, and as the trunk of the critic and
+     * the reward model (value heads initialised as the reward trainer does: the speed does not depend
+     * on the weights). Story openings the policy writes itself are the prompts; each rollout samples
+     * {@code samplesPerPrompt} responses of up to {@code maxNewTokens} tokens to {@code prompts} prompts.
+     */
+    public static PpoResult ppo(Path model, Path tokenizer, Device device, int prompts, int samplesPerPrompt,
+                                int maxNewTokens, int miniBatches, int rollouts) throws IOException {
+        int responses = prompts * samplesPerPrompt;
+        List<LoadedModel> loaded = new ArrayList<>();
+        Path out = Files.createTempDirectory("rlhf-bench-ppo");
+        try {
+            for (int i = 0; i < 4; i++) {
+                loaded.add(ModelLoader.load(model, tokenizer, device));
+            }
+            LlamaModel critic = loaded.get(2).model();
+            LlamaModel reward = loaded.get(3).model();
+            RewardTrainer.initialiseValueHead(critic, 1);
+            RewardTrainer.initialiseValueHead(reward, 1);
+            List<String> openings = openings(loaded.get(0), prompts * (rollouts + 1), 3L);
+            PpoConfig ppo = PpoConfig.defaults().withBatching(responses, miniBatches, 1);
+            ppo = new PpoConfig(ppo.klCoef(), ppo.klTarget(), ppo.klHorizon(), ppo.klEstimator(), ppo.gamma(), ppo.lambda(),
+                    ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
+                    ppo.rolloutBatchSize(), maxNewTokens, ppo.whitenAdvantages(), ppo.whitenRewards(), ppo.rewardClip(),
+                    ppo.missingEosPenalty(), 0.0, ppo.actorLearningRate(), ppo.criticLearningRate(), ppo.seed());
+            PpoRunConfig run = PpoRunConfig.of(ppo).withSampling(samplesPerPrompt, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+            try (PpoModels models = new PpoModels(loaded.get(0).model(), loaded.get(1).model(), critic,
+                    new ValueHeadRewardSource(reward, loaded.get(3).tokenizer(), responses), loaded.get(0).tokenizer(),
+                    List.copyOf(loaded))) {
+                loaded.clear(); // owned by the models now
+                new PpoTrainer(models, run.withSteps(run.stepsPerRollout(), 1), MetricsSink.none())
+                        .train(openings, null, out.resolve("warm-up"), false);
+                PpoTrainer.Result r = new PpoTrainer(models, run.withSteps(run.stepsPerRollout() * rollouts, 1), MetricsSink.none())
+                        .train(openings, null, out.resolve("timed"), false);
+                return new PpoResult(responses, maxNewTokens, ppo.miniBatchSize(), rollouts, r.rolloutTokensPerSecond(),
+                        r.secondsPerUpdate());
+            }
+        } finally {
+            for (LoadedModel m : loaded) {
+                m.close();
+            }
+            deleteRecursively(out);
+        }
+    }
+
+    /**
+     * Rankings for the preference benchmarks: {@code prompts} story openings the policy writes, each
+     * with {@code k} continuations of up to {@code tokens} tokens in a seeded random full order (the
+     * content does not change the speed; a full order gives every ranking k(k-1)/2 pairs).
+     */
+    public static List<RankedResponses> rankings(LoadedModel policy, int prompts, int k, int tokens) {
+        List<String> openings = openings(policy, prompts, 5L);
+        Generator generator = new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer());
+        List<GeneratedSample> samples = generator.generate(openings,
+                GenerationConfig.defaults().withMaxNewTokens(tokens).withNumSamples(k).withSeed(6L));
+        Random random = new Random(7);
+        List<RankedResponses> out = new ArrayList<>();
+        for (int p = 0; p < openings.size(); p++) {
+            List<String> responses = new ArrayList<>();
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                responses.add(samples.get(p * k + i).completion());
+                order.add(i);
+            }
+            Collections.shuffle(order, random);
+            out.add(new RankedResponses(openings.get(p), responses, Ranking.of(order.stream().mapToInt(Integer::intValue).toArray())));
+        }
+        return out;
+    }
+
+    /** Reward-model training (K-way loss, every ranking's pairs in one batch element) on {@code rankings}. */
+    public static PreferenceResult rewardModel(Path model, Path tokenizer, Device device, List<RankedResponses> rankings,
+                                               int batchSize, int steps) throws IOException {
+        Path out = Files.createTempDirectory("rlhf-bench-rm");
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer, device)) {
+            StepTimer timer = new StepTimer();
+            RewardModelConfig config = RewardModelConfig.defaults().withBatchSize(batchSize).withMaxSteps(steps)
+                    .withMaxLength(128).withLearningRate(1e-4);
+            new RewardTrainer(loaded, config, MetricsSink.none()).onStep(timer::afterStep).train(rankings, List.of(), out);
+            return timer.result(meanTokens(loaded, rankings));
+        } finally {
+            deleteRecursively(out);
+        }
+    }
+
+    /** DPO training on the ordered pairs of {@code rankings} (reference log-probabilities precomputed, untimed). */
+    public static PreferenceResult dpo(Path model, Path tokenizer, Device device, List<RankedResponses> rankings,
+                                       int batchSize, int steps) throws IOException {
+        List<PreferencePair> pairs = new ArrayList<>();
+        rankings.forEach(r -> pairs.addAll(r.pairs()));
+        Path out = Files.createTempDirectory("rlhf-bench-dpo");
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer, device)) {
+            StepTimer timer = new StepTimer();
+            DpoConfig config = DpoConfig.defaults().withBatchSize(batchSize).withMaxSteps(steps).withMaxLength(128)
+                    .withLearningRate(1e-4);
+            new DpoTrainer(loaded, config, MetricsSink.none()).onStep(timer::afterStep).train(pairs, out);
+            return timer.result(meanTokens(loaded, rankings));
+        } finally {
+            deleteRecursively(out);
+        }
+    }
+
+    /** Pairs and time of steps 2..n (step 1 warms up). */
+    private static final class StepTimer {
+        private long start;
+        private long end;
+        private long pairs;
+        private int steps;
+
+        void afterStep(int step, int total, long stepPairs) {
+            end = System.nanoTime();
+            if (step == 1) {
+                start = end;
+                return;
+            }
+            pairs += stepPairs;
+            steps++;
+        }
+
+        PreferenceResult result(double meanTokens) {
+            double seconds = (end - start) / 1e9;
+            return new PreferenceResult(pairs, steps, seconds > 0 ? pairs / seconds : Double.NaN, meanTokens);
+        }
+    }
+
+    private static double meanTokens(LoadedModel loaded, List<RankedResponses> rankings) {
+        long tokens = 0;
+        long sequences = 0;
+        for (RankedResponses r : rankings) {
+            for (String response : r.responses()) {
+                tokens += loaded.tokenizer().encode(r.prompt() + response).length + 1; // + EOS
+                sequences++;
+            }
+        }
+        return tokens / (double) Math.max(sequences, 1);
+    }
+
+    /** Story openings of 12 tokens the policy writes from BOS, seeded (as the learning tests' prompts). */
+    private static List<String> openings(LoadedModel policy, int count, long seed) {
+        Generator generator = new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer());
+        return generator.generate(Collections.nCopies(count, ""), GenerationConfig.defaults().withMaxNewTokens(12).withSeed(seed))
+                .stream().map(GeneratedSample::completion).toList();
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -19,9 +19,10 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer bench}: generation tokens/s with and without the KV cache at several context
- * lengths (on {@code --model}), SFT training tokens/s and GFLOP/s of a freshly initialised model of
- * {@code --width}, and that as a fraction of the engine's measured matrix-multiply throughput.
- * One JSON line per measurement on stdout.
+ * lengths (on {@code --model}); on {@code --model} as the policy, PPO rollout tokens/s and time per
+ * optimizer step, DPO pairs/s and reward-model training pairs/s; SFT training tokens/s and GFLOP/s of
+ * a freshly initialised model of {@code --width}, and that as a fraction of the engine's measured
+ * matrix-multiply throughput. One JSON line per measurement on stdout.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Measure generation and training throughput on this machine.")
@@ -56,6 +57,40 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--matmul-size", defaultValue = "2048", description = "Square matrix size of the matmul yardstick (default ${DEFAULT-VALUE}).")
     int matmulSize;
+
+    @Option(names = "--alignment", defaultValue = "true", arity = "1", paramLabel = "true|false",
+            description = "Run the PPO, DPO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
+    boolean alignment;
+
+    @Option(names = "--ppo-prompts", defaultValue = "16", description = "Prompts per PPO rollout (default ${DEFAULT-VALUE}).")
+    int ppoPrompts;
+
+    @Option(names = "--ppo-samples", defaultValue = "4", description = "Responses per prompt in PPO rollouts (default ${DEFAULT-VALUE}).")
+    int ppoSamples;
+
+    @Option(names = "--ppo-new-tokens", defaultValue = "53", description = "PPO response length, TRL's default (default ${DEFAULT-VALUE}).")
+    int ppoNewTokens;
+
+    @Option(names = "--ppo-mini-batches", defaultValue = "4", description = "PPO minibatches per rollout (default ${DEFAULT-VALUE}).")
+    int ppoMiniBatches;
+
+    @Option(names = "--ppo-rollouts", defaultValue = "2", description = "Timed PPO rollouts after one warm-up rollout (default ${DEFAULT-VALUE}).")
+    int ppoRollouts;
+
+    @Option(names = "--preference-rankings", defaultValue = "64",
+            description = "Rankings of 4 sampled continuations for the DPO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
+    int preferenceRankings;
+
+    @Option(names = "--preference-tokens", defaultValue = "32", description = "Length of those continuations (default ${DEFAULT-VALUE}).")
+    int preferenceTokens;
+
+    @Option(names = "--preference-batch", defaultValue = "16",
+            description = "DPO pairs, or reward-model rankings, per optimizer step (default ${DEFAULT-VALUE}).")
+    int preferenceBatch;
+
+    @Option(names = "--preference-steps", defaultValue = "9",
+            description = "Optimizer steps of each preference benchmark; the first is not timed (default ${DEFAULT-VALUE}).")
+    int preferenceSteps;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
     String device;
@@ -97,6 +132,9 @@ public class BenchCommand implements Callable<Integer> {
                     out.flush();
                 }
             }
+            if (alignment) {
+                alignmentBenchmarks(loaded, target, out);
+            }
         }
         Benchmarks.MatmulResult matmul = Benchmarks.matmulGflops(target, matmulSize, 5);
         LlamaConfig trained = LlamaConfig.of(width, width * 8 / 3 / 32 * 32 + 32, layers, Math.max(1, width / 64),
@@ -120,5 +158,38 @@ public class BenchCommand implements Callable<Integer> {
         out.println(json.writeValueAsString(line));
         out.flush();
         return 0;
+    }
+
+    /** PPO, DPO and reward-model training speed with {@code --model} as the policy. */
+    private void alignmentBenchmarks(LoadedModel policy, Device target, PrintWriter out) throws Exception {
+        var json = JsonMapper.builder().build();
+        Benchmarks.PpoResult ppo = Benchmarks.ppo(model, tokenizer, target, ppoPrompts, ppoSamples, ppoNewTokens,
+                ppoMiniBatches, ppoRollouts);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("benchmark", "ppo");
+        line.put("responses_per_rollout", ppo.responsesPerRollout());
+        line.put("max_new_tokens", ppo.maxNewTokens());
+        line.put("mini_batch_size", ppo.miniBatchSize());
+        line.put("timed_rollouts", ppo.rollouts());
+        line.put("rollout_tokens_per_second", ppo.rolloutTokensPerSecond());
+        line.put("seconds_per_update", ppo.secondsPerUpdate());
+        out.println(json.writeValueAsString(line));
+        out.flush();
+
+        var rankings = Benchmarks.rankings(policy, preferenceRankings, 4, preferenceTokens);
+        for (String which : List.of("dpo", "reward_model")) {
+            Benchmarks.PreferenceResult r = which.equals("dpo")
+                    ? Benchmarks.dpo(model, tokenizer, target, rankings, preferenceBatch, preferenceSteps)
+                    : Benchmarks.rewardModel(model, tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+            line = new LinkedHashMap<>();
+            line.put("benchmark", which);
+            line.put("batch", preferenceBatch + (which.equals("dpo") ? " pairs" : " rankings of 4"));
+            line.put("mean_sequence_tokens", r.meanTokens());
+            line.put("timed_steps", r.steps());
+            line.put("pairs", r.pairs());
+            line.put("pairs_per_second", r.pairsPerSecond());
+            out.println(json.writeValueAsString(line));
+            out.flush();
+        }
     }
 }

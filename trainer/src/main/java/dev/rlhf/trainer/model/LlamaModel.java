@@ -208,7 +208,7 @@ public final class LlamaModel implements AutoCloseable {
         // one key/value head each (head h uses key head h / perKv, as in llama2.c and HF repeat_kv).
         q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
         NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
-        NDArray scores = q.matMul(keysT).mul(1.0 / Math.sqrt(headDim)).add(bias);
+        NDArray scores = Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)).add(bias);
         NDArray weights = scores.softmax(-1);
         NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
                 .reshape(batch, heads, time, headDim)

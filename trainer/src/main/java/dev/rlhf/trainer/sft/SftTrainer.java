@@ -9,6 +9,7 @@ import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
 import dev.rlhf.trainer.checkpoint.SafetensorsFiles;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.Scalars;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.LearningRateSchedule;
@@ -127,7 +128,7 @@ public final class SftTrainer {
                     List<TokenizedExample> batch = batches.next();
                     try (NDManager scope = model.manager().newSubManager();
                          GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray microLoss = SftLoss.meanNll(model, batch, scope).div(config.gradientAccumulation());
+                        NDArray microLoss = Scalars.dividedBy(SftLoss.meanNll(model, batch, scope), config.gradientAccumulation());
                         collector.backward(microLoss);
                         loss += microLoss.getFloat();
                     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.Scalars;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,7 @@ public final class Lora implements AutoCloseable {
             weights.put(adapterName(name, "B"), up);
             model.attachAdapter(name, x -> {
                 NDArray hidden = x.getNDArrayInternal().linear(x, down, null).singletonOrThrow();
-                return hidden.getNDArrayInternal().linear(hidden, up, null).singletonOrThrow().mul(scale);
+                return Scalars.times(hidden.getNDArrayInternal().linear(hidden, up, null).singletonOrThrow(), scale);
             });
         }
         if (weights.isEmpty()) {

@@ -68,6 +68,8 @@ class PreferenceLearningTest {
     @BeforeAll
     static void sampleAndLabel() throws Exception {
         labeler = new KeywordLabeler(WORD, 0.10, 3);
+        noisyTrain = new ArrayList<>(); // RewardVsKlExperiment samples the same data again
+        trueHeldOut = new ArrayList<>();
         long t0 = System.nanoTime();
         try (LoadedModel sft = stories()) {
             Generator generator = new Generator(new LlamaLanguageModel(sft.model()), sft.tokenizer());

@@ -92,48 +92,31 @@ class PpoCommandTest {
     }
 
     /**
-     * Stopped after step 3 (in the middle of the second rollout) and resumed with --resume: the run
-     * continues where it stopped and follows the uninterrupted one. Bit-exact resume is checked in
-     * PpoTrainerTest; across longer CLI runs the critic's gradient (val/grad_norm, loss/value and,
-     * through the advantages, later policy losses) was seen to vary between identical runs — an open
-     * defect (trainer/README.md) — so only what does not depend on the critic's updates is compared here.
+     * Stopped after step 3 (in the middle of the second rollout) and resumed with --resume: the same
+     * metric lines, every metric, and the same trained actor and critic, byte for byte.
      */
     @Test
-    void resumeFromTheCommandLineRepeatsTheUninterruptedMetrics() throws Exception {
+    void resumeFromTheCommandLineRepeatsTheUninterruptedMetricsAndWeights() throws Exception {
         String[] base = {"ppo", "--model", MODEL, "--tokenizer", TOKENIZER, "--reward-model", rewardModel.toString(),
             "--data", prompts.toString(), "--batch-size", "4", "--num-mini-batches", "2", "--ppo-epochs", "1",
             "--max-new-tokens", "8", "--lr", "1e-3", "--kl-target", "1", "--seed", "4", "--checkpoint-every", "1"};
         Path whole = temp.resolve("whole");
         var all = GenerateCommandTest.run(concat(base, "--out", whole.toString(), "--metrics", whole.resolve("m.jsonl").toString(),
-                "--max-steps", "6"));
+                "--max-steps", "8"));
         assertThat(all.code()).as(all.err()).isZero();
         Path parts = temp.resolve("parts");
         var first = GenerateCommandTest.run(concat(base, "--out", parts.toString(), "--metrics", parts.resolve("m.jsonl").toString(),
                 "--max-steps", "3"));
         assertThat(first.code()).as(first.err()).isZero();
         var rest = GenerateCommandTest.run(concat(base, "--out", parts.toString(), "--metrics", parts.resolve("m.jsonl").toString(),
-                "--max-steps", "6", "--resume"));
+                "--max-steps", "8", "--resume"));
         assertThat(rest.code()).as(rest.err()).isZero();
-        var json = JsonMapper.builder().build();
-        List<String> a = Files.readAllLines(parts.resolve("m.jsonl"));
-        List<String> b = Files.readAllLines(whole.resolve("m.jsonl"));
-        assertThat(a).hasSize(6);
-        assertThat(b).hasSize(6);
-        // Steps 1-2 (before the stop) agree completely. For every step, what the rollouts produce — driven
-        // by the actor's weights, the sampling RNG, the data position and the KL controller, all of which
-        // resume restores — agrees exactly.
-        assertThat(a.subList(0, 2)).isEqualTo(b.subList(0, 2));
-        for (int i = 0; i < 6; i++) {
-            JsonNode resumed = json.readTree(a.get(i));
-            JsonNode uninterrupted = json.readTree(b.get(i));
-            assertThat(resumed.get("step").asLong()).isEqualTo(i + 1);
-            for (var field : uninterrupted.properties()) {
-                String name = field.getKey();
-                if (name.startsWith("objective/") || name.equals("kl_coef") || name.equals("response_length")
-                        || name.equals("eos_fraction")) {
-                    assertThat(resumed.get(name).asDouble()).as("step %d %s", i + 1, name).isEqualTo(field.getValue().asDouble());
-                }
-            }
+        List<String> resumed = Files.readAllLines(parts.resolve("m.jsonl"));
+        List<String> uninterrupted = Files.readAllLines(whole.resolve("m.jsonl"));
+        assertThat(resumed).hasSize(8).isEqualTo(uninterrupted);
+        for (String model : List.of("model", "critic")) {
+            assertThat(Files.readAllBytes(parts.resolve(model).resolve(ModelCheckpoint.WEIGHTS))).as(model)
+                    .isEqualTo(Files.readAllBytes(whole.resolve(model).resolve(ModelCheckpoint.WEIGHTS)));
         }
     }
 

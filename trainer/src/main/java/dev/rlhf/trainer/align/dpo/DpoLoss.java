@@ -59,8 +59,8 @@ public final class DpoLoss {
         NDArray perPair = switch (config.lossType()) {
             case SIGMOID -> {
                 double eps = config.labelSmoothing();
-                NDArray loss = Functions.logSigmoid(h.mul(beta)).mul(-(1 - eps));
-                yield eps == 0 ? loss : loss.sub(Functions.logSigmoid(h.mul(-beta)).mul(eps));
+                NDArray loss = Functions.scale(Functions.logSigmoid(Functions.scale(h, beta)), -(1 - eps));
+                yield eps == 0 ? loss : loss.sub(Functions.scale(Functions.logSigmoid(Functions.scale(h, -beta)), eps));
             }
             case IPO -> h.sub(1 / (2 * beta)).square();
         };

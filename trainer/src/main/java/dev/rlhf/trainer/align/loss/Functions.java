@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
+import dev.rlhf.trainer.model.Scalars;
 
 /** Small numerically stable building blocks shared by the losses. */
 public final class Functions {
@@ -33,13 +34,12 @@ public final class Functions {
     }
 
     /**
-     * {@code x * c} keeping x's data type: a Java double becomes a float64 scalar, and PyTorch
-     * promotes a 0-dim float32 times a 0-dim float64 to float64, which a scalar loss must avoid.
+     * {@code x * c} keeping x's data type (a Java double becomes a float64 scalar, and PyTorch
+     * promotes a 0-dim float32 times a 0-dim float64 to float64, which a scalar loss must avoid), with
+     * the factor in memory PyTorch owns, so that it is safe on a path autograd records ({@link Scalars}).
      */
     public static NDArray scale(NDArray x, double c) {
-        try (NDArray raw = x.getManager().create(c); NDArray factor = raw.toType(x.getDataType(), true)) {
-            return x.mul(factor);
-        }
+        return Scalars.times(x, c);
     }
 
     /**

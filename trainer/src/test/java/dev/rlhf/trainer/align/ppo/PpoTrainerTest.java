@@ -42,19 +42,6 @@ class PpoTrainerTest {
         return PpoRunConfig.of(ppo).withSteps(maxSteps, 1).withSampling(2, 1.0f, 0, 1.0f).withCheckpointEvery(1);
     }
 
-    /** Metrics that depend only on the rollouts (actor, sampling RNG, data position, KL controller) are equal. */
-    static void assertRolloutSideEqual(List<Map<String, Double>> actual, List<Map<String, Double>> expected, int firstStep) {
-        assertThat(actual).hasSameSizeAs(expected);
-        for (int i = 0; i < expected.size(); i++) {
-            for (String name : expected.get(i).keySet()) {
-                if (name.startsWith("objective/") || name.equals("kl_coef") || name.equals("response_length")
-                        || name.equals("eos_fraction")) {
-                    assertThat(actual.get(i).get(name)).as("step %d %s", firstStep + i, name).isEqualTo(expected.get(i).get(name));
-                }
-            }
-        }
-    }
-
     record Run(List<Map<String, Double>> steps, Map<String, float[]> actor, Map<String, float[]> critic, List<Integer> arrays) {}
 
     Run train(PpoRunConfig run, List<SftExample> ptx, Path out, boolean resume) throws Exception {
@@ -121,6 +108,34 @@ class PpoTrainerTest {
     }
 
     /**
+     * Two identical runs of three rollouts in one JVM (ptx and the adaptive controller on) give the
+     * same metrics at every step and the same actor and critic weights, to the bit. Before autograd's
+     * saved scalars were kept in PyTorch-owned memory, a garbage collection between a forward and its
+     * backward pass made such runs differ from about step 6 on ({@code dev.rlhf.trainer.model.ScalarsTest}
+     * provokes that collection deterministically).
+     */
+    @Test
+    void identicalRunsAgreeBitForBit() throws Exception {
+        Run first = train(small(12, 1.0, 2.0), PTX, temp.resolve("first"), false);
+        Run second = train(small(12, 1.0, 2.0), PTX, temp.resolve("second"), false);
+        assertSameRun(second, first, 1);
+    }
+
+    /** Every metric of every step and every actor and critic weight equal, bit for bit. */
+    static void assertSameRun(Run actual, Run expected, int firstStep) {
+        assertThat(actual.steps()).hasSameSizeAs(expected.steps());
+        for (int i = 0; i < expected.steps().size(); i++) {
+            assertThat(actual.steps().get(i)).as("metrics of step %d", firstStep + i).isEqualTo(expected.steps().get(i));
+        }
+        for (String name : expected.actor().keySet()) {
+            assertThat(actual.actor().get(name)).as("actor " + name).containsExactly(expected.actor().get(name));
+        }
+        for (String name : expected.critic().keySet()) {
+            assertThat(actual.critic().get(name)).as("critic " + name).containsExactly(expected.critic().get(name));
+        }
+    }
+
+    /**
      * Stopped in the middle of the second rollout (step 6 of 4-step rollouts, adaptive KL, ptx on)
      * and resumed: the same metrics for steps 7-10 and the same weights as an uninterrupted run.
      */
@@ -129,16 +144,10 @@ class PpoTrainerTest {
         Run whole = train(small(10, 1.0, 2.0), PTX, temp.resolve("whole"), false);
         Path out = temp.resolve("parts");
         Run firstPart = train(small(6, 1.0, 2.0), PTX, out, false);
-        assertThat(firstPart.steps()).hasSize(6);
-        assertRolloutSideEqual(firstPart.steps(), whole.steps().subList(0, 6), 1);
+        assertThat(firstPart.steps()).isEqualTo(whole.steps().subList(0, 6));
         Run rest = train(small(10, 1.0, 2.0), PTX, out, true);
-        assertThat(rest.steps()).hasSize(4);
         assertThat(whole.steps().get(8).get("kl_coef")).isNotEqualTo(0.05); // the adaptive controller moved
-        // What the rollouts produce after the resume — driven by the actor's weights, the sampling RNG, the
-        // data position and the KL controller, all restored from the checkpoint — matches exactly. The
-        // critic's updates are left out: its gradient was seen to vary between identical longer runs, an
-        // open defect (trainer/README.md) that also keeps weights from matching bit for bit.
-        assertRolloutSideEqual(rest.steps(), whole.steps().subList(6, 10), 7);
+        assertSameRun(rest, new Run(whole.steps().subList(6, 10), whole.actor(), whole.critic(), whole.arrays()), 7);
         assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(10);
     }
 }
