@@ -131,7 +131,8 @@ public class ServeCommand implements Callable<Integer> {
         Thread worker = null;
         try (InboundEvents in = new InboundEvents(bootstrapServers, groupId)
                 .on(rankingsTopic, RankingSubmitted.class, loop::onRanking)
-                .on(sampleRequestsTopic, SampleRequested.class, loop::onSampleRequest)) {
+                .on(sampleRequestsTopic, SampleRequested.class, loop::onSampleRequest)
+                .beforeCommit(loop::sync)) {
             worker = Thread.ofPlatform().name("trainer-loop").daemon().start(() -> {
                 try {
                     loop.run();

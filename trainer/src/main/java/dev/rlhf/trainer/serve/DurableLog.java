@@ -19,12 +19,14 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * An append-only JSONL file of events, each with a unique {@value #ID} field, written durably:
- * {@link #append} returns only after the line is on disk (fsync), so a Kafka offset committed after
- * it never points past an event the file lacks. An event whose id is already in the file is
- * dropped, so a redelivery after a crash counts nothing twice. A line torn by a crash in the middle
- * of a write (no final newline) is cut off when the log is opened: its event was never acknowledged
- * and comes back from Kafka.
+ * An append-only JSONL file of events, each with a unique {@value #ID} field, written durably in
+ * groups: {@link #append} writes a line, {@link #sync} puts every line written so far on disk
+ * (one fsync for a whole poll of Kafka records), and the consumer commits its offsets only after
+ * that, so a committed offset never points past an event the file lacks. Readers ({@link #size},
+ * {@link #head}) see only synced lines: what a crash could still take away is never trained on. An
+ * event whose id is already in the file is dropped, so a redelivery after a crash counts nothing
+ * twice. A line torn by a crash in the middle of a write (no final newline) is cut off when the log
+ * is opened: its event was never acknowledged and comes back from Kafka.
  */
 public final class DurableLog implements AutoCloseable {
 
@@ -38,6 +40,8 @@ public final class DurableLog implements AutoCloseable {
     private final FileChannel channel;
     private final Set<String> ids = new HashSet<>();
     private final List<ObjectNode> lines = new ArrayList<>();
+    /** Lines known to be on disk: the first {@code synced} of {@link #lines}. */
+    private int synced;
 
     public DurableLog(Path file) throws IOException {
         this.file = file;
@@ -79,9 +83,10 @@ public final class DurableLog implements AutoCloseable {
             }
         }
         channel.position(end);
+        synced = lines.size();
     }
 
-    /** Appends {@code event} (which must carry {@value #ID}) durably; false when its id is already here. */
+    /** Appends {@code event} (which must carry {@value #ID}); false when its id is already here. Durable after {@link #sync}. */
     public synchronized boolean append(ObjectNode event) {
         String id = event.path(ID).asString(null);
         if (id == null) {
@@ -96,7 +101,6 @@ public final class DurableLog implements AutoCloseable {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-            channel.force(false);
         } catch (IOException e) {
             throw new UncheckedIOException("appending to " + file, e);
         }
@@ -105,17 +109,31 @@ public final class DurableLog implements AutoCloseable {
         return true;
     }
 
+    /** Forces every appended line to disk; afterwards readers see them. */
+    public synchronized void sync() {
+        if (synced == lines.size()) {
+            return;
+        }
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("syncing " + file, e);
+        }
+        synced = lines.size();
+    }
+
+    /** Events on disk. */
     public synchronized int size() {
-        return lines.size();
+        return synced;
     }
 
     public synchronized boolean contains(String id) {
         return ids.contains(id);
     }
 
-    /** The first {@code count} events, in the order they were appended. */
+    /** The first {@code count} events on disk, in the order they were appended. */
     public synchronized List<ObjectNode> head(int count) {
-        return List.copyOf(lines.subList(0, Math.min(count, lines.size())));
+        return List.copyOf(lines.subList(0, Math.min(count, synced)));
     }
 
     public Path file() {

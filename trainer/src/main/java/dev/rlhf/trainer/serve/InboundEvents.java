@@ -30,7 +30,8 @@ import dev.rlhf.schemas.kafka.Topics;
 
 /**
  * Consumes Avro events from one or more topics in a consumer group and hands each decoded event to
- * its topic's handler; offsets are committed only after the handlers of a poll have returned, so a
+ * its topic's handler; offsets are committed only after the handlers of a poll have returned (and the
+ * {@link #beforeCommit} action, e.g. one fsync for the poll's writes), so a
  * crash re-delivers rather than loses (handlers are idempotent on event ids). A record that cannot
  * be decoded, or that its handler rejects with an {@link IllegalArgumentException}, goes, bytes and
  * headers untouched, to the topic's dead-letter topic with an {@value #ERROR_HEADER} header, and
@@ -50,6 +51,7 @@ public final class InboundEvents implements AutoCloseable {
     }
 
     private final Map<String, Route<?>> routes = new LinkedHashMap<>();
+    private Runnable beforeCommit = () -> {};
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> deadLetters;
 
@@ -75,6 +77,12 @@ public final class InboundEvents implements AutoCloseable {
         return this;
     }
 
+    /** Runs after the handlers of a poll and before its offsets are committed: e.g. an fsync of what they wrote. */
+    public InboundEvents beforeCommit(Runnable action) {
+        this.beforeCommit = action;
+        return this;
+    }
+
     /** Polls until {@link #wakeup()} is called from another thread (e.g. a shutdown hook). */
     public void run() {
         consumer.subscribe(routes.keySet());
@@ -85,6 +93,7 @@ public final class InboundEvents implements AutoCloseable {
                     handle(record);
                 }
                 if (!records.isEmpty()) {
+                    beforeCommit.run();
                     deadLetters.flush();
                     consumer.commitSync();
                 }

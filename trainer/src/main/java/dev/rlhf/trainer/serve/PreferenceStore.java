@@ -18,8 +18,8 @@ import tools.jackson.databind.node.ObjectNode;
  * The trainer's own durable copy of every ranking it consumed: {@code rankings.jsonl} in the state
  * directory, one line per {@code RankingSubmitted} in the annotation app's {@code rankings} export
  * format (so {@code trainer reward --data <state>/rankings.jsonl} reads it as is), plus the event id,
- * annotator and policy versions. Built on {@link DurableLog}: appended with fsync before the offset
- * is committed, duplicates by event id dropped.
+ * annotator and policy versions. Built on {@link DurableLog}: appended, then synced (fsync) before the
+ * offset is committed; duplicates by event id dropped; counts and reads cover synced rankings only.
  */
 public final class PreferenceStore implements AutoCloseable {
 
@@ -28,7 +28,9 @@ public final class PreferenceStore implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final DurableLog log;
+    /** Comparisons in the synced rankings, and in those appended since the last sync. */
     private long comparisons;
+    private long pendingComparisons;
 
     public PreferenceStore(Path stateDir) throws IOException {
         this.log = new DurableLog(stateDir.resolve(FILE));
@@ -37,13 +39,20 @@ public final class PreferenceStore implements AutoCloseable {
         }
     }
 
-    /** Appends the ranking durably; false (and nothing written) when its event id is already stored. */
+    /** Appends the ranking (durable after {@link #sync}); false, and nothing written, when its event id is already stored. */
     public synchronized boolean append(RankingSubmitted event) {
         boolean added = log.append(line(event));
         if (added) {
-            comparisons += comparisons(event.getRanking().stream().map(List::size).toList());
+            pendingComparisons += comparisons(event.getRanking().stream().map(List::size).toList());
         }
         return added;
+    }
+
+    /** Puts every appended ranking on disk (one fsync); call before committing the consumer's offsets. */
+    public synchronized void sync() {
+        log.sync();
+        comparisons += pendingComparisons;
+        pendingComparisons = 0;
     }
 
     /** Rankings stored so far. */

@@ -98,7 +98,13 @@ public final class TrainingLoop implements AutoCloseable {
 
     // ------------------------------------------------------------ consumer thread
 
-    /** Stores a ranking durably (before its offset is committed); a duplicate event id is dropped. */
+    /** Puts what the handlers below wrote on disk; the consumer calls it before committing offsets. */
+    public void sync() {
+        store.sync();
+        requests.sync();
+    }
+
+    /** Stores a ranking (durable at the next {@link #sync}, before its offset is committed); a duplicate event id is dropped. */
     public void onRanking(RankingSubmitted ranking) {
         if (store.append(ranking)) {
             log.debug("Ranking {} stored ({} rankings, {} comparisons)", ranking.getEventId(), store.size(), store.comparisons());

@@ -31,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code ./bench.sh loop}: end-to-end latency from a ranking's submission through the REST API to its
  * arrival in the trainer's durable preference store (committed with its outbox row, relayed to
  * {@code rlhf.rankings.v1}, consumed, appended and fsynced), and the sustained throughput, with
- * {@code bench.clients} concurrent annotators (default 32) on the real PostgreSQL and the app's
+ * {@code bench.clients} concurrent annotators (default 32; {@code bench.thinkMillis} pauses each between
+ * its rankings, default 0: back to back, which saturates the 2 cores) on the real PostgreSQL and the app's
  * in-process broker. The trainer side is the real intake of {@code trainer serve} ({@link InboundEvents}
  * into {@link PreferenceStore}) in this JVM, without model work. Verified: every acknowledged ranking
  * is in the store exactly once. Results go to {@code trainer/target/benchmark-results.md}.
@@ -42,6 +43,8 @@ class LoopLatencyBenchmark {
     static final int CLIENTS = Integer.getInteger("bench.clients", 32);
     static final int RANKINGS = Integer.getInteger("bench.rankings", 4000);
     static final int WARMUP = Integer.getInteger("bench.warmup", 500);
+    /** Pause of each client between its rankings, as an annotator reads (0: back to back, the saturated case). */
+    static final int THINK_MILLIS = Integer.getInteger("bench.thinkMillis", 0);
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
@@ -68,11 +71,18 @@ class LoopLatencyBenchmark {
             Map<Set<String>, Long> submittedAt = new ConcurrentHashMap<>();
             Map<Set<String>, Long> storedAt = new ConcurrentHashMap<>();
             PreferenceStore store = new PreferenceStore(temp.resolve("trainer"));
+            List<Set<String>> pending = new ArrayList<>();
             InboundEvents intake = new InboundEvents(app.kafkaBootstrapServers(), "loop-bench-" + UUID.randomUUID())
                     .on(Topics.RANKINGS, RankingSubmitted.class, r -> {
                         if (store.append(r)) {
-                            storedAt.put(responseIds(r), System.nanoTime());
+                            pending.add(responseIds(r));
                         }
+                    })
+                    .beforeCommit(() -> { // as trainer serve does: one fsync per poll, then the arrival is durable
+                        store.sync();
+                        long now = System.nanoTime();
+                        pending.forEach(key -> storedAt.put(key, now));
+                        pending.clear();
                     });
             Thread consumer = Thread.ofPlatform().name("trainer-intake").start(intake::run);
             try {
@@ -80,10 +90,16 @@ class LoopLatencyBenchmark {
                 AtomicInteger acknowledged = new AtomicInteger();
                 CountDownLatch done = new CountDownLatch(CLIENTS);
                 long start = System.nanoTime();
-                for (AnnotationAppClient client : clients) {
+                for (int c = 0; c < clients.size(); c++) {
+                    AnnotationAppClient client = clients.get(c);
+                    long stagger = THINK_MILLIS * c / CLIENTS; // clients spread over one pause, not in lockstep
                     Thread.ofPlatform().start(() -> {
                         try {
+                            Thread.sleep(stagger);
                             while (remaining.getAndDecrement() > 0) {
+                                if (THINK_MILLIS > 0) {
+                                    Thread.sleep(THINK_MILLIS);
+                                }
                                 var task = client.nextTask(project).orElseThrow();
                                 List<List<String>> order = task.responses().stream().map(r -> List.of(r.id().toString())).toList();
                                 Set<String> key = new TreeSet<>(order.stream().map(List::getFirst).toList());
@@ -91,6 +107,8 @@ class LoopLatencyBenchmark {
                                 client.submitRanking(task.taskId(), new AnnotationAppClient.RankingSubmission(order, Map.of(), false, null, 1000L));
                                 acknowledged.incrementAndGet();
                             }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
                         } finally {
                             done.countDown();
                         }
@@ -113,8 +131,8 @@ class LoopLatencyBenchmark {
                 long measuredStart = bySubmission.get(WARMUP).getValue();
                 double seconds = (end - measuredStart) / 1e9;
                 String result = String.format(java.util.Locale.ROOT,
-                        "| %d clients | %d rankings (after %d warm-up) | %.0f rankings/s | p50 %.1f ms | p90 %.1f ms | p99 %.1f ms | max %.1f ms |",
-                        CLIENTS, RANKINGS, WARMUP, RANKINGS / seconds, percentile(millis, 50), percentile(millis, 90),
+                        "| %d clients, pause %d ms | %d rankings (after %d warm-up) | %.0f rankings/s | p50 %.1f ms | p90 %.1f ms | p99 %.1f ms | max %.1f ms |",
+                        CLIENTS, THINK_MILLIS, RANKINGS, WARMUP, RANKINGS / seconds, percentile(millis, 50), percentile(millis, 90),
                         percentile(millis, 99), millis[millis.length - 1]);
                 String report = "Loop intake benchmark, " + Instant.now() + " (whole run " + String.format("%.1f", (end - start) / 1e9)
                         + " s)\n\n| clients | rankings | throughput | submit -> trainer store p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n"

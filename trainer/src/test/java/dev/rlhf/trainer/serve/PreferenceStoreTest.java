@@ -31,6 +31,8 @@ class PreferenceStoreTest {
             assertThat(store.append(a)).isTrue();
             assertThat(store.append(a)).isFalse();
             assertThat(store.append(b)).isTrue();
+            assertThat(store.size()).as("nothing is trained on before it is on disk").isZero();
+            store.sync();
             assertThat(store.size()).isEqualTo(2);
             assertThat(store.comparisons()).isEqualTo(5 + 1); // [a] > [b c] > [d]: 1*2 + 3*1; [b] > [a]: 1
         }
@@ -53,6 +55,7 @@ class PreferenceStoreTest {
         RankingSubmitted torn = ranking(List.of(List.of("b"), List.of("a")));
         try (PreferenceStore store = new PreferenceStore(dir)) {
             store.append(a);
+            store.sync();
         }
         String full = PreferenceStore.line(torn).toString();
         Files.writeString(dir.resolve(PreferenceStore.FILE), full.substring(0, full.length() / 2), StandardCharsets.UTF_8,
@@ -60,6 +63,7 @@ class PreferenceStoreTest {
         try (PreferenceStore store = new PreferenceStore(dir)) {
             assertThat(store.size()).isEqualTo(1);
             assertThat(store.append(torn)).as("Kafka redelivers the torn event; it is stored whole").isTrue();
+            store.sync();
         }
         try (PreferenceStore store = new PreferenceStore(dir)) {
             assertThat(store.size()).isEqualTo(2);
