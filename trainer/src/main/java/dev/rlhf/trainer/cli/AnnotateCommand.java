@@ -2,7 +2,6 @@ package dev.rlhf.trainer.cli;
 
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -14,6 +13,7 @@ import dev.rlhf.trainer.annotate.AnnotationAppClient;
 import dev.rlhf.trainer.annotate.SimulatedAnnotators;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,17 +33,8 @@ public class AnnotateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--url", defaultValue = "http://localhost:8080", paramLabel = "URL",
-            description = "The annotation app (default ${DEFAULT-VALUE}).")
-    String url;
-
-    @Option(names = "--admin-user", defaultValue = "${env:RLHF_ADMIN_USERNAME:-admin}", paramLabel = "NAME",
-            description = "Admin account that creates the annotators' accounts (env RLHF_ADMIN_USERNAME; default ${DEFAULT-VALUE}).")
-    String adminUser;
-
-    @Option(names = "--admin-password", defaultValue = "${env:RLHF_ADMIN_PASSWORD}", paramLabel = "PASSWORD",
-            description = "Its password (default: env RLHF_ADMIN_PASSWORD, which keeps it out of the process list).")
-    String adminPassword;
+    @Mixin
+    AppAdminOptions app;
 
     static final class ProjectChoice {
         @Option(names = "--project", paramLabel = "ID", description = "The project's id.")
@@ -107,7 +98,7 @@ public class AnnotateCommand implements Callable<Integer> {
             throw new BadInputException(startFailure(e));
         }
         out.printf("annotate: %d simulated annotators (%s-1..%s-%d) ranking project %s at %s; oracle prefers \"%s\", flip rate %s%n",
-                annotators, accountPrefix, accountPrefix, annotators, settings.projectId(), url, oracle.word(), flipRate);
+                annotators, accountPrefix, accountPrefix, annotators, settings.projectId(), app.url, oracle.word(), flipRate);
         out.flush();
 
         CountDownLatch exited = new CountDownLatch(1);
@@ -156,9 +147,7 @@ public class AnnotateCommand implements Callable<Integer> {
     }
 
     private SimulatedAnnotators.Settings settings() {
-        if (adminPassword == null || adminPassword.isEmpty()) {
-            throw new BadInputException("--admin-password is required (or set RLHF_ADMIN_PASSWORD)");
-        }
+        URI appUrl = app.appUrl();
         if (annotators < 1) {
             throw new BadInputException("--annotators must be >= 1, got " + annotators);
         }
@@ -180,29 +169,16 @@ public class AnnotateCommand implements Callable<Integer> {
         if (progressSeconds < 1) {
             throw new BadInputException("--progress-every must be >= 1, got " + progressSeconds);
         }
-        URI appUrl = appUrl(url);
-        UUID projectId = project.id != null ? project.id : projectIdByName(appUrl);
-        String secret = accountSecret == null || accountSecret.isEmpty() ? adminPassword : accountSecret;
-        return new SimulatedAnnotators.Settings(appUrl, adminUser, adminPassword, projectId, annotators, accountPrefix, secret,
+        UUID projectId = project.id != null ? project.id : projectIdByName();
+        String secret = accountSecret == null || accountSecret.isEmpty() ? app.adminPassword : accountSecret;
+        return new SimulatedAnnotators.Settings(appUrl, app.adminUser, app.adminPassword, projectId, annotators, accountPrefix, secret,
                 Duration.ofMillis(thinkMs), maxRankings, Duration.ofSeconds(idleTimeoutSeconds));
     }
 
-    static URI appUrl(String url) {
+    private UUID projectIdByName() {
         try {
-            URI uri = new URI(url);
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-                throw new BadInputException("--url must be an http(s) URL like http://localhost:8080, got '" + url + "'");
-            }
-            return uri;
-        } catch (URISyntaxException e) {
-            throw new BadInputException("--url is not a URL: " + e.getMessage());
-        }
-    }
-
-    private UUID projectIdByName(URI appUrl) {
-        try {
-            return AnnotationAppClient.basic(appUrl, adminUser, adminPassword).projectNamed(project.name)
-                    .orElseThrow(() -> new BadInputException("--project-name: no project named '" + project.name + "' at " + url))
+            return app.admin().projectNamed(project.name)
+                    .orElseThrow(() -> new BadInputException("--project-name: no project named '" + project.name + "' at " + app.url))
                     .id();
         } catch (AnnotationAppClient.ApiError e) {
             throw new BadInputException(startFailure(e));
@@ -211,12 +187,10 @@ public class AnnotateCommand implements Callable<Integer> {
 
     /** One line that says which option to look at. */
     private String startFailure(AnnotationAppClient.ApiError e) {
-        return switch (e.status()) {
-            case 0 -> "--url " + url + ": " + e.getMessage();
-            case 401 -> "--admin-user/--admin-password: the app at " + url + " rejected the login of '" + adminUser + "'";
-            case 403 -> "--admin-user: '" + adminUser + "' is not an admin (" + e.getMessage() + ")";
-            case 404 -> "--project " + project.id + ": " + e.getMessage();
-            default -> e.getMessage();
-        };
+        String common = app.failure(e);
+        if (common != null) {
+            return common;
+        }
+        return e.status() == 404 ? "--project " + project.id + ": " + e.getMessage() : e.getMessage();
     }
 }

@@ -2,7 +2,6 @@ package dev.rlhf.trainer.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,6 +12,7 @@ import java.util.concurrent.Callable;
 import dev.rlhf.trainer.annotate.AnnotationAppClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,17 +32,8 @@ public class EnsureProjectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--url", defaultValue = "http://localhost:8080", paramLabel = "URL",
-            description = "The annotation app (default ${DEFAULT-VALUE}).")
-    String url;
-
-    @Option(names = "--admin-user", defaultValue = "${env:RLHF_ADMIN_USERNAME:-admin}", paramLabel = "NAME",
-            description = "Admin account (env RLHF_ADMIN_USERNAME; default ${DEFAULT-VALUE}).")
-    String adminUser;
-
-    @Option(names = "--admin-password", defaultValue = "${env:RLHF_ADMIN_PASSWORD}", paramLabel = "PASSWORD",
-            description = "Its password (default: env RLHF_ADMIN_PASSWORD).")
-    String adminPassword;
+    @Mixin
+    AppAdminOptions app;
 
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "The project's name.")
     String name;
@@ -75,15 +66,11 @@ public class EnsureProjectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (adminPassword == null || adminPassword.isEmpty()) {
-            throw new BadInputException("--admin-password is required (or set RLHF_ADMIN_PASSWORD)");
-        }
+        AnnotationAppClient admin = app.admin();
         if (importFile != null && !Files.isReadable(importFile)) {
             throw new BadInputException("--import " + importFile + ": no such readable file");
         }
         String guidelineText = guidelineText();
-        URI appUrl = AnnotateCommand.appUrl(url);
-        AnnotationAppClient admin = AnnotationAppClient.basic(appUrl, adminUser, adminPassword);
         Map<String, Object> line = new LinkedHashMap<>();
         try {
             Optional<AnnotationAppClient.Project> existing = admin.projectNamed(name);
@@ -105,11 +92,8 @@ public class EnsureProjectCommand implements Callable<Integer> {
                 }
             }
         } catch (AnnotationAppClient.ApiError e) {
-            throw new BadInputException(switch (e.status()) {
-                case 0 -> "--url " + url + ": " + e.getMessage();
-                case 401 -> "--admin-user/--admin-password: the app at " + url + " rejected the login of '" + adminUser + "'";
-                default -> e.getMessage();
-            });
+            String common = app.failure(e);
+            throw new BadInputException(common != null ? common : e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println(JsonMapper.builder().build().writeValueAsString(line));
