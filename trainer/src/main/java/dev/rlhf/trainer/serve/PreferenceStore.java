@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -134,16 +133,6 @@ public final class PreferenceStore implements AutoCloseable {
         line.put("duration_ms", event.getDurationMs());
         line.put("source", "annotator");
         return line;
-    }
-
-    /** The policy version of each response of a stored line, by response id (null for imported responses). */
-    public static Map<String, String> policyVersions(JsonNode line) {
-        Map<String, String> out = new java.util.HashMap<>();
-        for (JsonNode r : line.path("responses")) {
-            JsonNode v = r.get("policy_version");
-            out.put(r.path("id").asString(), v == null || v.isNull() ? null : v.asString());
-        }
-        return out;
     }
 
     @Override

@@ -296,7 +296,7 @@ public final class TrainingLoop implements AutoCloseable {
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
         log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}{}", round.number(), prompts.size(),
                 policy, basePolicy, rewardModelDir(round.number()), resuming ? " (resuming from its checkpoint)" : "");
-        var run = config.ppo().withPpo(withSeed(config.ppo().ppo(), seed));
+        var run = config.ppo().withPpo(config.ppo().ppo().withSeed(seed));
         try (PpoModels models = PpoModels.load(policy, basePolicy, tokenizer, rewardModelDir(round.number()), device,
                 run.offloadFrozen(), run.ppo().miniBatchSize())) {
             PpoTrainer.Result result = new PpoTrainer(models, run, metrics).train(prompts, null, ppoDir, true);
@@ -305,13 +305,6 @@ public final class TrainingLoop implements AutoCloseable {
                     fmt(result.lastMetrics().get("objective/kl")));
             return result.model();
         }
-    }
-
-    private static dev.rlhf.trainer.align.ppo.PpoConfig withSeed(dev.rlhf.trainer.align.ppo.PpoConfig p, long seed) {
-        return new dev.rlhf.trainer.align.ppo.PpoConfig(p.klCoef(), p.klTarget(), p.klHorizon(), p.klEstimator(), p.gamma(),
-                p.lambda(), p.clipRange(), p.valueClipRange(), p.vfCoef(), p.ppoEpochs(), p.numMiniBatches(),
-                p.rolloutBatchSize(), p.maxNewTokens(), p.whitenAdvantages(), p.whitenRewards(), p.rewardClip(),
-                p.missingEosPenalty(), p.ptxCoef(), p.actorLearningRate(), p.criticLearningRate(), seed);
     }
 
     /**

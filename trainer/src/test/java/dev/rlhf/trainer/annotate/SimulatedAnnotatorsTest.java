@@ -3,11 +3,8 @@ package dev.rlhf.trainer.annotate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +31,7 @@ import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.align.labeler.KeywordLabeler;
 import dev.rlhf.trainer.align.reward.Ranking;
-import dev.rlhf.trainer.cli.TrainerCli;
+import dev.rlhf.trainer.cli.CapturedRun;
 import dev.rlhf.trainer.testing.FeedbackApp;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -128,7 +125,7 @@ class SimulatedAnnotatorsTest {
         String[] ensure = {"ensure-project", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD,
             "--name", "Story demo", "--guidelines-file", guidelines.toString(), "--responses-per-task", "4", "--annotators-per-task", "1",
             "--import", demoPrompts.toString(), "--format", "prompts"};
-        Cli first = cli(ensure);
+        CapturedRun first = cli(ensure);
         assertThat(first.code()).as(first.err()).isZero();
         JsonNode created = jsonLine(first.out(), "projectId");
         assertThat(created.get("created").asBoolean()).isTrue();
@@ -154,14 +151,14 @@ class SimulatedAnnotatorsTest {
         }
 
         // No samples yet (no trainer here), so no tasks: annotators find nothing and stop after their idle timeout.
-        Cli idle = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project-name", "Story demo",
+        CapturedRun idle = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project-name", "Story demo",
                 "--annotators", "2", "--idle-timeout", "2", "--progress-every", "1");
         assertThat(idle.code()).as(idle.err()).isZero();
         assertThat(idle.out()).contains("annotate: done: 0 rankings");
 
         UUID ranked = admin().createProject(new AnnotationAppClient.ProjectSettings("cli", null, K, 1, null)).id();
         admin().importFile(ranked, "responses", responsesFile("cli", 5));
-        Cli run = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project", ranked.toString(),
+        CapturedRun run = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project", ranked.toString(),
                 "--annotators", "2", "--max-rankings", "3", "--think-ms", "10", "--oracle-word", WORD, "--flip-rate", "0");
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).contains("annotate: done: 3 rankings");
@@ -170,20 +167,20 @@ class SimulatedAnnotatorsTest {
 
     @Test
     void badOptionsExitWithCodeTwoAndOneLine() {
-        Cli noProject = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project-name", "nope");
+        CapturedRun noProject = cli("annotate", "--url", url.toString(), "--admin-password", TestInfrastructure.ADMIN_PASSWORD, "--project-name", "nope");
         assertThat(noProject.code()).isEqualTo(2);
         assertThat(noProject.err().strip()).isEqualTo("trainer: --project-name: no project named 'nope' at " + url);
 
-        Cli badLogin = cli("annotate", "--url", url.toString(), "--admin-password", "wrong-password", "--project", UUID.randomUUID().toString());
+        CapturedRun badLogin = cli("annotate", "--url", url.toString(), "--admin-password", "wrong-password", "--project", UUID.randomUUID().toString());
         assertThat(badLogin.code()).isEqualTo(2);
         assertThat(badLogin.err().strip()).startsWith("trainer: --admin-user/--admin-password:").doesNotContain("\n");
 
-        Cli both = cli("annotate", "--admin-password", "x", "--project", UUID.randomUUID().toString(), "--project-name", "x");
+        CapturedRun both = cli("annotate", "--admin-password", "x", "--project", UUID.randomUUID().toString(), "--project-name", "x");
         assertThat(both.code()).isEqualTo(2);
-        Cli flip = cli("annotate", "--admin-password", "x", "--project", UUID.randomUUID().toString(), "--flip-rate", "1.5");
+        CapturedRun flip = cli("annotate", "--admin-password", "x", "--project", UUID.randomUUID().toString(), "--flip-rate", "1.5");
         assertThat(flip.code()).isEqualTo(2);
         assertThat(flip.err().strip()).isEqualTo("trainer: --flip-rate must be in [0, 1], got 1.5");
-        Cli unreachable = cli("annotate", "--url", "http://localhost:" + FreePorts.next(), "--admin-password", "x", "--project-name", "x");
+        CapturedRun unreachable = cli("annotate", "--url", "http://localhost:" + FreePorts.next(), "--admin-password", "x", "--project-name", "x");
         assertThat(unreachable.code()).isEqualTo(2);
         assertThat(unreachable.err().strip()).startsWith("trainer: --url http://localhost:").contains("cannot reach the annotation app");
     }
@@ -242,23 +239,7 @@ class SimulatedAnnotatorsTest {
                 .orElseThrow(() -> new AssertionError("no JSON line with " + field + " in: " + out));
     }
 
-    record Cli(int code, String out, String err) {
-    }
-
-    /** Runs the trainer's command line in this JVM with stdout and stderr captured. */
-    private static Cli cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = TrainerCli.run(args);
-            return new Cli(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CapturedRun cli(String... args) {
+        return CapturedRun.of(args);
     }
 }

@@ -121,4 +121,10 @@ public record PpoConfig(
                 numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
                 ptxCoef, actorLearningRate, criticLearningRate, seed);
     }
+
+    public PpoConfig withSeed(long v) {
+        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
+                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
+                ptxCoef, actorLearningRate, criticLearningRate, v);
+    }
 }
