@@ -35,6 +35,7 @@ public class RankingBoard extends Div {
     private final RankingDraft draft;
     private final Map<String, Item> items = new LinkedHashMap<>();
     private final Map<String, Boolean> expanded = new LinkedHashMap<>();
+    private final Map<String, Card> cards = new LinkedHashMap<>();
     private String selected;
     private Runnable onSubmit = () -> { };
     private Runnable onSkip = () -> { };
@@ -114,80 +115,106 @@ public class RankingBoard extends Div {
         Shortcuts.addShortcutListener(this, () -> onSkip.run(), Key.KEY_S).listenOn(this);
     }
 
+    /**
+     * Brings the cards in line with the draft. Each card is built once and then only updated and,
+     * when the order changed, moved: a card rebuilt on every edit would drop a click or a flag the
+     * annotator made on it while the previous edit was still on its way to the server.
+     */
     private void render() {
-        removeAll();
-        for (String id : draft.order()) {
-            add(card(items.get(id)));
+        List<String> order = draft.order();
+        List<String> shown = getChildren().map(c -> ((Card) c).id).toList();
+        if (!shown.equals(order)) {
+            for (int i = 0; i < order.size(); i++) {
+                Card card = cards.computeIfAbsent(order.get(i), id -> new Card(items.get(id)));
+                if (indexOf(card) != i) {
+                    addComponentAtIndex(i, card);
+                }
+            }
         }
+        cards.values().forEach(Card::refresh);
     }
 
-    private Div card(Item item) {
-        String id = item.id();
-        int rank = draft.rankOf(id);
-        Div card = new Div();
-        card.addClassName("response-card");
-        card.setId("card-" + id);
-        if (id.equals(selected)) {
-            card.addClassName("selected");
-        }
-        card.getElement().setAttribute("data-rank", String.valueOf(rank));
-        card.addClickListener(e -> {
-            if (!id.equals(selected)) {
-                select(id);
-            }
-        });
+    /** One response: drag handle, rank badge, tie button, the text, and its flags. */
+    private final class Card extends Div {
+        final String id;
+        private final Span badge = new Span();
+        private final Button tie;
+        private final Div body;
+        private final Button more;
 
-        Span handle = new Span("⠿");
-        handle.addClassName("drag-handle");
-        handle.getElement().setAttribute("title", "Drag to reorder");
-        DragSource<Span> drag = DragSource.create(handle);
-        drag.setDragData(id);
-        DropTarget<Div> drop = DropTarget.create(card);
-        drop.addDropListener(e -> e.getDragData().ifPresent(dragged -> {
-            draft.moveTo(dragged.toString(), draft.order().indexOf(id) + 1);
-            selected = dragged.toString();
-            render();
-        }));
-
-        Span badge = new Span("#" + rank + (draft.isTiedWithAbove(id) ? " (tie)" : ""));
-        badge.addClassName("rank-badge");
-        Button tie = new Button("Tie with above", e -> {
-            draft.toggleTieWithAbove(id);
-            render();
-        });
-        tie.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
-        tie.setEnabled(draft.order().indexOf(id) > 0);
-        tie.setId("tie-" + id);
-        Div header = new Div(handle, badge, tie);
-        header.addClassName("card-header");
-
-        Div body = SafeMarkdown.view(item.text());
-        body.addClassName("card-body");
-        card.add(header, body);
-        if (item.text().length() > COLLAPSE_AFTER_CHARS) {
-            boolean open = expanded.getOrDefault(id, false);
-            body.addClassName(open ? "expanded" : "collapsed");
-            Button more = new Button(open ? "Show less" : "Show more", e -> {
-                expanded.put(id, !open);
-                render();
-            });
-            more.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
-            card.add(more);
-        }
-
-        Div flags = new Div();
-        flags.addClassName("card-flags");
-        for (String flag : FLAGS) {
-            Checkbox box = new Checkbox(flag, draft.flagsOf(id).contains(flag));
-            box.setId("flag-" + flag + "-" + id);
-            box.addValueChangeListener(e -> {
-                if (e.isFromClient() || e.getValue() != draft.flagsOf(id).contains(flag)) {
-                    draft.toggleFlag(id, flag);
+        Card(Item item) {
+            this.id = item.id();
+            addClassName("response-card");
+            setId("card-" + id);
+            addClickListener(e -> {
+                if (!id.equals(selected)) {
+                    select(id);
                 }
             });
-            flags.add(box);
+
+            Span handle = new Span("⠿");
+            handle.addClassName("drag-handle");
+            handle.getElement().setAttribute("title", "Drag to reorder");
+            DragSource<Span> drag = DragSource.create(handle);
+            drag.setDragData(id);
+            DropTarget<Div> drop = DropTarget.create(this);
+            drop.addDropListener(e -> e.getDragData().ifPresent(dragged -> {
+                draft.moveTo(dragged.toString(), draft.order().indexOf(id) + 1);
+                selected = dragged.toString();
+                render();
+            }));
+
+            badge.addClassName("rank-badge");
+            tie = new Button("Tie with above", e -> {
+                draft.toggleTieWithAbove(id);
+                render();
+            });
+            tie.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
+            tie.setId("tie-" + id);
+            Div header = new Div(handle, badge, tie);
+            header.addClassName("card-header");
+
+            body = SafeMarkdown.view(item.text());
+            body.addClassName("card-body");
+            add(header, body);
+            if (item.text().length() > COLLAPSE_AFTER_CHARS) {
+                more = new Button("", e -> {
+                    expanded.merge(id, true, (was, ignored) -> !was);
+                    refresh();
+                });
+                more.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_TERTIARY);
+                add(more);
+            } else {
+                more = null;
+            }
+
+            Div flags = new Div();
+            flags.addClassName("card-flags");
+            for (String flag : FLAGS) {
+                Checkbox box = new Checkbox(flag, draft.flagsOf(id).contains(flag));
+                box.setId("flag-" + flag + "-" + id);
+                box.addValueChangeListener(e -> {
+                    if (e.getValue() != draft.flagsOf(id).contains(flag)) {
+                        draft.toggleFlag(id, flag);
+                    }
+                });
+                flags.add(box);
+            }
+            add(flags);
         }
-        card.add(flags);
-        return card;
+
+        void refresh() {
+            int rank = draft.rankOf(id);
+            setClassName("selected", id.equals(selected));
+            getElement().setAttribute("data-rank", String.valueOf(rank));
+            badge.setText("#" + rank + (draft.isTiedWithAbove(id) ? " (tie)" : ""));
+            tie.setEnabled(draft.order().indexOf(id) > 0);
+            if (more != null) {
+                boolean open = expanded.getOrDefault(id, false);
+                body.setClassName("expanded", open);
+                body.setClassName("collapsed", !open);
+                more.setText(open ? "Show less" : "Show more");
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +20,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import com.vaadin.browserless.SpringBrowserlessTest;
 import com.vaadin.flow.component.button.Button;
 import com.vaadin.flow.component.checkbox.Checkbox;
+import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Paragraph;
+import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.textfield.TextArea;
 import com.vaadin.flow.component.textfield.TextField;
 
@@ -100,9 +103,33 @@ class WorkspaceViewTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
+    void aFlagTickedWhileAnEditIsInFlightIsKeptBecauseCardsAreUpdatedNotRebuilt() {
+        WorkspaceView view = navigate("rank/" + project, WorkspaceView.class);
+        RankingBoard board = view.board();
+        List<String> shown = view.shownOrder();
+        // The browser still shows this checkbox when the annotator ticks it; the tie and the move
+        // before it are edits whose answers may not have arrived yet.
+        Checkbox harmful = $(Checkbox.class).id("flag-harmful-" + shown.get(2));
+
+        test($(Button.class).id("tie-" + shown.get(1))).click();
+        board.select(shown.get(2));
+        board.moveSelectedTo(1);
+        assertThat(harmful.isAttached()).as("the same checkbox is still on the board").isTrue();
+        test(harmful).click();
+
+        assertThat(board.draft().flags()).isEqualTo(Map.of(shown.get(2), List.of("harmful")));
+        assertThat(board.draft().order()).containsExactly(shown.get(2), shown.get(0), shown.get(1));
+        assertThat(board.getChildren().map(c -> c.getId().orElseThrow()))
+                .containsExactly("card-" + shown.get(2), "card-" + shown.get(0), "card-" + shown.get(1));
+        assertThat($(Span.class, $(Div.class).id("card-" + shown.get(1)))
+                .withClassName("rank-badge").single().getText()).isEqualTo("#2 (tie)");
+    }
+
+    @Test
+    @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
     void homeShowsMyProgressPerProject() {
         HomeView home = navigate(HomeView.class);
-        Paragraph progress = $(Paragraph.class, $view(com.vaadin.flow.component.html.Div.class).id("project-" + project)).single();
+        Paragraph progress = $(Paragraph.class, $view(Div.class).id("project-" + project)).single();
         assertThat(progress.getText()).isEqualTo("You ranked 0 · 2 tasks available");
         assertThat(home).isNotNull();
     }
