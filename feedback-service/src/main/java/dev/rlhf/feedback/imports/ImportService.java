@@ -5,6 +5,10 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +30,11 @@ import tools.jackson.databind.json.JsonMapper;
  * file), parses each line, and commits every {@code batchLines} lines in one transaction. A line
  * that cannot be parsed is reported with its number and reason; if a batch fails in the database,
  * its lines are retried one transaction each, so only the offending line is rejected.
+ *
+ * <p>Reading and writing overlap: while one batch is written (by a writer thread, one batch at a
+ * time, in file order) the request thread reads and parses the next, so the database and the
+ * parser are busy at the same time. At most two batches are in memory. The request returns only
+ * after the last batch has committed.
  */
 @Service
 public class ImportService {
@@ -38,6 +47,7 @@ public class ImportService {
     private final TransactionTemplate transaction;
     private final ImportProperties limits;
     private final ItemParser parser;
+    private final ExecutorService batchWriters = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("import-writer-", 0).factory());
 
     public ImportService(ProjectService projects, ImportBatchWriter writer, PlatformTransactionManager transactions,
                          ImportProperties limits, JsonMapper json) {
@@ -79,7 +89,7 @@ public class ImportService {
         }
         Run run = new Run(project, format, System.nanoTime());
         NdjsonLineReader reader = new NdjsonLineReader(body, limits.maxLineBytes(), limits.maxBodyBytes());
-        try {
+        try (run) {
             for (NdjsonLineReader.Line line = reader.next(); line != null; line = reader.next()) {
                 run.lines++;
                 if (line.error() != null) {
@@ -95,13 +105,11 @@ public class ImportService {
                 }
                 run.add(new ImportBatchWriter.Line(line.number(), items));
             }
-            run.flush();
         } catch (NdjsonLineReader.BodyTooLargeException e) {
-            run.flush();
+            // The run was closed on the way here: every complete line before this point has committed.
             throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body exceeds " + limits.maxBodyBytes() + " bytes (after "
                     + "decompression); import stopped after line " + reader.lineNumber() + " " + run.summary());
         } catch (IOException e) {
-            run.flush();
             throw ApiException.badRequest("The request body could not be read after line " + reader.lineNumber() + " (" + e.getMessage()
                     + "); import stopped " + run.summary());
         }
@@ -112,11 +120,13 @@ public class ImportService {
     }
 
     /** The state of one import: the batch being gathered and the running counts. */
-    private final class Run {
+    private final class Run implements AutoCloseable {
         private final Project project;
         private final ImportFormat format;
         private final long startNanos;
-        private final List<ImportBatchWriter.Line> pending = new ArrayList<>();
+        private List<ImportBatchWriter.Line> pending = new ArrayList<>();
+        /** The batch the writer thread is committing, if any. */
+        private CompletableFuture<BatchOutcome> writing;
         private final List<LineError> rejected = new ArrayList<>();
         private int pendingItems;
         private long lines;
@@ -141,29 +151,67 @@ public class ImportService {
             }
         }
 
+        /** Hands the gathered lines to the writer, once the batch before them has committed. */
         void flush() {
             if (pending.isEmpty()) {
                 return;
             }
-            try {
-                count(transaction.execute(status -> writer.write(status, project, format, pending)));
-            } catch (RuntimeException batchFailure) {
-                log.debug("Import batch failed, retrying its {} lines one by one", pending.size(), batchFailure);
-                for (ImportBatchWriter.Line line : pending) {
-                    try {
-                        count(transaction.execute(status -> writer.write(status, project, format, List.of(line))));
-                    } catch (RuntimeException e) {
-                        reject(line.number(), "could not be stored: " + describe(e));
-                    }
-                }
-            }
-            pending.clear();
+            List<ImportBatchWriter.Line> batch = pending;
+            pending = new ArrayList<>();
             pendingItems = 0;
+            awaitWriting();
+            writing = CompletableFuture.supplyAsync(() -> write(batch), batchWriters);
         }
 
-        private void count(ImportBatchWriter.Counts counts) {
-            imported += counts.imported();
-            skipped += counts.skipped();
+        /** Waits for the batch being written, if any, and adds up what it did. */
+        private void awaitWriting() {
+            if (writing == null) {
+                return;
+            }
+            BatchOutcome outcome;
+            try {
+                outcome = writing.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
+            } finally {
+                writing = null;
+            }
+            imported += outcome.imported();
+            skipped += outcome.skipped();
+            outcome.rejected().forEach(error -> reject(error.line(), error.error()));
+        }
+
+        /** Flushes what is left and waits until all of it has committed. */
+        @Override
+        public void close() {
+            try {
+                flush();
+            } finally {
+                awaitWriting();
+            }
+        }
+
+        /** On the writer thread: touches nothing of the run but its immutable fields. */
+        private BatchOutcome write(List<ImportBatchWriter.Line> batch) {
+            try {
+                ImportBatchWriter.Counts counts = transaction.execute(status -> writer.write(status, project, format, batch));
+                return new BatchOutcome(counts.imported(), counts.skipped(), List.of());
+            } catch (RuntimeException batchFailure) {
+                log.debug("Import batch failed, retrying its {} lines one by one", batch.size(), batchFailure);
+                long lineImported = 0;
+                long lineSkipped = 0;
+                List<LineError> rejected = new ArrayList<>();
+                for (ImportBatchWriter.Line line : batch) {
+                    try {
+                        ImportBatchWriter.Counts counts = transaction.execute(status -> writer.write(status, project, format, List.of(line)));
+                        lineImported += counts.imported();
+                        lineSkipped += counts.skipped();
+                    } catch (RuntimeException e) {
+                        rejected.add(new LineError(line.number(), "could not be stored: " + describe(e)));
+                    }
+                }
+                return new BatchOutcome(lineImported, lineSkipped, rejected);
+            }
         }
 
         void reject(long line, String error) {
@@ -183,6 +231,10 @@ public class ImportService {
             inOrder.sort((a, b) -> Long.compare(a.line(), b.line()));
             return new ImportResult(format.id(), imported, skipped, inOrder, rejectedCount, lines, (System.nanoTime() - startNanos) / 1_000_000);
         }
+    }
+
+    /** What the writer did with one batch. */
+    private record BatchOutcome(long imported, long skipped, List<LineError> rejected) {
     }
 
     private static String describe(RuntimeException e) {

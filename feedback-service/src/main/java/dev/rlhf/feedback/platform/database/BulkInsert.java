@@ -101,20 +101,27 @@ public class BulkInsert {
             case UUID id -> out.append(id);
             case Number n -> out.append(n);
             case OffsetDateTime time -> out.append(time);
-            default -> {
-                String s = v.toString();
-                for (int i = 0; i < s.length(); i++) {
-                    char c = s.charAt(i);
-                    switch (c) {
-                        case '\\' -> out.append("\\\\");
-                        case '\t' -> out.append("\\t");
-                        case '\n' -> out.append("\\n");
-                        case '\r' -> out.append("\\r");
-                        default -> out.append(c);
-                    }
-                }
+            default -> appendEscaped(out, v.toString());
+        }
+    }
+
+    /** Text with COPY's four special characters escaped; most text has none and is appended in one piece. */
+    private static void appendEscaped(StringBuilder out, String s) {
+        int from = 0;
+        for (int i = 0; i < s.length(); i++) {
+            String escape = switch (s.charAt(i)) {
+                case '\\' -> "\\\\";
+                case '\t' -> "\\t";
+                case '\n' -> "\\n";
+                case '\r' -> "\\r";
+                default -> null;
+            };
+            if (escape != null) {
+                out.append(s, from, i).append(escape);
+                from = i + 1;
             }
         }
+        out.append(s, from, s.length());
     }
 
     /** Multi-row INSERTs: one statement per few hundred rows instead of one per row. */
