@@ -42,10 +42,18 @@ class GenerationMemoryTest {
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(output.toString()).isZero();
         assertThat(rss).hasSize(20);
-        // A leak grows with every step: even one 2 KiB logits row per step would add 10 MiB over the
-        // last 5,000 steps. Allocator arenas may step up once after warm-up, so that is bounded apart.
-        long secondHalfGrowthKib = rss.getLast() - rss.get(9);
-        assertThat(secondHalfGrowthKib).as("RSS growth over the last 5,000 steps, KiB: %s", rss).isLessThan(4 * 1024);
+        // A leak grows with every step: even one 2 KiB logits row per step adds 1 MiB between two
+        // samples (500 steps), so the median growth between samples over the last 5,000 steps would
+        // be about that. The allocator and the JIT's code cache step up now and then (one 8 MiB step
+        // was seen); the median ignores such steps, a steady leak it does not.
+        List<Long> steps = new ArrayList<>();
+        for (int i = 10; i < rss.size(); i++) {
+            steps.add(rss.get(i) - rss.get(i - 1));
+        }
+        steps.sort(null);
+        long medianStepKib = (steps.get(steps.size() / 2 - 1) + steps.get(steps.size() / 2)) / 2;
+        assertThat(medianStepKib * steps.size()).as("median RSS growth per 500 steps x 10 over the last 5,000 steps, KiB: %s", rss)
+                .isLessThan(4 * 1024);
         long afterWarmUpGrowthKib = rss.getLast() - rss.get(2);
         assertThat(afterWarmUpGrowthKib).as("RSS growth after warm-up, KiB: %s", rss).isLessThan(32 * 1024);
     }
