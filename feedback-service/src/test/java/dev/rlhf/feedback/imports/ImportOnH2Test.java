@@ -114,6 +114,33 @@ class ImportOnH2Test {
     }
 
     @Test
+    void aLineTheDatabaseRefusesIsReportedByNumberAndTheRestOfItsBatchAndLaterBatchesAreStored() {
+        UUID project = projects.create(new ProjectService.ProjectSettings("refused", "", 4, 3, null)).id();
+        // A rule the parser does not know, so only the database refuses the line.
+        jdbc.sql("ALTER TABLE prompts ADD CONSTRAINT no_poison CHECK (conversation NOT LIKE '%poison%')").update();
+        String lines = """
+                {"prompt": "one"}
+                {"prompt": "two"}
+                {"prompt": "three poison"}
+                {"prompt": "four"}
+                not json
+                {"prompt": "six"}
+                {"prompt": "seven poison"}
+                """;
+
+        // Batches of 2 lines: (1, 2) stored; (3, 4) refused, retried line by line; (6, 7) the same.
+        ImportResult result = run(project, ImportFormat.PROMPTS, lines);
+
+        assertThat(result.imported()).isEqualTo(4);
+        assertThat(result.lines()).isEqualTo(7);
+        assertThat(result.rejected()).extracting(ImportResult.LineError::line).containsExactly(3L, 5L, 7L);
+        assertThat(result.rejected().get(0).error()).startsWith("could not be stored: ").containsIgnoringCase("no_poison");
+        assertThat(jdbc.sql("SELECT conversation FROM prompts ORDER BY created_at").query(String.class).list())
+                .hasSize(4).noneMatch(conversation -> conversation.contains("poison"));
+        assertThat(count("SELECT count(*) FROM outbox")).isEqualTo(4);
+    }
+
+    @Test
     void aBodyOverTheLimitKeepsTheLinesBeforeItAndAnswers413() {
         UUID project = projects.create(new ProjectService.ProjectSettings("limits", "", 4, 3, null)).id();
         ImportService small = service(new ImportProperties(500, 100_000, 64, 100_000, 2));
