@@ -122,21 +122,18 @@ public class RankingBoard extends Div {
      */
     private void render() {
         List<String> order = draft.order();
-        List<String> shown = getChildren().map(c -> ((Card) c).id).toList();
-        if (!shown.equals(order)) {
-            for (int i = 0; i < order.size(); i++) {
-                Card card = cards.computeIfAbsent(order.get(i), id -> new Card(items.get(id)));
-                if (indexOf(card) != i) {
-                    addComponentAtIndex(i, card);
-                }
+        for (int i = 0; i < order.size(); i++) {
+            Card card = cards.computeIfAbsent(order.get(i), id -> new Card(items.get(id)));
+            if (indexOf(card) != i) {
+                addComponentAtIndex(i, card);
             }
+            card.refresh();
         }
-        cards.values().forEach(Card::refresh);
     }
 
     /** One response: drag handle, rank badge, tie button, the text, and its flags. */
     private final class Card extends Div {
-        final String id;
+        private final String id;
         private final Span badge = new Span();
         private final Button tie;
         private final Div body;
