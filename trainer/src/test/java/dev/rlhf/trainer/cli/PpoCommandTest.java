@@ -154,6 +154,16 @@ class PpoCommandTest {
         assertThat(badBatch.code()).isEqualTo(2);
         assertThat(badBatch.err()).contains("num-mini-batches");
 
+        // top-k / top-p would make PPO off-policy (its log-probabilities are over the full vocabulary)
+        var topK = GenerateCommandTest.run(concat(base, "--data", prompts.toString(), "--reward-model",
+                rewardModel.toString(), "--top-k", "50"));
+        assertThat(topK.code()).isEqualTo(2);
+        assertThat(topK.err().strip()).doesNotContain("\n").contains("--top-k 50").contains("not supported by PPO");
+        var topP = GenerateCommandTest.run(concat(base, "--data", prompts.toString(), "--reward-model",
+                rewardModel.toString(), "--top-p", "0.9"));
+        assertThat(topP.code()).isEqualTo(2);
+        assertThat(topP.err().strip()).doesNotContain("\n").contains("--top-p 0.9").contains("not supported by PPO");
+
         var missing = GenerateCommandTest.run("ppo", "--model", MODEL);
         assertThat(missing.code()).isEqualTo(2);
     }

@@ -28,6 +28,30 @@ public record TokenizedResponse(int[] ids, int responseFrom) {
         }
         int[] ids = Arrays.copyOf(whole, whole.length + 1);
         ids[whole.length] = tokenizer.eosId();
+        return truncated(ids, from, maxLength);
+    }
+
+    /**
+     * Token ids a policy produced, in the same layout: {@code promptIds} (BOS first, as the policy
+     * saw them) then {@code responseIds} (as sampled), then EOS unless the response already ends
+     * with it, truncated as {@link #of}. PPO scores its rollouts this way, so the reward model reads
+     * exactly the tokens the policy wrote, not a re-encoding of their text.
+     */
+    public static TokenizedResponse ofTokens(int[] promptIds, int[] responseIds, int eosId, int maxLength) {
+        if (promptIds.length == 0) {
+            throw new IllegalArgumentException("the prompt needs at least its BOS token");
+        }
+        boolean ended = responseIds.length > 0 && responseIds[responseIds.length - 1] == eosId;
+        int[] ids = Arrays.copyOf(promptIds, promptIds.length + responseIds.length + (ended ? 0 : 1));
+        System.arraycopy(responseIds, 0, ids, promptIds.length, responseIds.length);
+        if (!ended) {
+            ids[ids.length - 1] = eosId;
+        }
+        return truncated(ids, promptIds.length, maxLength);
+    }
+
+    /** {@code ids} (response from {@code from}) cut to {@code maxLength}: BOS kept, the prompt loses its start. */
+    private static TokenizedResponse truncated(int[] ids, int from, int maxLength) {
         if (ids.length <= maxLength) {
             return new TokenizedResponse(ids, from);
         }

@@ -122,6 +122,18 @@ public record PpoConfig(
                 ptxCoef, actorLearningRate, criticLearningRate, seed);
     }
 
+    public PpoConfig withMaxNewTokens(int v) {
+        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
+                numMiniBatches, rolloutBatchSize, v, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
+                ptxCoef, actorLearningRate, criticLearningRate, seed);
+    }
+
+    public PpoConfig withLearningRates(double actor, double critic) {
+        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
+                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
+                ptxCoef, actor, critic, seed);
+    }
+
     public PpoConfig withSeed(long v) {
         return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
                 numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * PPO's four models: the actor (trained, initialised from the SFT policy), a frozen reference copy
  * of the SFT policy, the critic (trained, initialised from the reward model: trunk and value head)
- * and the frozen reward model, behind {@link RewardSource}.
+ * and the frozen reward model, behind {@link RewardSource} (scoring the policy's own tokens, cut
+ * to the length the reward model was trained at, {@code reward_max_length} in its checkpoint).
  *
  * @param actor     the policy being trained, on the training device
  * @param reference the frozen SFT policy (on the CPU when frozen models are offloaded)
@@ -72,7 +73,9 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
             reference.model().setTrainable(name -> false);
             reward.model().setTrainable(name -> false);
             return new PpoModels(actor.model(), reference.model(), critic.model(),
-                    new ValueHeadRewardSource(reward.model(), reward.tokenizer(), scoreBatchSize), actor.tokenizer(), owned);
+                    new ValueHeadRewardSource(reward.model(), reward.tokenizer(),
+                            ValueHeadRewardSource.trainedMaxLength(rewardModel, reward.model()), scoreBatchSize),
+                    actor.tokenizer(), owned);
         } catch (IOException | RuntimeException e) {
             closeAll(owned);
             throw e;

@@ -10,9 +10,11 @@ import dev.rlhf.trainer.training.AdamW;
  * @param maxSteps        optimizer steps to take; 0 = {@code epochs} passes over the prompts (default 0)
  * @param epochs          passes over the prompt data when maxSteps is 0 (default 1: OpenRLHF num_episodes)
  * @param numSamples      responses sampled per prompt; the rollout batch holds batch-size / K prompts (default 1)
- * @param temperature     sampling temperature of rollouts (default 1.0: OpenRLHF; the ratio is taken at temperature 1)
- * @param topK            top-k of rollouts; 0 = off (default 0: TRL samples with top_k 0)
- * @param topP            nucleus mass of rollouts; 1 = off (default 1.0: TRL, OpenRLHF)
+ * @param temperature     sampling temperature of rollouts; the rollout's, the reference's and the update's log-probabilities
+ *                        are all taken with the logits divided by it, as TRL and OpenRLHF do (default 1.0: OpenRLHF)
+ * @param topK            top-k of rollouts; must be 0 (off): PPO's log-probabilities are over the full vocabulary, so
+ *                        top-k sampling would make it off-policy (default 0: TRL samples with top_k 0)
+ * @param topP            nucleus mass of rollouts; must be 1 (off), for the same reason (default 1.0: TRL, OpenRLHF)
  * @param maxGradNorm     global gradient-norm clip per model (default 1.0: OpenRLHF max_norm)
  * @param optimizer       AdamW of actor and critic (default betas 0.9/0.95, no weight decay: OpenRLHF adam_betas, l2 0)
  * @param ptxBatchSize    sequences per ptx batch, one batch per actor step (default 0 = the minibatch size)
@@ -42,8 +44,10 @@ public record PpoRunConfig(
         Checks.check(numSamples >= 1 && ppo.rolloutBatchSize() % numSamples == 0,
                 "num-samples " + numSamples + " must divide batch-size " + ppo.rolloutBatchSize());
         Checks.check(temperature > 0 && Float.isFinite(temperature), "temperature must be > 0 for PPO rollouts, got " + temperature);
-        Checks.check(topK >= 0, "top-k must be >= 0, got " + topK);
-        Checks.check(topP > 0 && topP <= 1, "top-p must be in (0, 1], got " + topP);
+        Checks.check(topK == 0, "top-k " + topK + " is not supported by PPO: its log-probabilities are over the full "
+                + "vocabulary, so top-k sampling would make the update off-policy (leave top-k at 0)");
+        Checks.check(topP == 1.0f, "top-p " + topP + " is not supported by PPO: its log-probabilities are over the full "
+                + "vocabulary, so nucleus sampling would make the update off-policy (leave top-p at 1)");
         Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
         Checks.check(ptxBatchSize >= 0, "ptx-batch-size must be >= 0, got " + ptxBatchSize);
         Checks.check(ptxMaxSeqLen >= 2, "ptx-max-seq-len must be >= 2, got " + ptxMaxSeqLen);

@@ -18,6 +18,7 @@ import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.Scalars;
 import dev.rlhf.trainer.sft.SftExample;
 import dev.rlhf.trainer.sft.TokenizedExample;
 import dev.rlhf.trainer.training.AdamW;
@@ -40,8 +41,9 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * PPO with a per-token KL penalty against the SFT policy and optional pretraining mix (PPO-ptx),
  * as InstructGPT, TRL and OpenRLHF run it. One rollout: sample {@code batch-size} responses with the
- * KV cache, score each finished response with the reward model at its last token, compute the
- * actor's, reference's and critic's per-token numbers with full forward passes, turn them into
+ * KV cache, score each finished response with the reward model at its last token (on the policy's
+ * own token ids), compute the actor's, reference's and critic's per-token numbers with full forward
+ * passes (log-probabilities at the sampling temperature), turn them into
  * per-token rewards (KL penalty, clipped score, missing-EOS penalty), GAE advantages and returns.
  * Then {@code ppo-epochs} passes over the rollout in {@code num-mini-batches} minibatches, each an
  * optimizer step of the actor (clipped policy loss, plus gamma_ptx times the LM loss of a ptx batch)
@@ -264,7 +266,7 @@ public final class PpoTrainer {
         return kept;
     }
 
-    private Rollout collectRollout(List<String> prompts, int index, KlController controller) {
+    Rollout collectRollout(List<String> prompts, int index, KlController controller) {
         List<GeneratedSample> samples = sample(prompts, index);
         int rows = samples.size();
         List<int[]> promptIds = new ArrayList<>();
@@ -282,6 +284,7 @@ public final class PpoTrainer {
         boolean[] endedWithEos = new boolean[rows];
         List<String> promptTexts = new ArrayList<>();
         List<String> completions = new ArrayList<>();
+        List<int[]> responseIds = new ArrayList<>();
         for (int r = 0; r < rows; r++) {
             GeneratedSample s = samples.get(r);
             int[] p = promptIds.get(r);
@@ -300,6 +303,7 @@ public final class PpoTrainer {
             endedWithEos[r] = s.finishReason() == GeneratedSample.FinishReason.EOS;
             promptTexts.add(s.prompt());
             completions.add(s.completion());
+            responseIds.add(resp);
         }
         float[] oldLogp = new float[rows * time];
         float[] refLogp = new float[rows * time];
@@ -308,15 +312,16 @@ public final class PpoTrainer {
         int chunk = config.miniBatchSize();
         for (int from = 0; from < rows; from += chunk) {
             int[] chunkRows = range(from, Math.min(from + chunk, rows));
-            Batch actorOut = policyLogprobs(actor, tokens, keyMask, responseTokens, width, chunkRows, true);
+            Batch actorOut = policyLogprobs(actor, tokens, keyMask, responseTokens, width, chunkRows, true, run.temperature());
             System.arraycopy(actorOut.perToken, 0, oldLogp, from * time, actorOut.perToken.length);
             entropySum += actorOut.entropySum;
-            Batch refOut = policyLogprobs(models.reference(), tokens, keyMask, responseTokens, width, chunkRows, false);
+            Batch refOut = policyLogprobs(models.reference(), tokens, keyMask, responseTokens, width, chunkRows, false,
+                    run.temperature());
             System.arraycopy(refOut.perToken, 0, refLogp, from * time, refOut.perToken.length);
             float[] v = criticValues(tokens, keyMask, width, chunkRows);
             System.arraycopy(v, 0, oldValues, from * time, v.length);
         }
-        double[] scores = models.reward().score(promptTexts, completions);
+        double[] scores = models.reward().scoreTokens(promptTexts, completions, promptIds, responseIds);
         if (scores.length != rows) {
             throw new IllegalStateException("the reward source gave " + scores.length + " scores for " + rows + " responses");
         }
@@ -365,14 +370,17 @@ public final class PpoTrainer {
 
     private record Batch(float[] perToken, double entropySum) {}
 
-    /** Per-token log-probabilities of the response tokens of {@code rows} (and their entropy), no gradients. */
+    /**
+     * Per-token log-probabilities of the response tokens of {@code rows} (and their entropy) under the
+     * distribution the rollout sampled from (logits divided by the temperature), no gradients.
+     */
     private static Batch policyLogprobs(LlamaModel model, float[] tokens, float[] keyMask, float[] responseTokens,
-                                        int width, int[] rows, boolean withEntropy) {
+                                        int width, int[] rows, boolean withEntropy, float temperature) {
         try (NDManager step = model.manager().newSubManager()) {
             NDArray t = rowsOf(step, tokens, width, rows, DataType.INT64);
             NDArray km = rowsOf(step, keyMask, width, rows, DataType.FLOAT32);
             NDArray rt = rowsOf(step, responseTokens, width, rows, DataType.FLOAT32);
-            NDArray logits = model.logits(model.hiddenStates(t, km, null, null));
+            NDArray logits = atTemperature(model.logits(model.hiddenStates(t, km, null, null)), temperature);
             NDArray perToken = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
             double entropy = 0;
             if (withEntropy) {
@@ -381,6 +389,16 @@ public final class PpoTrainer {
             }
             return new Batch(perToken.toType(DataType.FLOAT32, false).toFloatArray(), entropy);
         }
+    }
+
+    /**
+     * Logits of the sampling distribution: divided by the rollout temperature, as TRL and OpenRLHF do
+     * for the rollout's, the reference's and the update's log-probabilities alike, so the ratio is
+     * taken against the policy that sampled and the KL compares two distributions at the same
+     * temperature. At temperature 1 the logits are used as they are (no operation at all).
+     */
+    static NDArray atTemperature(NDArray logits, float temperature) {
+        return temperature == 1.0f ? logits : Scalars.dividedBy(logits, temperature);
     }
 
     private float[] criticValues(float[] tokens, float[] keyMask, int width, int[] rows) {
@@ -409,7 +427,7 @@ public final class PpoTrainer {
             NDArray advantages = rowsOf(step, r.advantages, time, rows, DataType.FLOAT32);
             LossOutput actorLoss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = actor.logits(actor.hiddenStates(t, km, null, null));
+                NDArray logits = atTemperature(actor.logits(actor.hiddenStates(t, km, null, null)), run.temperature());
                 NDArray logp = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
                 LossOutput policy = PolicyLoss.compute(logp, oldLogp, advantages, mask, config.clipRange());
                 NDArray ptxLoss = ptxBatch == null ? null : ptxLoss(step, ptxBatch);

@@ -45,6 +45,12 @@ public final class RewardTrainer {
 
     public static final String PHASE = "reward";
 
+    /**
+     * Checkpoint metadata: the length in tokens the model was trained and evaluated at; PPO's
+     * {@code ValueHeadRewardSource} truncates the rollouts it scores to it the same way.
+     */
+    public static final String MAX_LENGTH_METADATA = "reward_max_length";
+
     /** What a run achieved. */
     public record Result(int steps, double lastLoss, double lastAccuracy, RewardScorer.Accuracy eval,
                          double rewardOffset, Path model) {}
@@ -166,7 +172,7 @@ public final class RewardTrainer {
         metadata.put("reward_normalization", config.normalizeToMean()
                 ? "mean 0 on the " + trainSet.size() + " training rankings' responses (offset folded into value_head.bias)"
                 : "none");
-        metadata.put("reward_max_length", Integer.toString(maxLength()));
+        metadata.put(MAX_LENGTH_METADATA, Integer.toString(maxLength()));
         ModelCheckpoint.save(model, loaded.tokenizer(), modelDir, metadata);
         return new Result(totalSteps, lastLoss, lastAccuracy, evalAccuracy, offset, modelDir);
     }
