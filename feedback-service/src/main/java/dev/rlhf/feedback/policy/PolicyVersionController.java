@@ -9,8 +9,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code GET /api/v1/projects/{projectId}/policy-versions}: the policy versions whose samples the
- * project holds, and each version's win rate against the one before it from human rankings; admins
- * only, like the stats. Scripts watching the closed loop read whether a round made the model better.
+ * project holds or that the trainer reported on, each with its health and promotion, each version's
+ * win rate against the one before it, Bradley-Terry ratings with 95% intervals from human rankings,
+ * and the trainer loop's status; admins only, like the stats. Scripts watching the closed loop read
+ * whether a round made the model better.
  */
 @RestController
 public class PolicyVersionController {
