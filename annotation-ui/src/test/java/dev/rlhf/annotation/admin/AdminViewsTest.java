@@ -39,6 +39,8 @@ import dev.rlhf.feedback.export.ExportRequest;
 import dev.rlhf.feedback.imports.ImportFormat;
 import dev.rlhf.feedback.imports.ImportResult;
 import dev.rlhf.feedback.imports.ImportService;
+import dev.rlhf.feedback.metrics.MetricPoint;
+import dev.rlhf.feedback.metrics.TrainerMetricsService;
 import dev.rlhf.feedback.project.Project;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.Conversation;
@@ -80,6 +82,8 @@ class AdminViewsTest extends SpringBrowserlessTest {
     PromptRepository prompts;
     @Autowired
     RankingRepository rankings;
+    @Autowired
+    TrainerMetricsService metrics;
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
@@ -240,17 +244,18 @@ class AdminViewsTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
-    void policyVersionsAreListedWithTheWinRateAgainstThePreviousOne() throws InterruptedException {
+    void policyVersionsAreListedWithRatingsWinRatesHealthPromotionAndTheLoopsStatus() throws InterruptedException {
         Project project = newProject(2, 1);
         ProjectDetailView view = open(project);
         assertThat(view.policyPanel.empty.isVisible()).isTrue();
         assertThat(view.policyPanel.versions.isVisible()).isFalse();
+        assertThat(view.policyPanel.loop.getText()).isEqualTo("The trainer has not reported its loop's status yet.");
 
         for (int i = 0; i < 3; i++) {
             UUID prompt = prompts.insertPromptIfAbsent(project.id(), Conversation.ofUser("story " + i), "api", null).id();
-            UUID old = prompts.insertResponseIfAbsent(prompt, "old " + i, null, "policy-1", -3.0).id();
-            Thread.sleep(5); // policy-2's responses arrive later, as a newer policy's do
-            UUID fresh = prompts.insertResponseIfAbsent(prompt, "new " + i, null, "policy-2", -2.0).id();
+            UUID old = prompts.insertResponseIfAbsent(prompt, "old " + i, null, "v1", -3.0).id();
+            Thread.sleep(5); // v2's responses arrive later, as a newer policy's do
+            UUID fresh = prompts.insertResponseIfAbsent(prompt, "new " + i, null, "v2", -2.0).id();
             // The newer policy wins two of three comparisons.
             List<List<UUID>> groups = i < 2 ? List.of(List.of(fresh), List.of(old)) : List.of(List.of(old), List.of(fresh));
             rankings.insert(new Ranking(UUID.randomUUID(), UUID.randomUUID(), null, null, prompt, project.id(), null, "annotator",
@@ -261,11 +266,52 @@ class AdminViewsTest extends SpringBrowserlessTest {
         assertThat(view.policyPanel.empty.isVisible()).isFalse();
         var grid = test(view.policyPanel.versions);
         assertThat(grid.size()).isEqualTo(2);
-        assertThat(grid.getCellText(0, 0)).isEqualTo("policy-1");
+        assertThat(grid.getCellText(0, 0)).isEqualTo("v1");
         assertThat(grid.getCellText(0, 1)).isEqualTo("3");
-        assertThat(grid.getCellText(0, 3)).isEqualTo("–");
-        assertThat(grid.getCellText(1, 0)).isEqualTo("policy-2");
-        assertThat(grid.getCellText(1, 3)).isEqualTo("66.7% vs policy-1 (2 wins, 1 losses, 0 ties)");
+        assertThat(grid.getCellText(0, 4)).isEqualTo("–");
+        assertThat(grid.getCellText(1, 0)).isEqualTo("v2");
+        assertThat(grid.getCellText(1, 4)).isEqualTo("66.7% vs v1 (2 wins, 1 losses, 0 ties)");
+        assertThat(grid.getCellText(1, 5)).as("no health reported yet").isEqualTo("–");
+
+        // The trainer reports each version's health (v3 was rejected and never reached the labelers) and its loop's status.
+        health(1, Map.of("health/kl_to_sft", 0.0, "health/distinct2", 0.61, "health/repeat_rate", 0.1, "health/length", 38.0,
+                "health/promoted", 1.0));
+        health(2, Map.of("health/kl_to_sft", 0.84, "health/distinct2", 0.58, "health/repeat_rate", 0.05, "health/length", 41.5,
+                "health/promoted", 1.0, "limit/kl_to_sft", 2.0));
+        health(3, Map.of("health/kl_to_sft", 3.1, "health/distinct2", 0.4, "health/repeat_rate", 0.0, "health/length", 12.25,
+                "health/promoted", 0.0, "guard/kl_to_sft", 1.0, "limit/kl_to_sft", 2.0));
+        long now = java.time.Instant.now().getEpochSecond();
+        for (var e : Map.of("loop/version", 2.0, "loop/round", 0.0, "loop/comparisons_new", 46.0, "loop/train_every", 60.0,
+                "loop/idle_seconds", 10.0, "loop/idle_limit_seconds", 30.0, "loop/requests_pending", 0.0).entrySet()) {
+            metrics.record(new MetricPoint("loop", "loop", now, e.getKey(), e.getValue(), java.time.Instant.now()));
+        }
+        ComponentUtil.fireEvent(UI.getCurrent(), new PollEvent(UI.getCurrent(), true));
+
+        grid = test(view.policyPanel.versions);
+        assertThat(grid.size()).isEqualTo(3);
+        assertThat(grid.getCellText(1, 5)).isEqualTo("0.84");
+        assertThat(grid.getCellText(1, 6)).isEqualTo("0.58");
+        assertThat(grid.getCellText(1, 7)).isEqualTo("0.05");
+        assertThat(grid.getCellText(1, 8)).isEqualTo("41.5");
+        assertThat(grid.getCellText(1, 9)).isEqualTo("promoted");
+        // Bradley-Terry: v2 won 2 of 3, so odds 2, 400 log10(2) = 120.4 points above v1 (the anchor, 1000).
+        assertThat(grid.getCellText(0, 3)).isEqualTo("1000 (1000–1000) · 3 games");
+        java.util.regex.Matcher rating = java.util.regex.Pattern.compile("1120 \\((\\d+)–(\\d+)\\) · 3 games").matcher(grid.getCellText(1, 3));
+        assertThat(rating.matches()).as(grid.getCellText(1, 3)).isTrue();
+        assertThat(Integer.parseInt(rating.group(1))).isLessThanOrEqualTo(1120);
+        assertThat(Integer.parseInt(rating.group(2))).isGreaterThanOrEqualTo(1120);
+        assertThat(grid.getCellText(2, 0)).isEqualTo("v3");
+        assertThat(grid.getCellText(2, 1)).isEqualTo("0");
+        assertThat(grid.getCellText(2, 2)).isEqualTo("–");
+        assertThat(grid.getCellText(2, 3)).as("never ranked").isEqualTo("–");
+        assertThat(grid.getCellText(2, 5)).isEqualTo("3.1");
+        assertThat(grid.getCellText(2, 9)).isEqualTo("rejected: KL to SFT 3.1 > 2.0");
+        assertThat(view.policyPanel.loop.getText())
+                .startsWith("Trainer loop (v2 promoted): Waiting for 14 more comparisons (46 of 60), or 20 s more without rankings (reported ");
+    }
+
+    private void health(long version, Map<String, Double> values) {
+        values.forEach((name, value) -> metrics.record(new MetricPoint("health", "health", version, name, value, java.time.Instant.now())));
     }
 
     @Test

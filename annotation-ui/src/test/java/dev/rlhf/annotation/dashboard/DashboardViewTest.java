@@ -67,6 +67,53 @@ class DashboardViewTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ANNOTATOR")
+    void acrossRoundsEachVersionIsOnePointPromotedAndRejectedApartAndReportsGetNoStepCharts() {
+        // Round 1's reward model reports eval_accuracy at its last step; v0..v2's health; v2 broke the KL guardrail.
+        metrics.record(point("round-1", "reward", 5, "eval_accuracy", 0.6));
+        metrics.record(point("round-1", "reward", 10, "eval_accuracy", 0.7));
+        metrics.record(point("round-2", "reward", 10, "eval_accuracy", 0.74));
+        metrics.record(point("health", "health", 0, "health/kl_to_sft", 0.0));
+        metrics.record(point("health", "health", 0, "health/distinct2", 0.61));
+        metrics.record(point("health", "health", 0, "health/promoted", 1));
+        metrics.record(point("health", "health", 1, "health/kl_to_sft", 0.5));
+        metrics.record(point("health", "health", 1, "health/score", 0.3));
+        metrics.record(point("health", "health", 1, "health/promoted", 1));
+        metrics.record(point("health", "health", 2, "health/kl_to_sft", 3.1));
+        metrics.record(point("health", "health", 2, "health/score", 0.9));
+        metrics.record(point("health", "health", 2, "health/promoted", 0));
+        metrics.record(point("health", "health", 2, "guard/kl_to_sft", 1));
+        metrics.record(point("loop", "loop", Instant.now().getEpochSecond(), "loop/round", 0));
+
+        DashboardView view = navigate(DashboardView.class);
+
+        assertThat(view.roundCharts().get("kl_to_sft").points()).containsExactly(new RoundChart.Point(0, 0.0, true),
+                new RoundChart.Point(1, 0.5, true), new RoundChart.Point(2, 3.1, false));
+        assertThat(view.roundCharts().get("eval_accuracy").points()).as("each round's last step")
+                .containsExactly(new RoundChart.Point(1, 0.7, true), new RoundChart.Point(2, 0.74, false));
+        assertThat(view.roundCharts().get("score").points()).extracting(RoundChart.Point::version).containsExactly(1, 2);
+        assertThat(view.roundCharts().get("repeat_rate").isVisible()).as("nothing reported").isFalse();
+        assertThat(view.charts().keySet()).as("health and loop reports are not runs").noneMatch(k -> k.startsWith("health") || k.startsWith("loop"));
+        assertThat(view.charts()).containsKey("reward · eval_accuracy");
+        String config = view.roundCharts().get("kl_to_sft").config().toString();
+        assertThat(config).contains("\"label\":\"rejected\"").contains("\"pointStyle\":\"crossRot\"");
+
+        // v3's health arrives live, its promotion last.
+        Thread consumer = Thread.ofPlatform().start(() -> {
+            metrics.record(point("health", "health", 3, "health/kl_to_sft", 0.7));
+            metrics.record(point("loop", "loop", Instant.now().getEpochSecond() + 1, "loop/round", 3));
+        });
+        joinQuietly(consumer);
+        VaadinService.getCurrent().runPendingAccessTasks(VaadinSession.getCurrent());
+        assertThat(view.roundCharts().get("kl_to_sft").points()).last().isEqualTo(new RoundChart.Point(3, 0.7, null));
+
+        joinQuietly(Thread.ofPlatform().start(() -> metrics.record(point("health", "health", 3, "health/promoted", 1))));
+        VaadinService.getCurrent().runPendingAccessTasks(VaadinSession.getCurrent());
+        assertThat(view.roundCharts().get("kl_to_sft").points()).last().isEqualTo(new RoundChart.Point(3, 0.7, true));
+        assertThat(view.charts().keySet()).noneMatch(k -> k.startsWith("loop"));
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ANNOTATOR")
     void annotatorsCannotOpenTheAdminStatusScreen() {
         assertThatThrownBy(() -> navigate(StatusView.class)).hasMessageContaining("StatusView");
     }

@@ -1,0 +1,114 @@
+package dev.rlhf.annotation.dashboard;
+
+import java.util.List;
+
+import com.vaadin.flow.component.AttachEvent;
+import com.vaadin.flow.component.html.Div;
+import com.vaadin.flow.component.html.H3;
+
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A chart across rounds, drawn by Chart.js like {@link LineChart}: x = policy version number (round
+ * N makes version vN), one value per version; promoted versions are green dots joined by a line
+ * (the lineage the labelers saw), rejected ones red crosses, versions whose fate is not reported
+ * yet grey. It is redrawn whole when a version's value or fate changes (once a round).
+ */
+public class RoundChart extends Div {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** A version's value, and whether it was promoted (null: not reported). */
+    public record Point(int version, double value, Boolean promoted) {
+    }
+
+    private final String title;
+    private final Div canvasHolder = new Div();
+    private List<Point> points = List.of();
+
+    public RoundChart(String id, String title) {
+        this.title = title;
+        setId(id);
+        addClassName("round-chart");
+        canvasHolder.getElement().appendChild(new com.vaadin.flow.dom.Element("canvas"));
+        canvasHolder.getStyle().set("position", "relative").set("height", "220px");
+        add(new H3(title), canvasHolder);
+        getStyle().set("min-width", "320px").set("flex", "1 1 420px");
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** The points as the chart shows them, by version. */
+    public List<Point> points() {
+        return points;
+    }
+
+    public void setPoints(List<Point> points) {
+        if (points.equals(this.points)) {
+            return;
+        }
+        this.points = List.copyOf(points);
+        if (isAttached()) {
+            draw();
+        }
+    }
+
+    @Override
+    protected void onAttach(AttachEvent attachEvent) {
+        super.onAttach(attachEvent);
+        draw();
+    }
+
+    private void draw() {
+        canvasHolder.getElement().executeJs("""
+                const holder = this;
+                const config = JSON.parse($0);
+                const render = () => {
+                  if (holder.$chart) { holder.$chart.destroy(); }
+                  holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
+                };
+                if (window.Chart) { render(); return; }
+                let script = document.querySelector('script[data-chartjs]');
+                if (!script) {
+                  script = document.createElement('script');
+                  script.src = $1;
+                  script.dataset.chartjs = 'loading';
+                  script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
+                  document.head.appendChild(script);
+                }
+                script.addEventListener('load', () => render());""", config().toString(), LineChart.CHART_JS);
+    }
+
+    ObjectNode config() {
+        ObjectNode config = JSON.createObjectNode();
+        config.put("type", "scatter");
+        ArrayNode datasets = config.putObject("data").putArray("datasets");
+        dataset(datasets, "promoted", Boolean.TRUE, "#2ca02c", "circle", true);
+        dataset(datasets, "rejected", Boolean.FALSE, "#d62728", "crossRot", false);
+        dataset(datasets, "not reported", null, "#7f7f7f", "rectRot", false);
+        ObjectNode options = config.putObject("options");
+        options.put("animation", false).put("maintainAspectRatio", false);
+        ObjectNode x = options.putObject("scales").putObject("x");
+        x.put("type", "linear");
+        x.putObject("ticks").put("stepSize", 1).put("precision", 0);
+        x.putObject("title").put("display", true).put("text", "policy version (round N makes vN)");
+        options.putObject("plugins").putObject("legend").put("position", "bottom");
+        return config;
+    }
+
+    private void dataset(ArrayNode datasets, String label, Boolean promoted, String color, String style, boolean line) {
+        List<Point> matching = points.stream().filter(p -> java.util.Objects.equals(p.promoted(), promoted)).toList();
+        if (matching.isEmpty() && promoted == null) {
+            return;
+        }
+        ObjectNode d = datasets.addObject();
+        d.put("label", label).put("borderColor", color).put("backgroundColor", color).put("pointStyle", style)
+                .put("pointRadius", line ? 4 : 7).put("borderWidth", line ? 1.5 : 2).put("showLine", line);
+        ArrayNode data = d.putArray("data");
+        matching.forEach(p -> data.addObject().put("x", p.version()).put("y", p.value()));
+    }
+}
