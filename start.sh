@@ -161,6 +161,9 @@ if [ "$have_model" = 1 ]; then
   # A round every 60 new comparisons rather than serve's 200: the demo's 40 openings give 40 rankings
   # a round, and ties give no comparisons, so 200 would take several rounds of ranking to reach.
   serve+=(--train-every "${RLHF_TRAIN_EVERY:-60}")
+  # Every policy version's health (KL to SFT, distinct-2, repeated words) is measured on story openings
+  # the demo never trains on; a version that drifts too far or degenerates is not promoted.
+  serve+=(--health-prompts docs/demo/health-prompts.jsonl)
   "${trainer[@]}" "${serve[@]}" >"$logs/trainer.log" 2>&1 &
   trainer_pid=$!
   trainer_line="started from $model (log: $logs/trainer.log)"

@@ -14,6 +14,7 @@ import dev.rlhf.trainer.serve.OutboundEvents;
 import dev.rlhf.trainer.serve.TrainingLoop;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -86,6 +87,39 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--policy-steps", paramLabel = "N", description = "PPO or DPO optimizer steps per round (default 24 for PPO, 16 for DPO).")
     Integer policySteps;
 
+    @Option(names = "--reference", paramLabel = "sft|previous", defaultValue = "sft",
+            description = "What every round's KL term is measured against (default ${DEFAULT-VALUE}): the SFT policy given with --model, "
+                    + "or the previous version. 'previous' lets the KL to SFT grow without bound across rounds: a long-running loop "
+                    + "can then optimise the labelers' proxy until the policy stops being language.")
+    String reference;
+
+    @Option(names = "--kl-budget", paramLabel = "NATS", description = "Guardrail: most KL to the SFT policy per response token of a "
+            + "promoted version, on the held-out probe (default 0.5).")
+    Double klBudget;
+
+    @Option(names = "--min-distinct2", paramLabel = "X", description = "Guardrail: least distinct-2 of a promoted version, as a share "
+            + "of v0's (default 0.85).")
+    Double minDistinct2;
+
+    @Option(names = "--max-repeat-rate", paramLabel = "X", description = "Guardrail: most share of samples with a repeated-word run, "
+            + "above v0's (default 0.05).")
+    Double maxRepeatRate;
+
+    @Option(names = "--min-length", paramLabel = "X", description = "Guardrail: least mean length of a promoted version's samples, as a "
+            + "share of v0's (default 0.5).")
+    Double minLength;
+
+    @Option(names = "--health-prompts", paramLabel = "FILE", description = "JSONL {\"prompt\": ...} lines: the fixed held-out prompts "
+            + "every version's health is measured on (default: every 8th requested prompt, held out of training).")
+    Path healthPrompts;
+
+    @Option(names = "--health-samples", paramLabel = "N", description = "Samples per probe prompt for a version's health (default 8).")
+    Integer healthSamples;
+
+    @Option(names = "--idle-seconds", paramLabel = "S", description = "When labelers have ranked every task and no ranking came for this "
+            + "long, train on the comparisons there are, or sample ranked prompts afresh when there are none (default 20).")
+    Integer idleSeconds;
+
     @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice (default 42).")
     Long seed;
 
@@ -123,11 +157,25 @@ public class ServeCommand implements Callable<Integer> {
             throw new BadInputException("--device " + e.getMessage());
         }
         checkModel();
+        List<String> healthPromptList = null;
+        if (healthPrompts != null) {
+            if (!Files.isRegularFile(healthPrompts)) {
+                throw new BadInputException("--health-prompts " + healthPrompts + ": file not found");
+            }
+            try {
+                healthPromptList = PromptFile.read(healthPrompts);
+            } catch (java.io.IOException e) {
+                throw new BadInputException("--health-prompts " + healthPrompts + ": " + e.getMessage(), e);
+            }
+            if (healthPromptList.isEmpty()) {
+                throw new BadInputException("--health-prompts " + healthPrompts + ": no prompts in the file");
+            }
+        }
         requireBroker();
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicReference<Throwable> workerFailure = new AtomicReference<>();
         OutboundEvents out = new OutboundEvents(bootstrapServers, samplesTopic, metricsTopic);
-        TrainingLoop loop = new TrainingLoop(stateDir, model, tokenizer, target, loopConfig, out);
+        TrainingLoop loop = new TrainingLoop(stateDir, model, tokenizer, target, loopConfig, out, healthPromptList);
         Thread worker = null;
         try (InboundEvents in = new InboundEvents(bootstrapServers, groupId)
                 .on(rankingsTopic, RankingSubmitted.class, loop::onRanking)
@@ -204,6 +252,18 @@ public class ServeCommand implements Callable<Integer> {
             }
             if (policySteps != null) {
                 c = c.withDpo(c.dpo().withMaxSteps(policySteps)).withPpo(c.ppo().withSteps(policySteps, c.ppo().epochs()));
+            }
+            c = c.withReference(LoopConfig.Reference.parse(reference));
+            var guard = c.guardrails();
+            guard = new dev.rlhf.trainer.health.Guardrails(klBudget != null ? klBudget : guard.klBudget(),
+                    minDistinct2 != null ? minDistinct2 : guard.minDistinct2(), maxRepeatRate != null ? maxRepeatRate : guard.maxRepeatRate(),
+                    minLength != null ? minLength : guard.minLength());
+            c = c.withGuardrails(guard);
+            if (healthSamples != null) {
+                c = c.withHealthSamplesPerPrompt(healthSamples);
+            }
+            if (idleSeconds != null) {
+                c = c.withIdleSeconds(idleSeconds);
             }
             if (seed != null) {
                 c = c.withSeed(seed);

@@ -6,6 +6,7 @@ import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
 import dev.rlhf.trainer.generation.GenerationConfig;
+import dev.rlhf.trainer.health.Guardrails;
 
 /**
  * How {@code trainer serve} runs the loop: when a round starts, what it trains, and how the new
@@ -26,6 +27,15 @@ import dev.rlhf.trainer.generation.GenerationConfig;
  * @param ppo                PPO (default 32 responses per rollout, 4 per prompt, 2 epochs x 2 minibatches, 24 steps, 32 tokens, lr 2e-4 / 1e-3,
  *                           KL coef 0.2, checkpoint every rollout: the setting that gained the most labeler score per nat of KL in
  *                           the reward-vs-KL experiment, docs/experiments)
+ * @param reference          the reference of every round's KL term (DPO's implicit one, PPO's penalty): SFT, the model given
+ *                           with --model (default), or the previous version (the loop's behaviour before guardrails: the KL to SFT
+ *                           then grows without bound across rounds, which is how issue 11's demo collapsed into "a a a a")
+ * @param guardrails         when a new version is healthy enough to be promoted to labelers ({@link Guardrails#defaults()})
+ * @param idleSeconds        seconds without a new ranking after which the loop stops waiting for --train-every: it trains on
+ *                           what it has, or, with nothing new, samples fresh responses of already ranked prompts so labelers
+ *                           never run dry (default 20: about 20 rankings' time of one annotator at the demo's pace)
+ * @param healthSamplesPerPrompt samples per probe prompt when measuring a version's health (default 8)
+ * @param healthMaxPrompts   most probe prompts (default 32: with 8 samples each, 256 completions, a few seconds on stories260K)
  * @param seed               seed of every random choice of a round, offset by the round number (default 42)
  */
 public record LoopConfig(
@@ -39,6 +49,11 @@ public record LoopConfig(
         RewardModelConfig reward,
         DpoConfig dpo,
         PpoRunConfig ppo,
+        Reference reference,
+        Guardrails guardrails,
+        int idleSeconds,
+        int healthSamplesPerPrompt,
+        int healthMaxPrompts,
         long seed) {
 
     public enum Algorithm {
@@ -53,12 +68,30 @@ public record LoopConfig(
         }
     }
 
+    /** What each round's KL term is measured against. */
+    public enum Reference {
+        SFT, PREVIOUS;
+
+        public static Reference parse(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "sft" -> SFT;
+                case "previous" -> PREVIOUS;
+                default -> throw new IllegalArgumentException("reference must be sft or previous, got " + value);
+            };
+        }
+    }
+
     public LoopConfig {
         Checks.check(algorithm != null, "algorithm must be ppo or dpo");
         Checks.check(trainEvery >= 1, "train-every must be >= 1, got " + trainEvery);
         Checks.check(trainRewardModel || algorithm == Algorithm.DPO, "PPO needs the reward model: drop --skip-reward-model or use --algorithm dpo");
         Checks.check(numSamples >= 2, "num-samples must be >= 2 (a ranking needs two responses), got " + numSamples);
         Checks.check(promptsPerRound >= 1, "prompts-per-round must be >= 1, got " + promptsPerRound);
+        Checks.check(reference != null, "reference must be sft or previous");
+        Checks.check(guardrails != null, "guardrails must be given");
+        Checks.check(idleSeconds >= 1, "idle-seconds must be >= 1, got " + idleSeconds);
+        Checks.check(healthSamplesPerPrompt >= 1, "health-samples must be >= 1, got " + healthSamplesPerPrompt);
+        Checks.check(healthMaxPrompts >= 1, "health-prompts must be >= 1, got " + healthMaxPrompts);
     }
 
     public static LoopConfig defaults() {
@@ -71,50 +104,71 @@ public record LoopConfig(
                 p.rewardClip(), null, 0.0, 2e-4, 1e-3, 42);
         PpoRunConfig ppo = PpoRunConfig.of(p).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(1);
         return new LoopConfig(Algorithm.DPO, 200, true, 4, true, 64,
-                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), reward, dpo, ppo, 42);
+                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), reward, dpo, ppo,
+                Reference.SFT, Guardrails.defaults(), 20, 8, 32, 42);
     }
 
     public LoopConfig withAlgorithm(Algorithm v) {
-        return new LoopConfig(v, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(v, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withTrainEvery(long v) {
-        return new LoopConfig(algorithm, v, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, v, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withTrainRewardModel(boolean v) {
-        return new LoopConfig(algorithm, trainEvery, v, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, v, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withNumSamples(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, v, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, v, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withComparePrevious(boolean v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, v, promptsPerRound, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, v, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withPromptsPerRound(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, v, generation, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, v, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withGeneration(GenerationConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, v, reward, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, v, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withReward(RewardModelConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, v, dpo, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, v, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withDpo(DpoConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, v, ppo, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, v, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
     }
 
     public LoopConfig withPpo(PpoRunConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, v, seed);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, v, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
+    }
+
+    public LoopConfig withReference(Reference v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, v, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
+    }
+
+    public LoopConfig withGuardrails(Guardrails v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, v, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
+    }
+
+    public LoopConfig withIdleSeconds(int v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, v, healthSamplesPerPrompt, healthMaxPrompts, seed);
+    }
+
+    public LoopConfig withHealthSamplesPerPrompt(int v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, v, healthMaxPrompts, seed);
+    }
+
+    public LoopConfig withHealthMaxPrompts(int v) {
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, v, seed);
     }
 
     public LoopConfig withSeed(long v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, v);
+        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, v);
     }
 }

@@ -1,12 +1,8 @@
 package dev.rlhf.trainer.serve;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.channels.FileChannel;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -14,51 +10,83 @@ import tools.jackson.databind.json.JsonMapper;
  * every step that must survive a crash, so a restart (kill -9 included) carries on from the last
  * completed phase; within the policy phase, PPO resumes from its own checkpoint.
  *
- * @param version            the current policy version (0 = the model given with --model)
+ * @param version            the current policy version: the latest promoted one (0 = the model given with --model)
  * @param comparisonsTrained comparisons in the store when the last completed round started
  * @param requestsAnswered   sample requests (lines of the request log) answered so far, in order
  * @param round              the round in progress, or null
+ * @param lastRound          the number of the last round started; rounds are numbered by the version they write, promoted
+ *                           or not, so a rejected version keeps its number on disk (null in state files older than guardrails)
+ * @param rejectedInARow     rounds rejected by the guardrails since the last promoted one; each halves the next round's learning rate
+ * @param refills            times the loop sampled fresh responses because labelers ran out of tasks (names their event ids)
  */
-public record LoopState(int version, long comparisonsTrained, int requestsAnswered, Round round) {
+public record LoopState(int version, long comparisonsTrained, int requestsAnswered, Round round, Integer lastRound,
+                        int rejectedInARow, int refills) {
 
     public static final String FILE = "state.json";
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** A round's phases, in order. */
-    public enum Phase { REWARD, POLICY, SAMPLES }
+    public enum Phase { REWARD, POLICY, HEALTH, SAMPLES }
+
+    public LoopState {
+        if (lastRound == null) {
+            lastRound = round != null ? round.number() : version;
+        }
+    }
 
     /**
      * @param number      the version this round produces
+     * @param base        the version the policy starts from (the latest promoted one when the round started; null in old state files)
      * @param rankings    rankings of the store the round trains on (its first n lines: fixed when the round starts)
      * @param comparisons comparisons in those rankings
      * @param phase       the phase to run next
+     * @param promoted    whether the guardrails promoted the new version (null until the health phase ran)
      */
-    public record Round(int number, int rankings, long comparisons, Phase phase) {
+    public record Round(int number, Integer base, int rankings, long comparisons, Phase phase, Boolean promoted) {
+        public Round {
+            if (base == null) {
+                base = number - 1;
+            }
+        }
+
         public Round next(Phase p) {
-            return new Round(number, rankings, comparisons, p);
+            return new Round(number, base, rankings, comparisons, p, promoted);
+        }
+
+        public Round withPromoted(boolean p) {
+            return new Round(number, base, rankings, comparisons, phase, p);
         }
     }
 
     public static LoopState initial() {
-        return new LoopState(0, 0, 0, null);
+        return new LoopState(0, 0, 0, null, 0, 0, 0);
     }
 
     public LoopState withRound(Round r) {
-        return new LoopState(version, comparisonsTrained, requestsAnswered, r);
+        return new LoopState(version, comparisonsTrained, requestsAnswered, r, r == null ? lastRound : Math.max(lastRound, r.number()),
+                rejectedInARow, refills);
     }
 
     public LoopState withVersion(int v) {
-        return new LoopState(v, comparisonsTrained, requestsAnswered, round);
+        return new LoopState(v, comparisonsTrained, requestsAnswered, round, lastRound, rejectedInARow, refills);
     }
 
     public LoopState withRequestsAnswered(int n) {
-        return new LoopState(version, comparisonsTrained, n, round);
+        return new LoopState(version, comparisonsTrained, n, round, lastRound, rejectedInARow, refills);
+    }
+
+    public LoopState withRejectedInARow(int n) {
+        return new LoopState(version, comparisonsTrained, requestsAnswered, round, lastRound, n, refills);
+    }
+
+    public LoopState withRefills(int n) {
+        return new LoopState(version, comparisonsTrained, requestsAnswered, round, lastRound, rejectedInARow, n);
     }
 
     /** The round is over: its comparisons count as trained. */
     public LoopState completed() {
-        return new LoopState(version, round.comparisons(), requestsAnswered, null);
+        return new LoopState(version, round.comparisons(), requestsAnswered, null, lastRound, rejectedInARow, refills);
     }
 
     public static LoopState read(Path stateDir) throws IOException {
@@ -73,18 +101,8 @@ public record LoopState(int version, long comparisonsTrained, int requestsAnswer
         }
     }
 
-    /** Writes to a temporary file, syncs it, and renames it over {@code state.json}. */
+    /** Replaces {@code state.json} atomically ({@link AtomicFiles#write}). */
     public void write(Path stateDir) throws IOException {
-        Path file = stateDir.resolve(FILE);
-        Path temp = stateDir.resolve(FILE + ".tmp");
-        Files.write(temp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this));
-        try (FileChannel c = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            c.force(true);
-        }
-        try {
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.write(stateDir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this));
     }
 }

@@ -19,6 +19,11 @@ import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
+import dev.rlhf.trainer.health.Guardrails;
+import dev.rlhf.trainer.health.HealthProbe;
+import dev.rlhf.trainer.health.PolicyHealth;
+import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
+import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
 import java.io.IOException;
@@ -26,6 +31,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,17 +52,27 @@ import tools.jackson.databind.node.ObjectNode;
  * offset is committed. One worker thread ({@link #run}) does all model work, in this order:
  * <ol>
  *   <li>answers new sample requests with K samples of the current policy;</li>
- *   <li>when {@code trainEvery} new comparisons have arrived, runs a round on everything stored: fits
- *       the reward model (warm-started from the previous round's) and evaluates it on held-out
- *       prompts; improves the policy with PPO (actor from the current policy, reference the SFT
- *       model given with --model, critic and reward from the new reward model) or DPO; writes the new
- *       version to {@code policies/v<N>} atomically; then samples K responses for the most recently
- *       ranked prompts, half from the new version and half from the previous one so labelers rank
- *       them head to head, and publishes them.</li>
+ *   <li>when {@code trainEvery} new comparisons have arrived (or labelers have ranked every task it
+ *       published and no ranking came for {@code idleSeconds}: it then trains on what it has), runs a
+ *       round on everything stored: fits the reward model (warm-started from the previous round's);
+ *       improves the latest promoted policy with DPO or PPO, the KL term anchored to the SFT policy
+ *       (the model given with --model) unless {@code --reference previous}; writes the new version to
+ *       {@code policies/v<N>} atomically; measures its {@link PolicyHealth} on held-out prompts against
+ *       the SFT policy's, and promotes it only when it keeps within the {@link Guardrails}; then samples
+ *       K responses for the most recently ranked prompts, half from the new version and half from the
+ *       previous one so labelers rank them head to head, and publishes them. A rejected version stays on
+ *       disk, marked in its {@code health.json}; labelers get fresh samples of the current version
+ *       instead, and the next round starts again from the current version with half the learning rate
+ *       (DPO) or twice the KL coefficient (PPO) for every rejection in a row;</li>
+ *   <li>when labelers have ranked everything and nothing new came in, samples fresh responses of the
+ *       most recently ranked prompts from the current policy, so a project smaller than the training
+ *       threshold never stalls.</li>
  * </ol>
  * Every phase boundary is recorded in {@link LoopState}; a restart continues with the phase that
  * was running (PPO from its last rollout checkpoint). Samples carry event ids derived from the
  * round and prompt, so a phase repeated after a crash publishes duplicates that consumers drop.
+ * The loop publishes what it is waiting for as {@code loop/...} metrics every few seconds, and
+ * every version's health as {@code health/...} metrics (phase {@code health}, step = the version).
  */
 public final class TrainingLoop implements AutoCloseable {
 
@@ -62,6 +80,12 @@ public final class TrainingLoop implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public static final String REQUESTS_FILE = "sample-requests.jsonl";
+    /** A version's health and promotion decision, written beside its weights. */
+    public static final String HEALTH_FILE = "health.json";
+    /** Held out of training when no --health-prompts are given: requested prompts whose id hashes to 0 mod this. */
+    static final int HOLDOUT_MODULUS = 8;
+    /** Seconds between two {@code loop/...} status metrics while nothing changes. */
+    private static final long STATUS_EVERY_SECONDS = 10;
 
     private final Path stateDir;
     private final Path basePolicy;
@@ -71,6 +95,10 @@ public final class TrainingLoop implements AutoCloseable {
     private final OutboundEvents out;
     private final PreferenceStore store;
     private final DurableLog requests;
+    /** The probe prompts given with --health-prompts, or null to hold out some of the requested prompts. */
+    private final List<String> givenHealthPrompts;
+    private final MetricsSink healthMetrics;
+    private final MetricsSink statusMetrics;
     private LoopState state;
     private volatile boolean stopping;
 
@@ -78,18 +106,39 @@ public final class TrainingLoop implements AutoCloseable {
     private LoadedModel current;
     private int currentVersion = -1;
 
+    /** When the last new ranking arrived (System.nanoTime), and whether one arrived since the last refill. */
+    private volatile long lastRankingAt = System.nanoTime();
+    private volatile boolean rankedSinceRefill;
+    /** Prompts whose published samples no ranking has answered yet (since this start): labelers still have work. */
+    private final Set<String> awaitingRanking = ConcurrentHashMap.newKeySet();
+    private long lastStatusAt;
+    private String lastStatus = "";
+
     public TrainingLoop(Path stateDir, Path basePolicy, Path tokenizer, Device device, LoopConfig config, OutboundEvents out)
             throws IOException {
+        this(stateDir, basePolicy, tokenizer, device, config, out, null);
+    }
+
+    /**
+     * @param healthPrompts the fixed held-out prompts every version's health is measured on; null to hold out
+     *                      every {@value #HOLDOUT_MODULUS}th requested prompt (by id) from training instead
+     */
+    public TrainingLoop(Path stateDir, Path basePolicy, Path tokenizer, Device device, LoopConfig config, OutboundEvents out,
+                        List<String> healthPrompts) throws IOException {
         this.stateDir = stateDir;
         this.basePolicy = basePolicy;
         this.tokenizer = tokenizer;
         this.device = device;
         this.config = config;
         this.out = out;
+        this.givenHealthPrompts = healthPrompts == null ? null : List.copyOf(healthPrompts);
         Files.createDirectories(stateDir);
         this.store = new PreferenceStore(stateDir);
         this.requests = new DurableLog(stateDir.resolve(REQUESTS_FILE));
         this.state = LoopState.read(stateDir);
+        this.healthMetrics = MetricsSink.jsonl(stateDir.resolve("health").resolve("metrics.jsonl")).and(out.metrics("health"));
+        this.statusMetrics = out.metrics("loop");
+        this.rankedSinceRefill = store.size() > 0;
         log.info("Trainer state in {}: policy v{}, {} rankings ({} comparisons, {} trained), {} sample requests ({} answered){}",
                 stateDir, state.version(), store.size(), store.comparisons(), state.comparisonsTrained(), requests.size(),
                 state.requestsAnswered(), state.round() == null ? "" : "; round " + state.round().number() + " resumes at "
@@ -107,6 +156,9 @@ public final class TrainingLoop implements AutoCloseable {
     /** Stores a ranking (durable at the next {@link #sync}, before its offset is committed); a duplicate event id is dropped. */
     public void onRanking(RankingSubmitted ranking) {
         if (store.append(ranking)) {
+            lastRankingAt = System.nanoTime();
+            rankedSinceRefill = true;
+            awaitingRanking.remove(ranking.getPromptId());
             log.debug("Ranking {} stored ({} rankings, {} comparisons)", ranking.getEventId(), store.size(), store.comparisons());
         } else {
             log.info("Ranking {} was stored before; duplicate dropped", ranking.getEventId());
@@ -150,18 +202,26 @@ public final class TrainingLoop implements AutoCloseable {
 
     // ------------------------------------------------------------ worker thread
 
-    /** Runs until {@link #stop()}: answers sample requests and runs rounds when due. */
+    /** Runs until {@link #stop()}: answers sample requests, runs rounds when due, refills the task pool. */
     public void run() {
         Devices.noGradOnThisThread();
         while (!stopping) {
             try {
                 if (state.round() != null) {
+                    publishStatus("round");
                     continueRound();
                 } else if (state.requestsAnswered() < requests.size()) {
+                    publishStatus("requests");
                     answerRequests();
-                } else if (store.comparisons() - state.comparisonsTrained() >= config.trainEvery()) {
-                    startRound();
+                } else if (newComparisons() >= config.trainEvery()) {
+                    startRound("after " + newComparisons() + " new comparisons");
+                } else if (labelersDone() && newComparisons() > 0) {
+                    startRound("labelers ranked every task and none came for " + idleSeconds() + " s: training on the "
+                            + newComparisons() + " new comparisons there are, short of " + config.trainEvery());
+                } else if (labelersDone() && rankedSinceRefill && store.size() > 0) {
+                    refill();
                 } else {
+                    publishStatus("waiting");
                     Thread.sleep(250);
                 }
             } catch (InterruptedException e) {
@@ -183,6 +243,45 @@ public final class TrainingLoop implements AutoCloseable {
 
     public PreferenceStore store() {
         return store;
+    }
+
+    private long newComparisons() {
+        return store.comparisons() - state.comparisonsTrained();
+    }
+
+    private long idleSeconds() {
+        return (System.nanoTime() - lastRankingAt) / 1_000_000_000L;
+    }
+
+    /**
+     * Whether no more comparisons can be expected: every task this run published was ranked and no
+     * ranking came for idleSeconds, or none came for ten times that (tasks labelers skip never end).
+     */
+    private boolean labelersDone() {
+        long idle = idleSeconds();
+        return idle >= config.idleSeconds() && awaitingRanking.isEmpty() || idle >= 10L * config.idleSeconds();
+    }
+
+    /** What the loop waits for, as {@code loop/...} metrics: at each change and every few seconds. */
+    private void publishStatus(String activity) {
+        long now = System.currentTimeMillis() / 1000;
+        String status = activity + "/" + state.version() + "/" + (state.round() == null ? 0 : state.round().number()) + "/"
+                + newComparisons() + "/" + (requests.size() - state.requestsAnswered());
+        if (status.equals(lastStatus) && now - lastStatusAt < STATUS_EVERY_SECONDS) {
+            return;
+        }
+        lastStatus = status;
+        lastStatusAt = now;
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loop/version", (double) state.version());
+        m.put("loop/round", state.round() == null ? 0.0 : state.round().number());
+        m.put("loop/comparisons_new", (double) newComparisons());
+        m.put("loop/train_every", (double) config.trainEvery());
+        m.put("loop/idle_seconds", (double) idleSeconds());
+        m.put("loop/idle_limit_seconds", (double) config.idleSeconds());
+        m.put("loop/requests_pending", (double) (requests.size() - state.requestsAnswered()));
+        m.put("loop/tasks_awaiting", (double) awaitingRanking.size());
+        statusMetrics.record("loop", (int) now, m);
     }
 
     private void save(LoopState next) throws IOException {
@@ -217,7 +316,7 @@ public final class TrainingLoop implements AutoCloseable {
             for (int s = 0; s < generation.numSamples(); s++) {
                 responses.add(response(samples.get(p * generation.numSamples() + s), generation, null));
             }
-            out.samples(SamplesGenerated.newBuilder()
+            publish(SamplesGenerated.newBuilder()
                     .setEventId(eventId("request", r.get(DurableLog.ID).asString(), version))
                     .setProjectId(r.get("project_id").asString()).setPromptId(r.get("prompt_id").asString())
                     .setPolicyVersion(version).setResponses(responses).build());
@@ -228,14 +327,48 @@ public final class TrainingLoop implements AutoCloseable {
                 state.requestsAnswered(), requests.size());
     }
 
-    private void startRound() throws IOException {
+    private void publish(SamplesGenerated samples) {
+        awaitingRanking.add(samples.getPromptId());
+        out.samples(samples);
+    }
+
+    private void startRound(String why) throws IOException {
+        heldOutPrompts(); // fixed before the first round trains, so it never sees them
         int rankings = store.size();
         long comparisons = store.comparisons();
-        LoopState.Round round = new LoopState.Round(state.version() + 1, rankings, comparisons,
-                config.trainRewardModel() ? LoopState.Phase.REWARD : LoopState.Phase.POLICY);
-        log.info("Round {} starts: {} rankings, {} comparisons ({} new since the last round); {}",
-                round.number(), rankings, comparisons, comparisons - state.comparisonsTrained(), config.algorithm());
+        LoopState.Round round = new LoopState.Round(state.lastRound() + 1, state.version(), rankings, comparisons,
+                config.trainRewardModel() ? LoopState.Phase.REWARD : LoopState.Phase.POLICY, null);
+        log.info("Round {} starts ({}): {} rankings, {} comparisons; {} from {}, reference {}{}", round.number(), why, rankings,
+                comparisons, config.algorithm(), versionName(round.base()), config.reference() == LoopConfig.Reference.SFT
+                        ? "v0 (SFT)" : versionName(round.base()),
+                state.rejectedInARow() == 0 ? "" : " (" + state.rejectedInARow() + " rejected in a row: " + tightening() + ")");
         save(state.withRound(round));
+    }
+
+    /** Fresh samples of the current policy for the most recently ranked prompts, when labelers have nothing left to rank. */
+    private void refill() throws IOException {
+        int refill = state.refills() + 1;
+        List<ObjectNode> chosen = recentPrompts(store.size());
+        String version = versionName(state.version());
+        GenerationConfig generation = config.generation().withNumSamples(config.numSamples())
+                .withSeed(config.seed() + 2_000_029L * refill);
+        List<GeneratedSample> samples = policy().generate(chosen.stream().map(p -> p.get("prompt").asString()).toList(), generation);
+        int k = generation.numSamples();
+        for (int p = 0; p < chosen.size(); p++) {
+            List<GeneratedResponse> responses = new ArrayList<>();
+            for (int s = 0; s < k; s++) {
+                responses.add(response(samples.get(p * k + s), generation, version));
+            }
+            ObjectNode prompt = chosen.get(p);
+            publish(SamplesGenerated.newBuilder()
+                    .setEventId(eventId("refill", Integer.toString(refill), prompt.get("prompt_id").asString()))
+                    .setProjectId(prompt.get("project_id").asString()).setPromptId(prompt.get("prompt_id").asString())
+                    .setPolicyVersion(version).setResponses(responses).build());
+        }
+        rankedSinceRefill = false;
+        save(state.withRefills(refill));
+        log.info("Labelers ranked every task and {} new comparisons are short of {}: sampled {} ranked prompts afresh from {} "
+                + "(refill {})", newComparisons(), config.trainEvery(), chosen.size(), version, refill);
     }
 
     private void continueRound() throws IOException {
@@ -252,21 +385,40 @@ public final class TrainingLoop implements AutoCloseable {
                 Path trained = trainPolicy(round, roundDir, metrics);
                 Path published = policyDir(round.number());
                 AtomicDirectory.write(published, dir -> copyFiles(trained, dir));
-                save(state.withVersion(round.number()).withRound(round.next(LoopState.Phase.SAMPLES)));
+                save(state.withRound(round.next(LoopState.Phase.HEALTH)));
                 log.info("Policy {} written to {}", versionName(round.number()), published);
             }
+            case HEALTH -> {
+                boolean promoted = checkHealth(round);
+                LoopState next = promoted ? state.withVersion(round.number()).withRejectedInARow(0)
+                        : state.withRejectedInARow(state.rejectedInARow() + 1);
+                save(next.withRound(round.withPromoted(promoted).next(LoopState.Phase.SAMPLES)));
+            }
             case SAMPLES -> {
-                int prompts = publishRoundSamples(round);
+                boolean promoted = round.promoted() == null || round.promoted();
+                int prompts = publishRoundSamples(round, promoted);
                 save(state.completed());
-                log.info("Round {} done: {} prompts sampled from {}{}", round.number(), prompts, versionName(round.number()),
-                        config.comparePrevious() ? " and " + versionName(round.number() - 1) : "");
+                log.info("Round {} done: {} prompts sampled from {}", round.number(), prompts, promoted
+                        ? versionName(round.number()) + (config.comparePrevious() ? " and " + versionName(round.base()) : "")
+                        : versionName(state.version()) + " (the current version: " + versionName(round.number()) + " was not promoted)");
             }
         }
         log.info("Round {}: {} phase took {} s", round.number(), round.phase(), (System.nanoTime() - t0) / 1_000_000_000L);
     }
 
-    private void trainRewardModel(LoopState.Round round, Path roundDir, MetricsSink metrics) throws IOException {
+    /** Training data of a round: its first rankings, less those of held-out probe prompts. */
+    private List<RankedResponses> trainingData(LoopState.Round round) throws IOException {
+        HeldOut heldOut = heldOutPrompts();
         List<RankedResponses> data = store.head(round.rankings());
+        if (!heldOut.excludedFromTraining()) {
+            return data;
+        }
+        Set<String> probe = new HashSet<>(heldOut.prompts());
+        return data.stream().filter(r -> !probe.contains(r.prompt())).toList();
+    }
+
+    private void trainRewardModel(LoopState.Round round, Path roundDir, MetricsSink metrics) throws IOException {
+        List<RankedResponses> data = trainingData(round);
         Path previous = rewardModelDir(round.number() - 1);
         Path init = Files.isDirectory(previous) ? previous : basePolicy;
         log.info("Round {}: reward model on {} rankings, warm-started from {}", round.number(), data.size(), init);
@@ -279,25 +431,40 @@ public final class TrainingLoop implements AutoCloseable {
         }
     }
 
+    /** How the round after a rejection is made gentler. */
+    private String tightening() {
+        double factor = Math.pow(2, state.rejectedInARow());
+        return config.algorithm() == LoopConfig.Algorithm.DPO
+                ? "learning rate " + fmt(config.dpo().learningRate() / factor)
+                : "KL coefficient " + fmt(config.ppo().ppo().klCoef() * factor);
+    }
+
     private Path trainPolicy(LoopState.Round round, Path roundDir, MetricsSink metrics) throws IOException {
-        List<RankedResponses> data = store.head(round.rankings());
-        Path policy = policyPath(round.number() - 1);
+        List<RankedResponses> data = trainingData(round);
+        Path policy = policyPath(round.base());
+        Path reference = config.reference() == LoopConfig.Reference.SFT ? basePolicy : policy;
         long seed = config.seed() + round.number();
+        double gentler = Math.pow(2, state.rejectedInARow());
         if (config.algorithm() == LoopConfig.Algorithm.DPO) {
             List<RankedResponses.PreferencePair> pairs = new ArrayList<>();
             data.forEach(r -> pairs.addAll(r.pairs()));
-            log.info("Round {}: DPO on {} pairs from {}", round.number(), pairs.size(), policy);
-            try (LoadedModel model = ModelLoader.load(policy, tokenizer, device)) {
-                return new DpoTrainer(model, config.dpo().withSeed(seed), metrics).train(pairs, roundDir.resolve("dpo")).model();
+            var dpo = config.dpo().withSeed(seed).withLearningRate(config.dpo().learningRate() / gentler);
+            log.info("Round {}: DPO on {} pairs, policy from {}, reference {}, lr {}", round.number(), pairs.size(), policy,
+                    reference, fmt(dpo.learningRate()));
+            try (LoadedModel model = ModelLoader.load(policy, tokenizer, device);
+                 LoadedModel ref = reference.equals(policy) ? null : ModelLoader.load(reference, tokenizer, device)) {
+                return new DpoTrainer(model, dpo, metrics).withReference(ref).train(pairs, roundDir.resolve("dpo")).model();
             }
         }
         List<String> prompts = data.stream().map(RankedResponses::prompt).distinct().toList();
         Path ppoDir = roundDir.resolve("ppo");
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
-        log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}{}", round.number(), prompts.size(),
-                policy, basePolicy, rewardModelDir(round.number()), resuming ? " (resuming from its checkpoint)" : "");
-        var run = config.ppo().withPpo(config.ppo().ppo().withSeed(seed));
-        try (PpoModels models = PpoModels.load(policy, basePolicy, tokenizer, rewardModelDir(round.number()), device,
+        var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler);
+        log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
+                prompts.size(), policy, reference, rewardModelDir(round.number()), fmt(ppoConfig.klCoef()),
+                resuming ? " (resuming from its checkpoint)" : "");
+        var run = config.ppo().withPpo(ppoConfig);
+        try (PpoModels models = PpoModels.load(policy, reference, tokenizer, rewardModelDir(round.number()), device,
                 run.offloadFrozen(), run.ppo().miniBatchSize())) {
             PpoTrainer.Result result = new PpoTrainer(models, run, metrics).train(prompts, null, ppoDir, true);
             log.info("Round {}: PPO done ({} steps, {} rollouts; last objective/scores {}, objective/kl {})", round.number(),
@@ -307,34 +474,191 @@ public final class TrainingLoop implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------ health and guardrails
+
+    /** The probe prompts and whether they are kept out of training (they are, unless given with --health-prompts). */
+    record HeldOut(List<String> prompts, boolean excludedFromTraining) {}
+
+    private HeldOut heldOut;
+    /** The SFT policy's health and samples on the probe prompts, measured at the first health check of this start. */
+    private HealthProbe.Result sftProbe;
+
     /**
-     * Samples the round's prompts (the most recently ranked first, then requested ones never ranked)
-     * and publishes them: ceil(K/2) responses of the new version and floor(K/2) of the previous one.
+     * The fixed probe set: the --health-prompts, or else every {@value #HOLDOUT_MODULUS}th requested
+     * prompt by id (at most healthMaxPrompts), chosen once, when the first round starts, and kept in
+     * {@code health/prompts.json}; with fewer requests than that, the first requested prompts, which
+     * then are not held out (the log says so).
      */
-    private int publishRoundSamples(LoopState.Round round) throws IOException {
+    HeldOut heldOutPrompts() throws IOException {
+        if (heldOut != null) {
+            return heldOut;
+        }
+        Path file = stateDir.resolve("health").resolve("prompts.json");
+        if (Files.exists(file)) {
+            JsonNode saved = JSON.readTree(file.toFile());
+            List<String> prompts = new ArrayList<>();
+            saved.get("prompts").forEach(p -> prompts.add(p.asString()));
+            heldOut = new HeldOut(prompts, saved.get("excluded_from_training").asBoolean());
+            return heldOut;
+        }
+        if (givenHealthPrompts != null) {
+            heldOut = new HeldOut(givenHealthPrompts.stream().limit(config.healthMaxPrompts()).toList(), false);
+        } else {
+            Map<String, String> byId = new LinkedHashMap<>();
+            for (ObjectNode r : requests.head(requests.size())) {
+                byId.putIfAbsent(r.get("prompt_id").asString(), r.get("prompt").asString());
+            }
+            List<String> held = byId.entrySet().stream().filter(e -> Math.floorMod(e.getKey().hashCode(), HOLDOUT_MODULUS) == 0)
+                    .map(Map.Entry::getValue).distinct().limit(config.healthMaxPrompts()).toList();
+            if (!held.isEmpty()) {
+                heldOut = new HeldOut(held, true);
+            } else {
+                List<String> any = byId.values().stream().distinct().limit(config.healthMaxPrompts()).toList();
+                if (any.isEmpty()) {
+                    any = store.head(store.size()).stream().map(RankedResponses::prompt).distinct().limit(config.healthMaxPrompts()).toList();
+                }
+                log.warn("Too few requested prompts to hold any out: version health is measured on {} training prompts; "
+                        + "pass --health-prompts FILE for a held-out set", any.size());
+                heldOut = new HeldOut(any, false);
+            }
+        }
+        ObjectNode json = JSON.createObjectNode();
+        json.put("excluded_from_training", heldOut.excludedFromTraining());
+        heldOut.prompts().forEach(json.putArray("prompts")::add);
+        Files.createDirectories(file.getParent());
+        AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+        log.info("Version health is measured on {} prompts{}", heldOut.prompts().size(),
+                heldOut.excludedFromTraining() ? " held out of training" : "");
+        return heldOut;
+    }
+
+    /**
+     * Measures the round's version and (once) the SFT policy on the probe prompts, publishes both as
+     * {@code health/...} metrics, writes the version's {@code health.json}, and says whether the
+     * guardrails promote it.
+     */
+    private boolean checkHealth(LoopState.Round round) throws IOException {
+        List<String> prompts = heldOutPrompts().prompts();
+        long seed = config.seed() + 31;
+        int maxNew = config.generation().maxNewTokens();
+        Path rewardDir = rewardModelDir(round.number());
+        boolean scored = Files.isDirectory(rewardDir);
+        int rewardLength = config.reward().maxLength();
+        if (scored) {
+            String stored = ModelCheckpoint.readMetadata(rewardDir).get(RewardTrainer.MAX_LENGTH_METADATA);
+            rewardLength = stored == null ? rewardLength : Integer.parseInt(stored);
+        }
+        long t0 = System.nanoTime();
+        PolicyHealth sftHealth;
+        PolicyHealth health;
+        try (LoadedModel sft = ModelLoader.load(basePolicy, tokenizer, device);
+             LoadedModel candidate = ModelLoader.load(policyDir(round.number()), tokenizer, device);
+             LoadedModel reward = scored ? ModelLoader.load(rewardDir, tokenizer, device) : null) {
+            if (sftProbe == null) { // v0 is measured once per start: the same prompts and seed give the same samples
+                sftProbe = HealthProbe.measure(sft, sft, null, rewardLength, prompts, config.healthSamplesPerPrompt(), maxNew, seed);
+                writeSamples(healthDir(0).resolve("samples.jsonl"), sftProbe.samples(), 0);
+            }
+            sftHealth = reward == null ? sftProbe.health() : sftProbe.health().withScore(HealthProbe.meanScore(reward, rewardLength,
+                    sftProbe.samples()));
+            HealthProbe.Result result = HealthProbe.measure(candidate, sft, reward, rewardLength, prompts,
+                    config.healthSamplesPerPrompt(), maxNew, seed);
+            health = result.health();
+            writeSamples(roundDir(round.number()).resolve("health-samples.jsonl"), result.samples(), round.number());
+        }
+        Guardrails guard = config.guardrails();
+        Map<String, String> broken = guard.broken(health, sftHealth);
+        boolean promoted = broken.isEmpty();
+
+        // v0 once (its score under this round's reward model is in health/score_sft of the version below).
+        if (!Files.exists(healthDir(0).resolve(HEALTH_FILE))) {
+            writeHealth(healthDir(0), 0, sftProbe.health(), guard, sftProbe.health(), Map.of(), true);
+        }
+        writeHealth(policyDir(round.number()), round.number(), health, guard, sftHealth, broken, promoted);
+        log.info("Round {}: {} health on {} samples of {} held-out prompts ({} s): KL to SFT {} nats/token ({} per sample), "
+                        + "distinct-2 {} (v0 {}), repeated-word runs {} (v0 {}), length {} (v0 {}), reward {} (v0 {}): {}",
+                round.number(), versionName(round.number()), health.samples(), prompts.size(), (System.nanoTime() - t0) / 1_000_000_000L,
+                fmt(health.klToSft()), fmt(health.klToSftSeq()), fmt(health.distinct2()), fmt(sftHealth.distinct2()),
+                fmt(health.repeatRate()), fmt(sftHealth.repeatRate()), fmt(health.length()), fmt(sftHealth.length()),
+                fmt(health.score()), fmt(sftHealth.score()),
+                promoted ? "PROMOTED" : "NOT PROMOTED: " + String.join("; ", broken.values()));
+        return promoted;
+    }
+
+    private void writeHealth(Path dir, int version, PolicyHealth health, Guardrails guard, PolicyHealth sft,
+                             Map<String, String> broken, boolean promoted) throws IOException {
+        Map<String, Double> metrics = new LinkedHashMap<>(health.metrics());
+        if (version > 0 && sft.score() != null) {
+            metrics.put("health/score_sft", sft.score());
+        }
+        metrics.put("health/promoted", promoted ? 1.0 : 0.0);
+        guard.limits(sft).forEach((name, limit) -> metrics.put("limit/" + name, limit));
+        broken.keySet().forEach(name -> metrics.put("guard/" + name, 1.0));
+        healthMetrics.record(PolicyHealth.PHASE, version, metrics);
+
+        ObjectNode json = JSON.createObjectNode();
+        json.put("version", versionName(version));
+        json.put("promoted", promoted);
+        ObjectNode reasons = json.putObject("rejected_because");
+        broken.forEach(reasons::put);
+        ObjectNode values = json.putObject("metrics");
+        metrics.forEach(values::put);
+        Files.createDirectories(dir);
+        AtomicFiles.write(dir.resolve(HEALTH_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+    }
+
+    private static void writeSamples(Path file, List<GeneratedSample> samples, int version) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (GeneratedSample s : samples) {
+            ObjectNode line = JSON.createObjectNode();
+            line.put("version", versionName(version));
+            line.put("prompt", s.prompt());
+            line.put("completion", s.completion());
+            line.put("tokens", s.tokenIds().length);
+            line.put("finish", s.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+            lines.append(JSON.writeValueAsString(line)).append('\n');
+        }
+        Files.createDirectories(file.getParent());
+        AtomicFiles.write(file, lines.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ------------------------------------------------------------ samples for labelers
+
+    /** Up to promptsPerRound prompts: the most recently ranked first, then requested ones never ranked. */
+    private List<ObjectNode> recentPrompts(int rankings) {
         Map<String, ObjectNode> prompts = new LinkedHashMap<>();
-        List<ObjectNode> ranked = store.lines(round.rankings());
+        List<ObjectNode> ranked = store.lines(rankings);
         for (ObjectNode line : ranked.reversed()) {
             prompts.putIfAbsent(line.get("prompt_id").asString(), line);
         }
         for (ObjectNode request : requests.head(requests.size())) {
             prompts.putIfAbsent(request.get("prompt_id").asString(), request);
         }
-        List<ObjectNode> chosen = prompts.values().stream().limit(config.promptsPerRound()).toList();
+        return prompts.values().stream().limit(config.promptsPerRound()).toList();
+    }
+
+    /**
+     * Samples the round's prompts and publishes them: for a promoted version ceil(K/2) responses of it
+     * and floor(K/2) of the version it started from; for a rejected one, K of the current version.
+     */
+    private int publishRoundSamples(LoopState.Round round, boolean promoted) throws IOException {
+        List<ObjectNode> chosen = recentPrompts(round.rankings());
         int k = config.numSamples();
-        int fromPrevious = config.comparePrevious() ? k / 2 : 0;
+        int fromPrevious = promoted && config.comparePrevious() ? k / 2 : 0;
         int fromNew = k - fromPrevious;
         List<String> texts = chosen.stream().map(p -> p.get("prompt").asString()).toList();
-        String newVersion = versionName(round.number());
-        String oldVersion = versionName(round.number() - 1);
+        String newVersion = versionName(promoted ? round.number() : state.version());
+        String oldVersion = versionName(round.base());
         long seed = config.seed() + 1_000_003L * round.number();
         List<GeneratedSample> newSamples = policy().generate(texts, config.generation().withNumSamples(fromNew).withSeed(seed));
         List<GeneratedSample> oldSamples = List.of();
         if (fromPrevious > 0) {
-            try (LoadedModel previous = ModelLoader.load(policyPath(round.number() - 1), tokenizer, device)) {
+            try (LoadedModel previous = ModelLoader.load(policyPath(round.base()), tokenizer, device)) {
                 oldSamples = new Generator(new LlamaLanguageModel(previous.model()), previous.tokenizer())
                         .generate(texts, config.generation().withNumSamples(fromPrevious).withSeed(seed + 1));
             }
+        }
+        if (promoted) {
+            labelerHealth(round.number(), newSamples);
         }
         for (int p = 0; p < chosen.size(); p++) {
             List<GeneratedResponse> responses = new ArrayList<>();
@@ -345,12 +669,32 @@ public final class TrainingLoop implements AutoCloseable {
                 responses.add(response(oldSamples.get(p * fromPrevious + s), config.generation(), oldVersion));
             }
             ObjectNode prompt = chosen.get(p);
-            out.samples(SamplesGenerated.newBuilder()
+            publish(SamplesGenerated.newBuilder()
                     .setEventId(eventId("round", Integer.toString(round.number()), prompt.get("prompt_id").asString()))
                     .setProjectId(prompt.get("project_id").asString()).setPromptId(prompt.get("prompt_id").asString())
                     .setPolicyVersion(newVersion).setResponses(responses).build());
         }
         return chosen.size();
+    }
+
+    /**
+     * The health of the samples a promoted version sends to labelers, as {@code health/labeler_...}
+     * metrics of its step and {@code labeler-health.json} in its round (the KL estimate is unbiased only
+     * at temperature 1 without filtering, the default).
+     */
+    private void labelerHealth(int version, List<GeneratedSample> samples) throws IOException {
+        if (samples.isEmpty()) {
+            return;
+        }
+        PolicyHealth h;
+        try (LoadedModel sft = ModelLoader.load(basePolicy, tokenizer, device)) {
+            policy(); // loads the current version
+            h = HealthProbe.assess(samples, current, sft, null, 0);
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        h.metrics().forEach((name, value) -> metrics.put(name.replace("health/", "health/labeler_"), value));
+        healthMetrics.record(PolicyHealth.PHASE, version, metrics);
+        AtomicFiles.write(roundDir(version).resolve("labeler-health.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics));
     }
 
     private static GeneratedResponse response(GeneratedSample s, GenerationConfig g, String version) {
@@ -416,12 +760,21 @@ public final class TrainingLoop implements AutoCloseable {
         return roundDir(round).resolve("reward").resolve("model");
     }
 
+    /** Where v0's health lives (the SFT policy is not a directory of ours when given as a .bin file). */
+    private Path healthDir(int version) {
+        return version == 0 ? stateDir.resolve("health").resolve(versionName(0)) : policyDir(version);
+    }
+
     private static void copyFiles(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : files.toList()) {
                 Files.copy(f, to.resolve(f.getFileName()));
             }
         }
+    }
+
+    private static String fmt(double v) {
+        return String.format(java.util.Locale.ROOT, "%.4f", v);
     }
 
     private static String fmt(Double v) {

@@ -27,7 +27,9 @@ import java.util.Map;
 
 /**
  * Direct preference optimisation (sigmoid, conservative via label smoothing, or IPO; {@link DpoLoss})
- * of a policy on preference pairs. The reference is the initial policy: its log-probabilities of
+ * of a policy on preference pairs. The reference is the initial policy, or the model given to
+ * {@link #withReference} (the loop anchors every round to the SFT policy while the policy starts from
+ * the latest healthy version): its log-probabilities of
  * every chosen and rejected response are computed once, in one pass over the data before the first
  * update, and kept as plain numbers, so only the policy is held in memory while training (TRL's
  * {@code precompute_ref_log_probs}). The trained policy goes to {@code <out>/model}.
@@ -60,12 +62,26 @@ public final class DpoTrainer {
     private final DpoConfig config;
     private final MetricsSink metrics;
     private StepListener listener = (step, total, pairs) -> {};
+    private LoadedModel reference;
 
     public DpoTrainer(LoadedModel loaded, DpoConfig config, MetricsSink metrics) {
         this.loaded = loaded;
         this.policy = loaded.model();
         this.config = config;
         this.metrics = metrics;
+    }
+
+    /**
+     * The reference model of the DPO loss, when it is not the initial policy (e.g. the SFT policy of
+     * an iterative loop). It must share the policy's tokenizer; it is read once, before the first update.
+     */
+    public DpoTrainer withReference(LoadedModel referenceModel) {
+        if (referenceModel != null && referenceModel.model().config().vocabSize() != policy.config().vocabSize()) {
+            throw new IllegalArgumentException("the reference model's vocabulary (" + referenceModel.model().config().vocabSize()
+                    + ") differs from the policy's (" + policy.config().vocabSize() + ")");
+        }
+        this.reference = referenceModel;
+        return this;
     }
 
     public DpoTrainer onStep(StepListener l) {
@@ -84,7 +100,8 @@ public final class DpoTrainer {
                     TokenizedResponse.of(p.prompt(), p.rejected(), loaded.tokenizer(), maxLength)));
         }
         policy.setTrainable(name -> false);
-        float[][] reference = config.referenceFree() ? null : referenceLogprobs(data); // [chosen, rejected][pair]
+        float[][] reference = config.referenceFree() ? null
+                : referenceLogprobs(this.reference == null ? policy : this.reference.model(), data); // [chosen, rejected][pair]
 
         policy.setTrainable(name -> !name.startsWith("value_head."));
         Map<String, NDArray> trainable = new LinkedHashMap<>();
@@ -106,7 +123,7 @@ public final class DpoTrainer {
                 Map<String, Double> values;
                 try (NDManager scope = policy.manager().newSubManager();
                      GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    NDArray[] logps = sequenceLogprobs(batch, scope); // [chosen, rejected]
+                    NDArray[] logps = sequenceLogprobs(policy, batch, scope); // [chosen, rejected]
                     NDArray refChosen = null;
                     NDArray refRejected = null;
                     if (reference != null) {
@@ -142,16 +159,16 @@ public final class DpoTrainer {
     }
 
     /**
-     * The reference's (= the initial policy's) log-probabilities of every chosen and rejected
-     * response, in one pass without gradients, kept as Java arrays so no tensor outlives its batch.
+     * The reference's log-probabilities of every chosen and rejected response, in one pass without
+     * gradients, kept as Java arrays so no tensor outlives its batch.
      */
-    private float[][] referenceLogprobs(List<TokenizedPair> data) {
+    private float[][] referenceLogprobs(LlamaModel referenceModel, List<TokenizedPair> data) {
         float[][] out = new float[2][data.size()];
         int batchSize = Math.max(config.batchSize(), 8);
         for (int from = 0; from < data.size(); from += batchSize) {
             List<TokenizedPair> batch = data.subList(from, Math.min(from + batchSize, data.size()));
-            try (NDManager scope = policy.manager().newSubManager()) {
-                NDArray[] logps = sequenceLogprobs(batch, scope);
+            try (NDManager scope = referenceModel.manager().newSubManager()) {
+                NDArray[] logps = sequenceLogprobs(referenceModel, batch, scope);
                 float[] c = logps[0].toType(DataType.FLOAT32, false).toFloatArray();
                 float[] r = logps[1].toType(DataType.FLOAT32, false).toFloatArray();
                 for (int i = 0; i < batch.size(); i++) {
@@ -167,12 +184,12 @@ public final class DpoTrainer {
      * Log-probabilities [B] of the chosen and the rejected responses under the policy, from one
      * forward pass over 2B right-padded rows; summed over response tokens, or averaged for IPO.
      */
-    private NDArray[] sequenceLogprobs(List<TokenizedPair> batch, NDManager scope) {
+    private NDArray[] sequenceLogprobs(LlamaModel model, List<TokenizedPair> batch, NDManager scope) {
         List<TokenizedResponse> rows = new ArrayList<>(batch.size() * 2);
         batch.forEach(p -> rows.add(p.chosen()));
         batch.forEach(p -> rows.add(p.rejected()));
         PaddedBatch padded = PaddedBatch.of(rows, scope);
-        NDArray logits = policy.logits(policy.hiddenStates(padded.tokens(), padded.keyMask(), null, null));
+        NDArray logits = model.logits(model.hiddenStates(padded.tokens(), padded.keyMask(), null, null));
         SequenceLogprobs.Result result = SequenceLogprobs.ofSequence(logits, padded.tokens(), padded.responseMask());
         NDArray perSequence = config.lengthNormalized() ? result.mean() : result.sum();
         int b = batch.size();
