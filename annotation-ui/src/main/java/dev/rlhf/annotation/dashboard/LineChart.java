@@ -56,8 +56,10 @@ public class LineChart extends Div {
         canvasHolder.getElement().executeJs("""
                 const c = this.$chart;
                 if (!c) { return; }
+                // A new series arrives whole (its first point included); an existing one gets the point.
                 if (c.data.datasets.length <= $0) { c.data.datasets.push(JSON.parse($3)); }
-                c.data.datasets[$0].data.push({x: $1, y: $2});
+                else { c.data.datasets[$0].data.push({x: $1, y: $2}); }
+                c.data.datasets[$0].pointRadius = c.data.datasets[$0].data.length > 1 ? 0 : 3;
                 c.update('none');""", index, x, y, dataset(seriesName, index).toString());
     }
 
@@ -106,7 +108,9 @@ public class LineChart extends Div {
     private ObjectNode dataset(String name, int index) {
         ObjectNode d = JSON.createObjectNode();
         d.put("label", name).put("borderColor", COLORS[index % COLORS.length]).put("backgroundColor", COLORS[index % COLORS.length])
-                .put("pointRadius", 0).put("borderWidth", 1.5);
+                .put("borderWidth", 1.5);
+        // A line needs no dots; a run with a single point (e.g. a metric logged once at the end) would be invisible without one.
+        d.put("pointRadius", series.getOrDefault(name, List.of()).size() > 1 ? 0 : 3);
         ArrayNode data = d.putArray("data");
         for (Point p : series.getOrDefault(name, List.of())) {
             data.addObject().put("x", p.x()).put("y", p.y());

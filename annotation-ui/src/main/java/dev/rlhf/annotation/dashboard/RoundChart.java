@@ -67,6 +67,7 @@ public class RoundChart extends Div {
         canvasHolder.getElement().executeJs("""
                 const holder = this;
                 const config = JSON.parse($0);
+                config.options.scales.x.ticks.callback = value => Number.isInteger(value) ? 'v' + value : '';
                 const render = () => {
                   if (holder.$chart) { holder.$chart.destroy(); }
                   holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
@@ -92,11 +93,15 @@ public class RoundChart extends Div {
         dataset(datasets, "not reported", null, "#7f7f7f", "rectRot", false);
         ObjectNode options = config.putObject("options");
         options.put("animation", false).put("maintainAspectRatio", false);
-        ObjectNode x = options.putObject("scales").putObject("x");
+        options.putObject("layout").putObject("padding").put("left", 8).put("right", 12).put("top", 8);
+        ObjectNode scales = options.putObject("scales");
+        ObjectNode x = scales.putObject("x");
         x.put("type", "linear");
         x.putObject("ticks").put("stepSize", 1).put("precision", 0);
         x.putObject("title").put("display", true).put("text", "policy version (round N makes vN)");
-        options.putObject("plugins").putObject("legend").put("position", "bottom");
+        ObjectNode legend = options.putObject("plugins").putObject("legend");
+        legend.put("position", "bottom");
+        legend.putObject("labels").put("usePointStyle", true);
         return config;
     }
 
@@ -107,7 +112,7 @@ public class RoundChart extends Div {
         }
         ObjectNode d = datasets.addObject();
         d.put("label", label).put("borderColor", color).put("backgroundColor", color).put("pointStyle", style)
-                .put("pointRadius", line ? 4 : 7).put("borderWidth", line ? 1.5 : 2).put("showLine", line);
+                .put("pointRadius", line ? 4 : 7).put("borderWidth", line ? 1.5 : 2).put("showLine", line).put("clip", false);
         ArrayNode data = d.putArray("data");
         matching.forEach(p -> data.addObject().put("x", p.version()).put("y", p.value()));
     }

@@ -53,13 +53,48 @@ class LoginAndDashboardBrowserTest extends BrowserTest {
 
         page.locator("h3", new com.microsoft.playwright.Page.LocatorOptions().setHasText("dpo · rewards/margins")).waitFor();
         assertThat(page.locator("canvas").count()).isGreaterThanOrEqualTo(chartsBefore + 3);
+
+        // The loop's reports: round 1's reward model and the health of v0 (promoted), v1 (promoted), v2 (rejected: KL).
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", INFRASTRUCTURE.kafkaBootstrapServers()),
+                new StringSerializer(), new AvroEventSerializer<TrainerMetric>())) {
+            send(producer, "round-1", "reward", 12, "eval_accuracy", 0.72);
+            send(producer, "round-2", "reward", 12, "eval_accuracy", 0.78);
+            double[] kl = {0.0, 0.42, 3.1};
+            for (int v = 0; v < 3; v++) {
+                send(producer, "health", "health", v, "health/kl_to_sft", kl[v]);
+                send(producer, "health", "health", v, "health/distinct2", 0.6 - 0.05 * v);
+                send(producer, "health", "health", v, "health/promoted", v < 2 ? 1 : 0);
+            }
+            send(producer, "health", "health", 2, "guard/kl_to_sft", 1);
+            send(producer, "loop", "loop", Instant.now().getEpochSecond(), "loop/round", 0);
+        }
+        page.locator("#round-kl_to_sft h3").waitFor();
+        page.waitForCondition(() -> (Boolean) page.evaluate("() => { const c = document.querySelector('#round-kl_to_sft canvas');"
+                + " const chart = window.Chart && window.Chart.getChart(c); return !!chart && chart.data.datasets[1].data.length === 1; }"));
+        // What the user sees: v0 and v1 as promoted dots on a line, v2 as a red cross of its own, in the legend as "rejected".
+        @SuppressWarnings("unchecked")
+        var drawn = (java.util.List<Map<String, Object>>) page.evaluate("() => window.Chart.getChart("
+                + "document.querySelector('#round-kl_to_sft canvas')).data.datasets.map(d => ({label: d.label, style: d.pointStyle,"
+                + " xs: d.data.map(p => p.x).join(','), ys: d.data.map(p => p.y).join(',')}))");
+        assertThat(drawn).hasSize(2);
+        assertThat(drawn.get(0)).containsEntry("label", "promoted").containsEntry("xs", "0,1").containsEntry("ys", "0,0.42");
+        assertThat(drawn.get(1)).containsEntry("label", "rejected").containsEntry("style", "crossRot").containsEntry("xs", "2")
+                .containsEntry("ys", "3.1");
+        assertThat(page.locator("#round-eval_accuracy h3")).hasText("Reward model held-out accuracy (eval_accuracy)");
+        assertThat(page.locator("h3", new com.microsoft.playwright.Page.LocatorOptions().setHasText("loop/"))).hasCount(0);
+        assertThat(page.locator("h3", new com.microsoft.playwright.Page.LocatorOptions().setHasText("health ·"))).hasCount(0);
         page.waitForTimeout(1000); // let Chart.js finish drawing before the screenshot
         screenshot("dashboard");
     }
 
     private static void send(KafkaProducer<String, TrainerMetric> producer, String phase, long step, String name, double value)
             throws Exception {
-        producer.send(new ProducerRecord<>(Topics.TRAINER_METRICS, "e2e-run", TrainerMetric.newBuilder().setRunId("e2e-run")
+        send(producer, "e2e-run", phase, step, name, value);
+    }
+
+    private static void send(KafkaProducer<String, TrainerMetric> producer, String run, String phase, long step, String name, double value)
+            throws Exception {
+        producer.send(new ProducerRecord<>(Topics.TRAINER_METRICS, run, TrainerMetric.newBuilder().setRunId(run)
                 .setPhase(phase).setStep(step).setName(name).setValue(value).setTimestamp(Instant.now()).build())).get();
     }
 }
