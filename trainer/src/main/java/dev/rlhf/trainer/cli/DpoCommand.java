@@ -36,7 +36,7 @@ public class DpoCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions options;
 
-    @Option(names = "--beta", paramLabel = "X", description = "Strength of the implicit KL constraint (default 0.1).")
+    @Option(names = "--beta", paramLabel = "X", description = "Strength of the implicit KL constraint (default: from --preset).")
     Double beta;
 
     @Option(names = "--loss", paramLabel = "sigmoid|ipo", description = "Loss type (default sigmoid).")
@@ -89,8 +89,9 @@ public class DpoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private DpoConfig config() {
-        DpoConfig d = DpoConfig.defaults();
+    /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
+    DpoConfig config() {
+        DpoConfig d = options.preset.preset().dpo();
         DpoLossType type;
         try {
             type = loss == null ? d.lossType() : DpoLossType.parse(loss);

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,30 +62,33 @@ public class PpoCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from <out>/resume when it exists.")
     boolean resume;
 
-    @Option(names = "--max-steps", paramLabel = "N", defaultValue = "0",
-            description = "Optimizer steps (each minibatch of each PPO epoch); 0 = --epochs passes over the prompts.")
-    int maxSteps;
+    @Mixin
+    PresetOption preset;
+
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "Optimizer steps (each minibatch of each PPO epoch); 0 = --epochs passes over the prompts (default: from --preset).")
+    Integer maxSteps;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "1", description = "Passes over the prompts when --max-steps is 0 (default ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "Responses per rollout (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", paramLabel = "N", description = "Responses per rollout (default: from --preset).")
+    Integer batchSize;
 
-    @Option(names = "--num-mini-batches", paramLabel = "N", defaultValue = "1", description = "Minibatches per PPO epoch (default ${DEFAULT-VALUE}).")
-    int numMiniBatches;
+    @Option(names = "--num-mini-batches", paramLabel = "N", description = "Minibatches per PPO epoch (default: from --preset).")
+    Integer numMiniBatches;
 
-    @Option(names = "--ppo-epochs", paramLabel = "N", defaultValue = "4", description = "Passes over each rollout (default ${DEFAULT-VALUE}).")
-    int ppoEpochs;
+    @Option(names = "--ppo-epochs", paramLabel = "N", description = "Passes over each rollout (default: from --preset).")
+    Integer ppoEpochs;
 
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-6", description = "Actor learning rate (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--lr", paramLabel = "X", description = "Actor learning rate (default: from --preset).")
+    Double lr;
 
-    @Option(names = "--critic-lr", paramLabel = "X", defaultValue = "9e-6", description = "Critic learning rate (default ${DEFAULT-VALUE}).")
-    double criticLr;
+    @Option(names = "--critic-lr", paramLabel = "X", description = "Critic learning rate (default: from --preset).")
+    Double criticLr;
 
-    @Option(names = "--kl-coef", paramLabel = "X", defaultValue = "0.02", description = "Initial KL penalty coefficient (default ${DEFAULT-VALUE}).")
-    double klCoef;
+    @Option(names = "--kl-coef", paramLabel = "X", description = "Initial KL penalty coefficient (default: from --preset).")
+    Double klCoef;
 
     @Option(names = "--kl-target", paramLabel = "X", description = "Target KL per sequence: turns on the adaptive controller.")
     Double klTarget;
@@ -128,20 +132,21 @@ public class PpoCommand implements Callable<Integer> {
     @Option(names = "--whiten-rewards", description = "Scale per-token rewards to unit variance before GAE.")
     boolean whitenRewards;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "53", description = "Response length (default ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Response length (default: from --preset).")
+    Integer maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0", description = "Rollout temperature > 0 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+            description = "Rollout temperature > 0; old, new and reference log-probabilities are all taken at it (default ${DEFAULT-VALUE}).")
     float temperature;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Rollout top-k; 0 = off.")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Must be 0 (off) for PPO: refused otherwise, as it would make the update off-policy.")
     int topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", description = "Rollout nucleus mass; 1 = off.")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", description = "Must be 1 (off) for PPO: refused otherwise, as it would make the update off-policy.")
     float topP;
 
-    @Option(names = "--num-samples", paramLabel = "K", defaultValue = "1", description = "Responses per prompt in a rollout (default ${DEFAULT-VALUE}).")
-    int numSamples;
+    @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt in a rollout (default: from --preset).")
+    Integer numSamples;
 
     @Option(names = "--max-grad-norm", paramLabel = "X", defaultValue = "1.0", description = "Gradient-norm clip per model (default ${DEFAULT-VALUE}).")
     float maxGradNorm;
@@ -202,16 +207,25 @@ public class PpoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private PpoRunConfig runConfig() {
+    /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
+    PpoRunConfig runConfig() {
+        PpoRunConfig base = preset.preset().ppo();
+        PpoConfig d = base.ppo();
         try {
-            PpoConfig ppo = new PpoConfig(klCoef, klTarget, klHorizon, KlEstimator.parse(klEstimator), gamma, lambda,
-                    clipRange, valueClipRange, vfCoef, ppoEpochs, numMiniBatches, batchSize, maxNewTokens, true,
-                    whitenRewards, rewardClip > 0 ? rewardClip : null, missingEosPenalty, ptxCoef, lr, criticLr, seed);
-            return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm,
-                    new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), ptxBatchSize, 256, checkpointEvery, offloadFrozen);
+            PpoConfig ppo = new PpoConfig(or(klCoef, d.klCoef()), klTarget, klHorizon, KlEstimator.parse(klEstimator), gamma, lambda,
+                    clipRange, valueClipRange, vfCoef, or(ppoEpochs, d.ppoEpochs()), or(numMiniBatches, d.numMiniBatches()),
+                    or(batchSize, d.rolloutBatchSize()), or(maxNewTokens, d.maxNewTokens()), true,
+                    whitenRewards, rewardClip > 0 ? rewardClip : null, missingEosPenalty, ptxCoef,
+                    or(lr, d.actorLearningRate()), or(criticLr, d.criticLearningRate()), seed);
+            return new PpoRunConfig(ppo, or(maxSteps, base.maxSteps()), epochs, or(numSamples, base.numSamples()), temperature,
+                    topK, topP, maxGradNorm, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), ptxBatchSize, 256, checkpointEvery,
+                    offloadFrozen);
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--" + e.getMessage());
         }
     }
 
+    private static <T> T or(T flag, T preset) {
+        return flag != null ? flag : preset;
+    }
 }

@@ -87,8 +87,9 @@ public class RewardCommand implements Callable<Integer> {
         return 0;
     }
 
-    private RewardModelConfig config() {
-        RewardModelConfig d = RewardModelConfig.defaults();
+    /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
+    RewardModelConfig config() {
+        RewardModelConfig d = options.preset.preset().reward();
         try {
             return new RewardModelConfig(
                     margin != null ? margin : d.margin(),

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -71,8 +72,11 @@ public class SftCommand implements Callable<Integer> {
     @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
     int gradAccum;
 
-    @Option(names = "--lr", defaultValue = "2e-5", description = "Peak learning rate (default ${DEFAULT-VALUE}, TRL).")
-    float lr;
+    @Mixin
+    PresetOption preset;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: from --preset; paper 2e-5, TRL).")
+    Float lr;
 
     @Option(names = "--warmup-ratio", defaultValue = "0.03", description = "Share of steps warming up (default ${DEFAULT-VALUE}).")
     float warmupRatio;
@@ -160,9 +164,11 @@ public class SftCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SftConfig sftConfig() {
+    /** The config of this invocation: the preset's learning rate unless --lr is given. */
+    SftConfig sftConfig() {
+        float learningRate = lr != null ? lr : preset.preset().sftLearningRate();
         try {
-            return new SftConfig(lr, warmupRatio, 0.1f, new AdamW.Settings(0.9f, 0.95f, 1e-8f, weightDecay), maxGradNorm,
+            return new SftConfig(learningRate, warmupRatio, 0.1f, new AdamW.Settings(0.9f, 0.95f, 1e-8f, weightDecay), maxGradNorm,
                     batchSize, gradAccum, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, patience, freezeLayers,
                     new Lora.Settings(loraRank, loraAlpha, loraTargets), checkpointEvery, true, seed);
         } catch (IllegalArgumentException e) {

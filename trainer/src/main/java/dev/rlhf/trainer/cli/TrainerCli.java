@@ -31,6 +31,9 @@ public final class TrainerCli {
             return EXIT_BAD_INPUT;
         }
         CommandLine cli = new CommandLine(new TrainerCli());
+        for (String command : new String[] {"reward", "dpo", "ppo", "sft"}) {
+            cli.getSubcommands().get(command).getCommandSpec().usageMessage().footer(Preset.help(command));
+        }
         cli.setOverwrittenOptionsAllowed(true); // --config settings come first; flags given later win
         cli.setExitCodeExceptionMapper(e -> e instanceof BadInputException ? EXIT_BAD_INPUT : 1);
         cli.setParameterExceptionHandler((e, a) -> {

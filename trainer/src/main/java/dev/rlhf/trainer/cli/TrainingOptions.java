@@ -10,13 +10,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The options every preference-training command shares ({@code reward}, {@code dpo}); unset
- * hyperparameters take the defaults of the algorithm's config record.
+ * hyperparameters take the values of {@code --preset} (paper: the algorithm's config record's defaults).
  */
 public class TrainingOptions {
+
+    @Mixin
+    PresetOption preset;
 
     @Option(names = "--model", required = true, paramLabel = "PATH",
             description = "Model to start from: llama2.c .bin, Hugging Face directory, or a checkpoint directory of this project.")
@@ -41,22 +45,22 @@ public class TrainingOptions {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to train (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps; 0 = from --epochs (default 0).")
+    @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps; 0 = from --epochs (default: from --preset).")
     Integer maxSteps;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data (default 1).")
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data (default: from --preset).")
     Integer epochs;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "Rankings (reward) or pairs (dpo) per optimizer step (default 64).")
+    @Option(names = "--batch-size", paramLabel = "N", description = "Rankings (reward) or pairs (dpo) per optimizer step (default: from --preset).")
     Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: reward 9e-6, dpo 1e-6).")
+    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: from --preset).")
     Double lr;
 
-    @Option(names = "--max-length", paramLabel = "N", description = "Most tokens of prompt + response (default 512, capped by the model's context).")
+    @Option(names = "--max-length", paramLabel = "N", description = "Most tokens of prompt + response, capped by the model's context (default: from --preset).")
     Integer maxLength;
 
-    @Option(names = "--warmup-ratio", paramLabel = "X", description = "Share of steps of linear warmup before cosine decay.")
+    @Option(names = "--warmup-ratio", paramLabel = "X", description = "Share of steps of linear warmup before cosine decay (default: from --preset).")
     Double warmupRatio;
 
     @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options (names without dashes); flags override it.")

@@ -168,7 +168,7 @@ class PreferenceLearningTest {
         String tokenizer = SharedData.stories260kTokenizer().toString();
         assertThat(TrainerCli.run("reward", "--model", model, "--tokenizer", tokenizer, "--data", train.toString(),
                 "--eval-data", heldOut.toString(), "--out", temp.resolve("rm").toString(), "--device", "cpu",
-                "--lr", "1e-3", "--batch-size", "16", "--max-steps", "40", "--warmup-ratio", "0.05", "--max-length", "128")).isZero();
+                "--preset", "small")).isZero(); // lr 1e-3, batch 16, 40 steps, warmup 0.05, 128 tokens
         java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
         java.io.PrintStream old = System.out;
         try {
@@ -185,8 +185,7 @@ class PreferenceLearningTest {
         assertThat(score.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.85);
 
         assertThat(TrainerCli.run("dpo", "--model", model, "--tokenizer", tokenizer, "--data", train.toString(),
-                "--out", temp.resolve("dpo").toString(), "--device", "cpu", "--beta", "0.1", "--lr", "2e-4",
-                "--batch-size", "16", "--max-steps", "16", "--max-length", "128")).isZero();
+                "--out", temp.resolve("dpo").toString(), "--device", "cpu", "--preset", "small")).isZero(); // beta 0.1, lr 2e-4, batch 16, 16 steps, 128 tokens
         try (LoadedModel sft = stories(); LoadedModel dpo = ModelLoader.load(temp.resolve("dpo/model"), null, Device.cpu())) {
             double before = mentionRate(samples(sft, 11L));
             double after = mentionRate(samples(dpo, 11L));
