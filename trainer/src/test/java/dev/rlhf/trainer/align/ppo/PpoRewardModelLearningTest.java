@@ -3,193 +3,154 @@ package dev.rlhf.trainer.align.ppo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import dev.rlhf.trainer.align.loss.LossOutput;
-import dev.rlhf.trainer.align.reward.Ranking;
-import dev.rlhf.trainer.align.reward.RankingLoss;
+import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.align.data.PaddedBatch;
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.TokenizedResponse;
+import dev.rlhf.trainer.align.labeler.KeywordLabeler;
+import dev.rlhf.trainer.align.loss.SequenceLogprobs;
+import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.LlamaModel;
-import dev.rlhf.trainer.training.AdamW;
-import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.MetricsSink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole loop with a learned reward model: a simulated labeler (prefers stories mentioning
- * {@code -Dppo.word}, default "park") ranks K = 4 samples per prompt of stories260K, 10% of its
- * rankings reversed; a reward model (stories260K's trunk with a value head) is trained on those
- * rankings with the K-way loss; PPO with that frozen reward model and a critic initialised from it
- * raises the labeler's score of fresh samples above the SFT policy's.
+ * The production path end to end, with a learned reward model: stories260K samples K = 4 responses
+ * per training prompt; the keyword labeler ({@link KeywordLabeler}, prefers stories mentioning
+ * {@code -Dppo.word}, default "park") ranks each group, reversing 10% of its rankings; the reward
+ * model is trained on those rankings by {@link RewardTrainer} with the small-model values
+ * ({@link RewardModelConfig#smallModels()}: normalisation, value-head init and checkpoint metadata
+ * included) and evaluated on the labeler's true rankings of samples of held-out prompts; PPO loads it
+ * through {@link PpoModels#load} (so {@link ValueHeadRewardSource} scores the policy's tokens at the
+ * stored {@code reward_max_length} through {@code RewardScorer}); the labeler's score of fresh samples
+ * of the held-out prompts rises above the SFT policy's, and the KL to the SFT policy is reported.
  */
 class PpoRewardModelLearningTest {
 
     static final int K = 4;
 
+    /** Prompts neither the reward model nor PPO trains on. */
+    static final List<String> HELD_OUT_PROMPTS = List.of(
+            "Ben and his dad",
+            "The little dog ran to the",
+            "Mia wanted to",
+            "It was a sunny day and",
+            "Once there was a small",
+            "Anna found a",
+            "The boy looked at the",
+            "Max and Lucy");
+
     @TempDir
     Path temp;
 
-    record Group(String prompt, List<String> responses, Ranking ranking) {}
-
     @Test
-    void ppoAgainstARewardModelTrainedOnNoisyRankingsRaisesTheLabelersScore() throws Exception {
-        RewardSource labeler = PpoFixtures.mentions(PpoLearningTest.WORD);
-        Random noise = new Random(11);
-        List<Group> groups = new ArrayList<>();
+    void rewardTrainerThenPpoRaisesTheLabelersScoreOnHeldOutPrompts() throws Exception {
+        KeywordLabeler labeler = new KeywordLabeler(PpoLearningTest.WORD, 0.1, 11);
+        List<RankedResponses> train = new ArrayList<>();
+        List<RankedResponses> heldOut = new ArrayList<>();
         try (LoadedModel sft = PpoFixtures.stories()) {
-            List<GeneratedSample> samples = new Generator(new LlamaLanguageModel(sft.model()), sft.tokenizer())
-                    .generate(PpoFixtures.PROMPTS, GenerationConfig.defaults().withMaxNewTokens(20).withNumSamples(128).withSeed(99L));
-            for (int from = 0; from < samples.size(); from += K) {
-                List<GeneratedSample> four = samples.subList(from, from + K);
-                String prompt = four.getFirst().prompt();
-                List<String> responses = four.stream().map(GeneratedSample::completion).toList();
-                double[] scores = labeler.score(Collections.nCopies(K, prompt), responses);
-                Ranking ranking = rank(scores, noise.nextDouble() < 0.1);
-                if (ranking.groups().size() > 1) { // all tied: no pair to learn from
-                    groups.add(new Group(prompt, responses, ranking));
-                }
+            Generator generator = new Generator(new LlamaLanguageModel(sft.model()), sft.tokenizer());
+            for (List<GeneratedSample> group : groups(generator.generate(PpoFixtures.PROMPTS,
+                    GenerationConfig.defaults().withMaxNewTokens(20).withNumSamples(128).withSeed(99L)))) {
+                List<String> responses = group.stream().map(GeneratedSample::completion).toList();
+                String prompt = group.getFirst().prompt();
+                train.add(new RankedResponses(prompt, responses, labeler.rank(prompt, responses))); // noisy, as reported
+            }
+            for (List<GeneratedSample> group : groups(generator.generate(HELD_OUT_PROMPTS,
+                    GenerationConfig.defaults().withMaxNewTokens(20).withNumSamples(32).withSeed(98L)))) {
+                List<String> responses = group.stream().map(GeneratedSample::completion).toList();
+                String prompt = group.getFirst().prompt();
+                heldOut.add(new RankedResponses(prompt, responses, labeler.trueRanking(prompt, responses)));
             }
         }
-        Collections.shuffle(groups, new Random(5));
-        int held = groups.size() / 5;
-        List<Group> eval = groups.subList(0, held);
-        List<Group> train = groups.subList(held, groups.size());
 
-        Path rmDir = temp.resolve("rm");
-        double accuracy;
-        try (LoadedModel rm = PpoFixtures.stories()) {
-            LlamaModel m = rm.model();
-            m.addValueHead();
-            trainRewardModel(m, rm, train);
-            accuracy = accuracy(m, rm, eval);
-            ModelCheckpoint.save(m, rm.tokenizer(), rmDir, Map.of("phase", "reward"));
+        RewardModelConfig config = RewardModelConfig.smallModels().withSeed(5);
+        RewardTrainer.Result rm;
+        try (LoadedModel trunk = PpoFixtures.stories()) {
+            rm = new RewardTrainer(trunk, config, MetricsSink.none()).train(train, heldOut, temp.resolve("rm"));
         }
+        assertThat(ModelCheckpoint.readMetadata(rm.model())).containsEntry(RewardTrainer.MAX_LENGTH_METADATA, "128");
 
-        LoadedModel actor = PpoFixtures.stories();
-        LoadedModel reference = PpoFixtures.stories();
-        LoadedModel critic = ModelLoader.load(rmDir, null, Device.cpu());
-        LoadedModel reward = ModelLoader.load(rmDir, null, Device.cpu());
-        try (PpoModels models = new PpoModels(actor.model(), reference.model(), critic.model(),
-                new ValueHeadRewardSource(reward.model(), reward.tokenizer(), 32), actor.tokenizer(),
-                List.of(actor, reference, critic, reward))) {
-            double before = PpoLearningTest.freshScore(models.actor(), models, labeler);
+        try (PpoModels models = PpoModels.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), rm.model(),
+                Device.cpu(), false, 16)) {
+            assertThat(((ValueHeadRewardSource) models.reward()).maxLength()).isEqualTo(128);
+            List<GeneratedSample> before = fresh(models.actor(), models);
             List<Map<String, Double>> steps = new ArrayList<>();
             new PpoTrainer(models, PpoLearningTest.learningRun(), MetricsSink.none())
                     .onStep((step, total, values) -> steps.add(values))
                     .train(PpoFixtures.PROMPTS, null, temp.resolve("ppo"), false);
-            double after = PpoLearningTest.freshScore(models.actor(), models, labeler);
-            double maxKl = steps.stream().mapToDouble(v -> v.get("objective/kl")).max().orElseThrow();
-            System.err.printf("RM: %d train / %d held-out rankings with pairs, held-out pair accuracy %.3f; PPO '%s': labeler "
-                            + "score of fresh samples %.3f -> %.3f; RM scores %.3f -> %.3f; max rollout KL %.3f%n",
-                    train.size(), eval.size(), accuracy, PpoLearningTest.WORD, before, after,
-                    steps.getFirst().get("objective/scores"), steps.getLast().get("objective/scores"), maxKl);
-            // measured ("park"): 63 / 15 rankings, held-out accuracy 0.920 (noisy labels included);
-            // fresh samples 0.094 -> 0.703; reward-model scores -1.56 -> 1.02; largest rollout KL 19.0
-            assertThat(accuracy).as("held-out pair accuracy of the reward model").isGreaterThan(0.75);
-            assertThat(after).as("labeler score after PPO vs SFT %.3f", before).isGreaterThan(before + 0.25);
-            assertThat(maxKl).as("KL to the reference, nats per response").isBetween(0.0, 30.0);
+            List<GeneratedSample> after = fresh(models.actor(), models);
+            double scoreBefore = mentionRate(before, labeler);
+            double scoreAfter = mentionRate(after, labeler);
+            double kl = sampledKl(after, models.reference(), models);
+            double maxRolloutKl = steps.stream().mapToDouble(v -> v.get("objective/kl")).max().orElseThrow();
+            System.err.printf("RewardTrainer (small-model values): %d training rankings, held-out accuracy %.3f on %d pairs "
+                            + "of held-out prompts; PPO '%s' (%d steps): labeler score of fresh samples of held-out prompts "
+                            + "%.3f -> %.3f; RM scores of rollouts %.3f -> %.3f; KL to the SFT policy on those samples %.2f nats "
+                            + "per response (largest rollout KL %.2f)%n",
+                    train.size(), rm.eval().accuracy(), rm.eval().pairs(), PpoLearningTest.WORD, steps.size(), scoreBefore,
+                    scoreAfter, steps.getFirst().get("objective/scores"), steps.getLast().get("objective/scores"), kl,
+                    maxRolloutKl);
+            assertThat(rm.eval().accuracy()).as("reward model's held-out accuracy").isGreaterThan(0.75);
+            assertThat(scoreAfter).as("labeler score after PPO vs SFT %.3f", scoreBefore).isGreaterThan(scoreBefore + 0.2);
+            assertThat(kl).as("KL to the SFT policy, nats per response").isBetween(0.0, 30.0);
         }
     }
 
-    /** The labeler's ranking of one group's scores, tie groups best first; reversed when noisy. */
-    static Ranking rank(double[] scores, boolean reversed) {
-        List<int[]> groups = new ArrayList<>();
-        for (double level : Arrays.stream(scores).boxed().distinct().sorted(Collections.reverseOrder()).toList()) {
-            groups.add(java.util.stream.IntStream.range(0, scores.length).filter(i -> scores[i] == level).toArray());
+    static List<List<GeneratedSample>> groups(List<GeneratedSample> samples) {
+        List<List<GeneratedSample>> out = new ArrayList<>();
+        for (int from = 0; from + K <= samples.size(); from += K) {
+            out.add(samples.subList(from, from + K));
         }
-        if (reversed) {
-            Collections.reverse(groups);
-        }
-        return new Ranking(groups);
+        return out;
     }
 
-    /** K-way loss over batches of 8 rankings (32 responses), AdamW, a few epochs. */
-    static void trainRewardModel(LlamaModel m, LoadedModel rm, List<Group> train) {
-        m.setTrainable(name -> true);
-        Map<String, NDArray> params = new java.util.LinkedHashMap<>(m.parameters());
-        List<Group> order = new ArrayList<>(train);
-        try (AdamW optimizer = new AdamW(params, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), m.manager())) {
-            for (int epoch = 0; epoch < 4; epoch++) {
-                Collections.shuffle(order, new Random(epoch));
-                for (int from = 0; from + 8 <= order.size(); from += 8) {
-                    List<Group> batch = order.subList(from, from + 8);
-                    try (NDManager step = m.manager().newSubManager();
-                         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray rewards = rewards(m, rm, batch, step);
-                        List<Ranking> rankings = new ArrayList<>();
-                        for (int g = 0; g < batch.size(); g++) {
-                            int offset = g * K;
-                            rankings.add(new Ranking(batch.get(g).ranking().groups().stream()
-                                    .map(group -> Arrays.stream(group).map(i -> i + offset).toArray()).toList()));
-                        }
-                        LossOutput loss = RankingLoss.compute(rewards, rankings, 0);
-                        collector.backward(loss.loss());
-                    }
-                    Gradients.clipGlobalNorm(params.values(), 1.0f, m.manager());
-                    optimizer.step(1e-3f);
-                }
-            }
-        }
+    /** 16 fresh samples of each held-out prompt (a seed no rollout used), 20 tokens each. */
+    static List<GeneratedSample> fresh(LlamaModel policy, PpoModels models) {
+        return new Generator(new LlamaLanguageModel(policy), models.tokenizer())
+                .generate(HELD_OUT_PROMPTS, GenerationConfig.defaults().withMaxNewTokens(20).withNumSamples(16).withSeed(12345L));
     }
 
-    /** Rewards [K x groups] of every group's responses, read at the last token of prompt + response + EOS. */
-    static NDArray rewards(LlamaModel m, LoadedModel rm, List<Group> groups, NDManager step) {
-        List<int[]> rows = new ArrayList<>();
-        for (Group g : groups) {
-            for (String r : g.responses()) {
-                int[] text = rm.tokenizer().encode(g.prompt() + r);
-                int[] ids = Arrays.copyOf(text, text.length + 1);
-                ids[text.length] = rm.tokenizer().eosId();
-                rows.add(ids);
-            }
-        }
-        int width = rows.stream().mapToInt(r -> r.length).max().orElseThrow();
-        long[] tokens = new long[rows.size() * width];
-        float[] keyMask = new float[rows.size() * width];
-        int[] last = new int[rows.size()];
-        for (int r = 0; r < rows.size(); r++) {
-            for (int t = 0; t < rows.get(r).length; t++) {
-                tokens[r * width + t] = rows.get(r)[t];
-                keyMask[r * width + t] = 1;
-            }
-            last[r] = rows.get(r).length - 1;
-        }
-        Shape shape = new Shape(rows.size(), width);
-        NDArray hidden = m.hiddenStates(step.create(tokens, shape), step.create(keyMask, shape), null, null);
-        return m.valuesAt(hidden, last);
+    static double mentionRate(List<GeneratedSample> samples, KeywordLabeler labeler) {
+        return samples.stream().filter(s -> labeler.mentions(s.completion())).count() / (double) samples.size();
     }
 
-    /** Share of held-out ordered pairs (by the labeler's reported rankings) the reward model orders the same way. */
-    static double accuracy(LlamaModel m, LoadedModel rm, List<Group> eval) {
-        long pairs = 0;
-        long correct = 0;
-        for (Group g : eval) {
-            double[] r;
-            try (NDManager step = m.manager().newSubManager()) {
-                r = rewards(m, rm, List.of(g), step).toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+    /**
+     * KL(policy || SFT) on the policy's own samples: the mean over samples of the summed log-ratio of
+     * the sampled tokens (k1 per sequence; the samples' log-probabilities are the policy's at temperature 1).
+     */
+    static double sampledKl(List<GeneratedSample> samples, LlamaModel reference, PpoModels models) {
+        double total = 0;
+        try (NDManager scope = reference.manager().newSubManager()) {
+            List<TokenizedResponse> rows = new ArrayList<>();
+            for (GeneratedSample s : samples) {
+                int[] prompt = models.tokenizer().encode(s.prompt());
+                int[] ids = Arrays.copyOf(prompt, prompt.length + s.tokenIds().length);
+                System.arraycopy(s.tokenIds(), 0, ids, prompt.length, s.tokenIds().length);
+                rows.add(new TokenizedResponse(ids, prompt.length));
             }
-            for (int[] pair : g.ranking().orderedPairs()) {
-                pairs++;
-                correct += r[pair[0]] > r[pair[1]] ? 1 : 0;
+            PaddedBatch batch = PaddedBatch.of(rows, scope);
+            NDArray logits = reference.logits(reference.hiddenStates(batch.tokens(), batch.keyMask(), null, null));
+            float[] refLogps = SequenceLogprobs.ofSequence(logits, batch.tokens(), batch.responseMask()).sum().toFloatArray();
+            for (int i = 0; i < samples.size(); i++) {
+                total += samples.get(i).logprob() - refLogps[i];
             }
         }
-        return correct / (double) pairs;
+        return total / samples.size();
     }
 }
