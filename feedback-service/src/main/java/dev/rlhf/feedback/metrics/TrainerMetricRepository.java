@@ -48,7 +48,10 @@ public class TrainerMetricRepository {
     public List<MetricPoint> policyHealth() {
         return jdbc.sql("""
                         SELECT run_id, phase, step, name, metric_value, recorded_at FROM trainer_metrics
-                        WHERE (run_id = ? AND phase = ?) OR (phase = 'reward' AND name = ? AND run_id LIKE 'round-%')
+                        WHERE run_id = ? AND phase = ?
+                        UNION ALL
+                        SELECT run_id, phase, step, name, metric_value, recorded_at FROM trainer_metrics
+                        WHERE name = ? AND phase = 'reward' AND run_id LIKE 'round-%'
                         ORDER BY step, recorded_at""")
                 .params(PolicyHealth.HEALTH_RUN, PolicyHealth.HEALTH_PHASE, PolicyHealth.EVAL_ACCURACY)
                 .query(TrainerMetricRepository::point)

@@ -20,6 +20,8 @@ class TrainerMetricsServiceTest extends IntegrationTest {
     void loopReportsAreReadLatestFirstKeptOutOfTheHistoryAndPrunedAfterADay() {
         // A service of its own, so that no other test's report decides when it last pruned.
         TrainerMetricsService metrics = new TrainerMetricsService(repository);
+        // The loop's reports are trainer-wide: start from none, so another test's reports cannot stand in.
+        repository.deleteBefore("loop", "loop", Long.MAX_VALUE);
         long now = Instant.now().getEpochSecond();
         long twoDaysAgo = now - Duration.ofDays(2).toSeconds();
         metrics.record(new MetricPoint("loop", "loop", twoDaysAgo, "loop/requests_pending", 7, Instant.now()));

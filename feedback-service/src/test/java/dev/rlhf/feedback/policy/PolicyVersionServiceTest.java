@@ -31,6 +31,8 @@ class PolicyVersionServiceTest extends IntegrationTest {
     PolicyVersionService policies;
     @Autowired
     TrainerMetricsService metrics;
+    @Autowired
+    dev.rlhf.feedback.metrics.TrainerMetricRepository repository;
 
     @Test
     void reportsVersionsInOrderOfAppearanceAndTheNewerOnesWinRate() throws Exception {
@@ -95,6 +97,8 @@ class PolicyVersionServiceTest extends IntegrationTest {
                 "limit/kl_to_sft", 2.0, "limit/distinct2", 0.3));
         metrics.record(new MetricPoint("round-41", "reward", 9, "eval_accuracy", 0.625, Instant.now()));
         metrics.record(new MetricPoint("round-41", "reward", 12, "eval_accuracy", 0.75, Instant.now()));
+        // The loop's reports are trainer-wide: start from none, so another test's report of this same second cannot stand in.
+        repository.deleteBefore("loop", "loop", Long.MAX_VALUE);
         long now = Instant.now().getEpochSecond();
         loop(now - 20, Map.of("loop/version", 40.0, "loop/round", 41.0));
         loop(now, Map.of("loop/version", 41.0, "loop/round", 0.0, "loop/comparisons_new", 46.0, "loop/train_every", 60.0,
