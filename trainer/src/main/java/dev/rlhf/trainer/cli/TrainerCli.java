@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
         subcommands = {ServeCommand.class, AnnotateCommand.class, EnsureProjectCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
-            PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class})
+            PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class, VersionsCommand.class})
 public final class TrainerCli {
 
     /** Exit code for bad input (an option, file or line), as the command-line contract says. */
