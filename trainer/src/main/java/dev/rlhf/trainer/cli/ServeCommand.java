@@ -37,7 +37,9 @@ import picocli.CommandLine.Option;
  * continues where it stopped. See {@link TrainingLoop}.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run the Kafka-driven trainer service: rankings in, new policy versions and their samples out.")
+        description = {"Run the Kafka-driven trainer service: rankings in, new policy versions and their samples out.",
+            "Hyperparameters: the small-model values of --preset small (reward lr 1e-3, DPO lr 2e-4 and beta 0.1, PPO actor 2e-4 / "
+                + "critic 1e-3 and KL coef 0.2); for billion-parameter models set the papers' values through --config (LoopConfig)."})
 public class ServeCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);

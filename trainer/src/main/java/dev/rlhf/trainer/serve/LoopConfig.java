@@ -2,7 +2,6 @@ package dev.rlhf.trainer.serve;
 
 import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
-import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
 import dev.rlhf.trainer.generation.GenerationConfig;
@@ -94,17 +93,11 @@ public record LoopConfig(
         Checks.check(healthMaxPrompts >= 1, "health-prompts must be >= 1, got " + healthMaxPrompts);
     }
 
+    /** The loop's defaults: the algorithms' small-model values ({@code --preset small} of the commands), checkpointing PPO every rollout. */
     public static LoopConfig defaults() {
-        RewardModelConfig reward = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16).withMaxSteps(40)
-                .withWarmupRatio(0.05).withMaxLength(128).withEvalFraction(0.1);
-        DpoConfig dpo = DpoConfig.defaults().withBeta(0.1).withLearningRate(2e-4).withBatchSize(16).withMaxSteps(16).withMaxLength(128);
-        PpoConfig p = PpoConfig.defaults().withBatching(32, 2, 2).withKlCoef(0.2);
-        p = new PpoConfig(p.klCoef(), p.klTarget(), p.klHorizon(), p.klEstimator(), p.gamma(), p.lambda(), p.clipRange(),
-                p.valueClipRange(), p.vfCoef(), p.ppoEpochs(), p.numMiniBatches(), p.rolloutBatchSize(), 32, true, false,
-                p.rewardClip(), null, 0.0, 2e-4, 1e-3, 42);
-        PpoRunConfig ppo = PpoRunConfig.of(p).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(1);
         return new LoopConfig(Algorithm.DPO, 200, true, 4, true, 64,
-                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), reward, dpo, ppo,
+                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), RewardModelConfig.smallModels().withEvalFraction(0.1),
+                DpoConfig.smallModels(), PpoRunConfig.smallModels().withCheckpointEvery(1),
                 Reference.SFT, Guardrails.defaults(), 20, 8, 32, 42);
     }
 
