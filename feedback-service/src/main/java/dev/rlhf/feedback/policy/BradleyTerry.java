@@ -101,33 +101,65 @@ public final class BradleyTerry {
         for (int i = 0; i < k; i++) {
             index.put(players.get(i), i);
         }
-        // Each ranking as flat (a, b, score) triples over player indexes.
-        List<double[]> played = new ArrayList<>();
+        // Each ranking as its games per pair of players, (a, b, games, points of a) quadruples; rankings
+        // with the same quadruples are one kind, so a resample only counts how often each kind is drawn.
+        Map<List<Double>, Integer> kindOf = new HashMap<>();
+        List<double[]> kinds = new ArrayList<>();
+        List<Integer> drawn = new ArrayList<>();
         for (List<Game> r : rankings) {
             if (r.isEmpty()) {
                 continue;
             }
-            double[] triples = new double[r.size() * 3];
-            for (int g = 0; g < r.size(); g++) {
-                triples[3 * g] = index.get(r.get(g).a());
-                triples[3 * g + 1] = index.get(r.get(g).b());
-                triples[3 * g + 2] = r.get(g).scoreA();
+            Map<List<Integer>, double[]> byPair = new java.util.TreeMap<>(java.util.Comparator.<List<Integer>>comparingInt(l -> l.get(0))
+                    .thenComparingInt(l -> l.get(1)));
+            for (Game g : r) {
+                int a = index.get(g.a()), b = index.get(g.b());
+                double points = g.scoreA();
+                if (a > b) {
+                    int t = a;
+                    a = b;
+                    b = t;
+                    points = 1 - points;
+                }
+                double[] tally = byPair.computeIfAbsent(List.of(a, b), key -> new double[2]);
+                tally[0]++;
+                tally[1] += points;
             }
-            played.add(triples);
+            List<Double> key = new ArrayList<>();
+            byPair.forEach((pair, tally) -> {
+                key.add((double) pair.get(0));
+                key.add((double) pair.get(1));
+                key.add(tally[0]);
+                key.add(tally[1]);
+            });
+            drawn.add(kindOf.computeIfAbsent(key, newKind -> {
+                kinds.add(newKind.stream().mapToDouble(Double::doubleValue).toArray());
+                return kinds.size() - 1;
+            }));
         }
+        int[] kindOfRanking = drawn.stream().mapToInt(Integer::intValue).toArray();
         double[][] n = new double[k][k];
         double[][] w = new double[k][k];
-        played.forEach(t -> tally(t, n, w));
+        for (int kind : kindOfRanking) {
+            tally(kinds.get(kind), 1, n, w);
+        }
         double[] point = fit(n, w);
 
         double[][] samples = new double[k][rounds];
         int[] counts = new int[k];
         SplittableRandom random = new SplittableRandom(seed);
+        int[] times = new int[kinds.size()];
         for (int round = 0; round < rounds; round++) {
+            Arrays.fill(times, 0);
+            for (int i = 0; i < kindOfRanking.length; i++) {
+                times[kindOfRanking[random.nextInt(kindOfRanking.length)]]++;
+            }
             double[][] rn = new double[k][k];
             double[][] rw = new double[k][k];
-            for (int i = 0; i < played.size(); i++) {
-                tally(played.get(random.nextInt(played.size())), rn, rw);
+            for (int kind = 0; kind < times.length; kind++) {
+                if (times[kind] > 0) {
+                    tally(kinds.get(kind), times[kind], rn, rw);
+                }
             }
             // Only the versions that played in this resample are rated in it; a round in which the
             // anchor played no game has nothing to measure the others against.
@@ -165,7 +197,7 @@ public final class BradleyTerry {
         double[][] n = new double[k][k];
         double[][] w = new double[k][k];
         for (Game g : games) {
-            tally(new double[] {index.get(g.a()), index.get(g.b()), g.scoreA()}, n, w);
+            tally(new double[] {index.get(g.a()), index.get(g.b()), 1, g.scoreA()}, 1, n, w);
         }
         double[] ratings = fit(n, w);
         Map<String, Double> result = new LinkedHashMap<>();
@@ -175,15 +207,15 @@ public final class BradleyTerry {
         return result;
     }
 
-    /** Adds (a, b, score) triples: n[i][j] games between i and j, w[i][j] points i scored against j. */
-    private static void tally(double[] triples, double[][] n, double[][] w) {
-        for (int t = 0; t < triples.length; t += 3) {
-            int a = (int) triples[t], b = (int) triples[t + 1];
-            double score = triples[t + 2];
-            n[a][b]++;
-            n[b][a]++;
-            w[a][b] += score;
-            w[b][a] += 1 - score;
+    /** Adds {@code times} times the (a, b, games, points of a) quadruples to n (games between i and j) and w (points i scored against j). */
+    private static void tally(double[] quadruples, int times, double[][] n, double[][] w) {
+        for (int t = 0; t < quadruples.length; t += 4) {
+            int a = (int) quadruples[t], b = (int) quadruples[t + 1];
+            double games = quadruples[t + 2] * times, points = quadruples[t + 3] * times;
+            n[a][b] += games;
+            n[b][a] += games;
+            w[a][b] += points;
+            w[b][a] += games - points;
         }
     }
 
