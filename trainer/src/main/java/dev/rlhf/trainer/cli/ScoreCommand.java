@@ -3,7 +3,9 @@ package dev.rlhf.trainer.cli;
 import ai.djl.Device;
 
 import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.reward.RewardScorer;
+import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.model.Devices;
 import java.io.IOException;
@@ -43,9 +45,10 @@ public class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Sequences per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-length", defaultValue = "512", paramLabel = "N",
-            description = "Most tokens of prompt + response (default ${DEFAULT-VALUE}, capped by the model's context).")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N",
+            description = "Most tokens of prompt + response (default: the length the model was trained at, reward_max_length "
+                    + "in its checkpoint, else its context).")
+    Integer maxLength;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
     String device;
@@ -58,7 +61,7 @@ public class ScoreCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new BadInputException("--batch-size must be >= 1, got " + batchSize);
         }
-        if (maxLength < 2) {
+        if (maxLength != null && maxLength < 2) {
             throw new BadInputException("--max-length must be >= 2, got " + maxLength);
         }
         List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data");
@@ -73,7 +76,13 @@ public class ScoreCommand implements Callable<Integer> {
             if (!loaded.model().hasValueHead()) {
                 throw new BadInputException("--model " + model + ": not a reward model (no value head); train one with 'reward'");
             }
-            int length = Math.min(maxLength, loaded.model().config().maxSeqLen());
+            int length;
+            try {
+                length = maxLength != null ? Math.min(maxLength, loaded.model().config().maxSeqLen())
+                        : ValueHeadRewardSource.trainedMaxLength(model, loaded.model());
+            } catch (CheckpointException e) {
+                throw new BadInputException("--model " + e.getMessage(), e);
+            }
             RewardScorer.Accuracy accuracy = RewardScorer.accuracy(loaded.model(), loaded.tokenizer(), rankings, length, batchSize);
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("n", accuracy.pairs());
