@@ -22,6 +22,7 @@ import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.DatabaseKind;
+import dev.rlhf.feedback.platform.database.DurableCommits;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.prompt.Response;
@@ -50,10 +51,11 @@ public class SubmissionService {
     private final Clock clock;
     private final String rankingsTopic;
     private final DatabaseKind database;
+    private final DurableCommits durable;
 
     public SubmissionService(AssignmentRepository assignments, RankingRepository rankings, PromptRepository prompts, OutboxWriter outbox,
                              AnnotatorService annotators, TransactionOperations tx, Clock clock, RlhfProperties properties,
-                             DatabaseKind database) {
+                             DatabaseKind database, DurableCommits durable) {
         this.assignments = assignments;
         this.rankings = rankings;
         this.prompts = prompts;
@@ -63,6 +65,7 @@ public class SubmissionService {
         this.clock = clock;
         this.rankingsTopic = properties.topics().rankings();
         this.database = database;
+        this.durable = durable;
     }
 
     public record Submitted(UUID rankingId, UUID eventId) {
@@ -77,10 +80,11 @@ public class SubmissionService {
      * On PostgreSQL that is three round trips: lock and read everything, write everything (one
      * statement: the ranking, the assignment, the task's count and the outbox row), commit. On H2,
      * which has neither {@code FOR UPDATE OF} nor data-modifying CTEs, the same steps take a
-     * statement each.
+     * statement each. The answer comes only once the commit is on the storage device
+     * ({@link DurableCommits}: PostgreSQL's commit already is; on H2 one more {@code CHECKPOINT SYNC}).
      */
     public Submitted submit(Annotator annotator, UUID taskId, RankingSubmission body) {
-        return tx.execute(status -> {
+        Submitted submitted = tx.execute(status -> {
             // Millisecond precision, as the event's timestamp-millis carries it.
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             Task task;
@@ -112,6 +116,8 @@ public class SubmissionService {
             }
             return new Submitted(ranking.id(), ranking.eventId());
         });
+        durable.afterCommit();
+        return submitted;
     }
 
     private static ApiException notAssigned(UUID taskId) {

@@ -37,6 +37,7 @@ import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.BulkInsert;
 import dev.rlhf.feedback.platform.database.DatabaseKind;
+import dev.rlhf.feedback.platform.database.DurableCommits;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
@@ -88,7 +89,7 @@ class TaskAssignmentOnH2Test {
         Clock clock = Clock.systemUTC();
         tasks = new TaskService(assignments, projects, prompts, annotators, tx, clock);
         submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource)),
-                annotators, tx, clock, properties, new DatabaseKind(dataSource));
+                annotators, tx, clock, properties, new DatabaseKind(dataSource), new DurableCommits(new DatabaseKind(dataSource), jdbc, true));
     }
 
     @AfterEach

@@ -42,8 +42,11 @@ public class ZeroInstallDefaults implements EnvironmentPostProcessor, Ordered {
         }
 
         if (!StringUtils.hasText(env.getProperty("spring.datasource.url"))) {
-            // PostgreSQL mode so the same migrations and SQL run on both databases.
-            defaults.put("spring.datasource.url", "jdbc:h2:file:${rlhf.data-dir}/db/rlhf;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+            // PostgreSQL mode so the same migrations and SQL run on both databases. WRITE_DELAY=0: H2's
+            // default (500 ms) acknowledges a commit before writing it; a process killed within that delay
+            // lost acknowledged rankings whose events the relay had already published (issue 13). With 0,
+            // each commit is written to the file (not fsynced: see DurableCommits) before it returns.
+            defaults.put("spring.datasource.url", "jdbc:h2:file:${rlhf.data-dir}/db/rlhf;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0");
             defaults.put("spring.datasource.username", "sa");
             defaults.put("spring.datasource.password", "");
         }
