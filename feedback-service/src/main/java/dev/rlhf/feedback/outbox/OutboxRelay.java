@@ -3,10 +3,14 @@ package dev.rlhf.feedback.outbox;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -16,11 +20,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.avro.specific.SpecificData;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -33,6 +43,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
 
+import dev.rlhf.feedback.platform.database.DurableCommits;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,15 +56,30 @@ import io.micrometer.core.instrument.MeterRegistry;
  * commits. While Kafka is unreachable it backs off (up to {@code rlhf.outbox.max-backoff}),
  * ({@code send} blocks at most {@code rlhf.outbox.max-block} for metadata),
  * logging once per outage; submissions are never affected.
+ * <p>
+ * Exactly once across crashes: each record carries its event id in the {@value #EVENT_ID_HEADER}
+ * header. A crash between Kafka's acknowledgement and the commit that marks the rows sent leaves rows
+ * that are on the topic but unmarked; so before its first batch the relay reads the topics from the
+ * oldest unsent row's time (less {@link #CLOCK_SLACK}) to their end and marks the rows whose event ids
+ * it finds there, instead of sending them again. Before a batch is sent, {@link DurableCommits} makes
+ * sure its rows are on the storage device (on H2 a row can be visible to this thread a moment before
+ * its commit is written), so the topic never holds an event the database could lose.
  */
 @Component
 public class OutboxRelay implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(500);
+    /** Header with the event's id (UUID text) on every record the relay sends. */
+    public static final String EVENT_ID_HEADER = "rlhf.event-id";
+    /** How far before the oldest unsent row the start-up check reads, for clocks of database and app that differ. */
+    static final Duration CLOCK_SLACK = Duration.ofMinutes(2);
+    private static final Duration RECONCILE_LIMIT = Duration.ofSeconds(30);
 
     private final OutboxRepository outbox;
+    private final DurableCommits durable;
     private final Map<String, Object> producerConfig;
+    private final Map<String, Object> consumerConfig;
     private final Clock clock;
     private final Duration pollInterval;
     private final Duration maxBackoff;
@@ -67,15 +93,19 @@ public class OutboxRelay implements SmartLifecycle {
     private volatile Producer<String, byte[]> producer;
     private Thread thread;
     private boolean inOutage;
+    /** Whether the rows left unmarked by an earlier run were checked against the topics (once per start). */
+    private boolean reconciled;
 
-    public OutboxRelay(OutboxRepository outbox, ProducerFactory<?, ?> kafkaProducerFactory, Clock clock,
+    public OutboxRelay(OutboxRepository outbox, DurableCommits durable, ProducerFactory<?, ?> kafkaProducerFactory, Clock clock,
                        ObjectProvider<MeterRegistry> meters,
                        @Value("${rlhf.outbox.poll-interval:200ms}") Duration pollInterval,
                        @Value("${rlhf.outbox.max-backoff:30s}") Duration maxBackoff,
                        @Value("${rlhf.outbox.batch-size:500}") int batchSize,
                        @Value("${rlhf.outbox.max-block:10s}") Duration maxBlock) {
         this.outbox = outbox;
+        this.durable = durable;
         this.producerConfig = relayProducerConfig(kafkaProducerFactory.getConfigurationProperties(), maxBlock);
+        this.consumerConfig = reconcileConsumerConfig(kafkaProducerFactory.getConfigurationProperties(), maxBlock);
         this.clock = clock;
         this.pollInterval = pollInterval;
         this.maxBackoff = maxBackoff;
@@ -101,6 +131,23 @@ public class OutboxRelay implements SmartLifecycle {
         return config;
     }
 
+    /** The application's connection settings (bootstrap servers, security) for reading the topics back, without a group. */
+    private static Map<String, Object> reconcileConsumerConfig(Map<String, Object> base, Duration maxBlock) {
+        Map<String, Object> config = new HashMap<>();
+        Set<String> consumerNames = ConsumerConfig.configNames();
+        base.forEach((name, value) -> {
+            if (consumerNames.contains(name) && !name.endsWith(".serializer") && !name.equals(ConsumerConfig.CLIENT_ID_CONFIG)) {
+                config.put(name, value);
+            }
+        });
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "rlhf-outbox-relay-check");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // Like send(): while the broker is down, fail within max-block, back off and retry.
+        config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) maxBlock.toMillis());
+        config.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(maxBlock.toMillis(), 1_000));
+        return config;
+    }
+
     /** Wakes the relay right after a transaction that wrote to the outbox commits. */
     @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT, fallbackExecution = true)
     void onAppended(OutboxAppended appended) {
@@ -117,6 +164,7 @@ public class OutboxRelay implements SmartLifecycle {
             return;
         }
         producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+        reconciled = false;
         stopped = new CountDownLatch(1);
         running = true;
         thread = Thread.ofPlatform().name("outbox-relay").daemon().start(this::loop);
@@ -180,14 +228,24 @@ public class OutboxRelay implements SmartLifecycle {
     private boolean relayBatch() throws ExecutionException, InterruptedException {
         List<OutboxRecord> batch = outbox.findUnsent(batchSize);
         if (batch.isEmpty()) {
+            reconciled = true; // nothing unsent, so nothing an earlier run could have sent without marking it
             return false;
         }
+        if (!reconciled) {
+            batch = withoutAlreadyPublished(batch);
+            reconciled = true;
+            if (batch.isEmpty()) {
+                return true;
+            }
+        }
+        durable.afterCommit();
         List<Future<RecordMetadata>> sends = new ArrayList<>(batch.size());
         RuntimeException sendFailure = null;
         for (OutboxRecord r : batch) {
             try {
                 ProducerRecord<String, byte[]> record = new ProducerRecord<>(r.topic(), r.key(), r.payload());
                 record.headers().add(AvroEventSerializer.SCHEMA_HEADER, schemaHeader(r.eventType()));
+                record.headers().add(EVENT_ID_HEADER, r.eventId().toString().getBytes(StandardCharsets.US_ASCII));
                 Future<RecordMetadata> send = producer.send(record);
                 sends.add(send);
                 if (send.isDone() && failed(send)) {
@@ -217,6 +275,72 @@ public class OutboxRelay implements SmartLifecycle {
             throw sendFailure;
         }
         return batch.size() == batchSize;
+    }
+
+    /**
+     * The batch without the rows an earlier run sent but did not mark (it crashed in between): those
+     * are marked sent now. The rows the earlier run had in flight are the oldest unsent ones, so they
+     * are all in the first batch. Throws while Kafka cannot be read, so the check is retried before
+     * anything is sent.
+     */
+    private List<OutboxRecord> withoutAlreadyPublished(List<OutboxRecord> batch) {
+        Instant oldest = outbox.oldestUnsentCreatedAt().orElse(null);
+        if (oldest == null) {
+            return batch;
+        }
+        Set<String> topics = new HashSet<>();
+        batch.forEach(r -> topics.add(r.topic()));
+        Set<UUID> onTopics = eventIdsOnTopicsSince(topics, oldest.minus(CLOCK_SLACK));
+        List<Long> alreadySent = new ArrayList<>();
+        List<OutboxRecord> rest = new ArrayList<>(batch.size());
+        for (OutboxRecord r : batch) {
+            if (onTopics.contains(r.eventId())) {
+                alreadySent.add(r.id());
+            } else {
+                rest.add(r);
+            }
+        }
+        if (!alreadySent.isEmpty()) {
+            outbox.markSent(alreadySent, clock.instant());
+            log.info("{} outbox event(s) were already on Kafka, sent before a restart that came before they were marked: marked sent, not sent again",
+                    alreadySent.size());
+        }
+        return rest;
+    }
+
+    private Set<UUID> eventIdsOnTopicsSince(Set<String> topics, Instant since) {
+        Set<UUID> found = new HashSet<>();
+        try (var consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            Map<TopicPartition, Long> fromTime = new HashMap<>();
+            for (String topic : topics) {
+                consumer.partitionsFor(topic).forEach(p -> fromTime.put(new TopicPartition(topic, p.partition()), since.toEpochMilli()));
+            }
+            Map<TopicPartition, Long> ends = consumer.endOffsets(fromTime.keySet());
+            Map<TopicPartition, Long> starts = new HashMap<>();
+            for (Map.Entry<TopicPartition, OffsetAndTimestamp> e : consumer.offsetsForTimes(fromTime).entrySet()) {
+                if (e.getValue() != null && e.getValue().offset() < ends.get(e.getKey())) {
+                    starts.put(e.getKey(), e.getValue().offset());
+                }
+            }
+            if (starts.isEmpty()) {
+                return found;
+            }
+            consumer.assign(starts.keySet());
+            starts.forEach(consumer::seek);
+            long deadline = System.nanoTime() + RECONCILE_LIMIT.toNanos();
+            while (starts.keySet().stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read " + topics + " back within " + RECONCILE_LIMIT.toSeconds() + " s");
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                    Header id = record.headers().lastHeader(EVENT_ID_HEADER);
+                    if (id != null) {
+                        found.add(UUID.fromString(new String(id.value(), StandardCharsets.US_ASCII)));
+                    }
+                });
+            }
+        }
+        return found;
     }
 
     private static boolean failed(Future<RecordMetadata> send) {

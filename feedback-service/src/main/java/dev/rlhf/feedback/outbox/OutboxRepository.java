@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -37,6 +38,12 @@ public class OutboxRepository {
         }
         jdbc.sql("UPDATE outbox SET sent_at = :sentAt WHERE id IN (:ids)")
                 .param("sentAt", OffsetDateTime.ofInstant(sentAt, ZoneOffset.UTC)).param("ids", ids).update();
+    }
+
+    /** When the oldest unsent row was written (the database's clock). */
+    public Optional<Instant> oldestUnsentCreatedAt() {
+        return jdbc.sql("SELECT min(created_at) FROM outbox WHERE sent_at IS NULL")
+                .query((rs, row) -> Optional.ofNullable(rs.getObject(1, OffsetDateTime.class))).single().map(OffsetDateTime::toInstant);
     }
 
     public long countUnsent() {

@@ -34,6 +34,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.rlhf.feedback.platform.database.BulkInsert;
+import dev.rlhf.feedback.platform.database.DatabaseKind;
+import dev.rlhf.feedback.platform.database.DurableCommits;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
 import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.schemas.events.RankedResponse;
@@ -94,7 +96,7 @@ class OutboxRelayOutageTest {
             eventIds.add(event.getEventId());
         }
         var producers = new DefaultKafkaProducerFactory<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + port));
-        relay = new OutboxRelay(new OutboxRepository(jdbc), producers, Clock.systemUTC(), new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class),
+        relay = new OutboxRelay(new OutboxRepository(jdbc), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(), new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class),
                 Duration.ofMillis(50), Duration.ofMillis(200), 100, Duration.ofMillis(300));
         relay.start();
 
