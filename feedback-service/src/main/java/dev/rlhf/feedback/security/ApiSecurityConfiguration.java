@@ -4,14 +4,19 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
+import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+
+import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * Security of the REST API ({@code /api/**}): stateless, HTTP Basic or an API bearer token.
@@ -21,6 +26,16 @@ import org.springframework.security.web.authentication.www.BasicAuthenticationFi
 @Configuration(proxyBeanMethods = false)
 @EnableMethodSecurity
 public class ApiSecurityConfiguration {
+
+    /** The challenge of a 401 under {@code /api/}: HTTP Basic or an API bearer token. */
+    public static final String CHALLENGE = "Basic realm=\"rlhf\", Bearer realm=\"rlhf\"";
+
+    static final AuthenticationEntryPoint API_ENTRY_POINT = (request, response, failure) -> {
+        response.setHeader(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE);
+        response.sendError(HttpServletResponse.SC_UNAUTHORIZED, failure instanceof BadCredentialsException
+                ? "Bad username or password"
+                : "Authentication required: HTTP Basic, or an API token as 'Authorization: Bearer <token>'");
+    };
 
     @Bean
     PasswordEncoder passwordEncoder() {
@@ -42,7 +57,9 @@ public class ApiSecurityConfiguration {
                 .authorizeHttpRequests(auth -> auth
                         .requestMatchers(HttpMethod.POST, "/api/v1/annotators").hasRole("ADMIN")
                         .anyRequest().authenticated())
-                .httpBasic(basic -> { })
+                // 401 with a challenge for both schemes, as a problem document (ApiProblemFilter), never a login redirect.
+                .httpBasic(basic -> basic.authenticationEntryPoint(API_ENTRY_POINT))
+                .exceptionHandling(e -> e.authenticationEntryPoint(API_ENTRY_POINT))
                 .addFilterBefore(tokens, BasicAuthenticationFilter.class)
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 // Stateless API clients send credentials on every request; there is no session to forge.

@@ -33,6 +33,8 @@ public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
             // One query finds the token and its account: API clients send a token with every request.
             var owner = tokens.accountOf(header.substring(7).trim());
             if (owner.isEmpty()) {
+                // A 401 problem document (ApiProblemFilter), not a redirect to the UI's login.
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"rlhf\", error=\"invalid_token\", error_description=\"Unknown or revoked API token\"");
                 response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unknown or revoked API token");
                 return;
             }

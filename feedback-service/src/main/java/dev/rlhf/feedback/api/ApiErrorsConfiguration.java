@@ -1,0 +1,23 @@
+package dev.rlhf.feedback.api;
+
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+
+import jakarta.servlet.DispatcherType;
+
+/** Registers {@link ApiProblemFilter} for {@code /api/*}, ahead of Spring Security's filters. */
+@Configuration(proxyBeanMethods = false)
+public class ApiErrorsConfiguration {
+
+    @Bean
+    FilterRegistrationBean<ApiProblemFilter> apiProblemFilter() {
+        var registration = new FilterRegistrationBean<>(new ApiProblemFilter());
+        registration.addUrlPatterns("/api/*");
+        registration.setDispatcherTypes(DispatcherType.REQUEST);
+        // After the character encoding and observation filters, before Spring Security (order -100).
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        return registration;
+    }
+}
