@@ -17,7 +17,11 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -126,6 +130,48 @@ class OutboxRelayOutageTest {
                         .isEqualTo(RankingSubmitted.getClassSchema().toString());
             });
         }
+    }
+
+    /**
+     * A crash after Kafka acknowledged a batch but before the rows were marked sent: at its next start
+     * the relay finds those events on the topic (by their event-id header) and marks them instead of
+     * sending them a second time; the rest it sends.
+     */
+    @Test
+    void eventsSentBeforeACrashButNotMarkedAreNotSentAgain() throws Exception {
+        broker = new EmbeddedKafkaBroker(Files.createTempDirectory("rlhf-relay-broker-"), FreePorts.next(), FreePorts.next()).start();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(Topics.RANKINGS, 3, (short) 1))).all().get();
+        }
+        List<UUID> eventIds = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            RankingSubmitted event = event("prompt-" + i);
+            outbox.append(Topics.RANKINGS, event.getPromptId(), event);
+            eventIds.add(event.getEventId());
+        }
+        // What the relay of the crashed run had sent: the first three rows, as it sends them, never marked.
+        var sentBefore = new OutboxRepository(jdbc).findUnsent(3);
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                new StringSerializer(), new ByteArraySerializer())) {
+            for (OutboxRecord r : sentBefore) {
+                var record = new ProducerRecord<>(r.topic(), r.key(), r.payload());
+                record.headers().add(OutboxRelay.EVENT_ID_HEADER, r.eventId().toString().getBytes(StandardCharsets.US_ASCII));
+                producer.send(record).get();
+            }
+        }
+        assertThat(unsent()).isEqualTo(5);
+
+        var producers = new DefaultKafkaProducerFactory<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+        relay = new OutboxRelay(new OutboxRepository(jdbc), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(),
+                new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class), Duration.ofMillis(50), Duration.ofMillis(200), 100, Duration.ofSeconds(5));
+        relay.start();
+        awaitTrue(() -> unsent() == 0, "every outbox row marked sent");
+
+        try (var reader = KafkaTopicReader.avro(broker.bootstrapServers(), Topics.RANKINGS, new AvroEventDeserializer<>(RankingSubmitted.class))) {
+            reader.readUntil(rs -> rs.size() >= eventIds.size(), DEADLINE);
+            assertThat(reader.readToEnd(DEADLINE)).extracting(r -> r.value().getEventId()).containsExactlyInAnyOrderElementsOf(eventIds);
+        }
+        assertThat(messages(Level.INFO)).anyMatch(m -> m.startsWith("3 outbox event(s) were already on Kafka"));
     }
 
     private List<String> messages(Level level) {
