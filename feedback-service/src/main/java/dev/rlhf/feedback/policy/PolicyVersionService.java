@@ -100,7 +100,12 @@ public class PolicyVersionService {
         return metrics.loopStatus();
     }
 
-    private List<BradleyTerry.Rating> ratings(UUID projectId, List<String> order, List<PolicyWinRates.RankedVersions> ranked) {
+    /** Ratings anchored at the oldest version that played: the lowest-numbered when all are named {@code v<N>}, else the first seen. */
+    private List<BradleyTerry.Rating> ratings(UUID projectId, List<String> sampledOrder, List<PolicyWinRates.RankedVersions> ranked) {
+        List<String> order = new ArrayList<>(sampledOrder);
+        if (order.stream().allMatch(v -> PolicyHealth.number(v) != null)) {
+            order.sort(Comparator.comparing(PolicyHealth::number));
+        }
         List<List<BradleyTerry.Game>> games = ranked.stream().map(BradleyTerry::games).filter(g -> !g.isEmpty()).toList();
         CachedRatings cached = ratingsCache.get(projectId);
         if (cached != null && cached.order().equals(order) && cached.games().equals(games)) {

@@ -151,6 +151,25 @@ class PolicyVersionServiceTest extends IntegrationTest {
         assertThat(reply.json().get("loop").get("comparisonsNew").asLong()).isEqualTo(46);
     }
 
+    @Test
+    void ratingsAreAnchoredAtTheLowestVersionEvenWhenItsResponsesArriveLater() throws Exception {
+        UUID project = projects.create(new ProjectService.ProjectSettings("anchor", "", 2, 1, null)).id();
+        UUID prompt = prompts.insertPromptIfAbsent(project, Conversation.ofUser("late v50"), "api", null).id();
+        UUID newer = prompts.insertResponseIfAbsent(prompt, "from v51", null, "v51", -2.0).id();
+        Thread.sleep(5);
+        UUID older = prompts.insertResponseIfAbsent(prompt, "from v50", null, "v50", -3.0).id();
+        rankings.insert(new Ranking(UUID.randomUUID(), UUID.randomUUID(), null, null, prompt, project, null, "annotator",
+                List.of(List.of(newer, older)), Map.of(), false, null, 1000L, Instant.now()));
+
+        var ratings = policies.report(project).ratings();
+
+        // One tie: equal strength, both at the anchor's 1000, and v50 is the anchor (its interval is the point).
+        assertThat(ratings).extracting(BradleyTerry.Rating::version).containsExactly("v50", "v51");
+        assertThat(ratings.getFirst().lower()).isEqualTo(1000.0);
+        assertThat(ratings.getFirst().upper()).isEqualTo(1000.0);
+        assertThat(ratings.get(1).rating()).isCloseTo(1000.0, org.assertj.core.api.Assertions.within(1e-9));
+    }
+
     private void health(long version, Map<String, Double> values) {
         values.forEach((name, value) -> metrics.record(new MetricPoint("health", "health", version, name, value, Instant.now())));
     }
