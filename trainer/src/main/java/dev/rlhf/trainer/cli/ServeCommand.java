@@ -96,11 +96,11 @@ public class ServeCommand implements Callable<Integer> {
     String reference;
 
     @Option(names = "--kl-budget", paramLabel = "NATS", description = "Guardrail: most KL to the SFT policy per response token of a "
-            + "promoted version, on the held-out probe (default 0.5).")
+            + "promoted version, on the held-out probe (default 0.25).")
     Double klBudget;
 
     @Option(names = "--min-distinct2", paramLabel = "X", description = "Guardrail: least distinct-2 of a promoted version, as a share "
-            + "of v0's (default 0.85).")
+            + "of v0's (default 0.8).")
     Double minDistinct2;
 
     @Option(names = "--max-repeat-rate", paramLabel = "X", description = "Guardrail: most share of samples with a repeated-word run, "

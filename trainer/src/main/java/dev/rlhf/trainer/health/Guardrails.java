@@ -8,13 +8,14 @@ import java.util.Map;
  * When a policy version is healthy enough to reach labelers: a KL budget to the SFT policy and
  * degeneration thresholds relative to the SFT policy's own health (v0), all on the held-out probe.
  * A version that breaks any of them is not promoted. Defaults keep the stories260K demo healthy
- * (measured in the README's demo section): the KL budget is where the reward-vs-KL experiment's
- * DPO curve stops gaining labeler score, the text thresholds are stricter than the issue's
- * acceptance bounds (distinct-2 >= 0.75x v0, at most 10% repeated-word runs) so a version is stopped
- * before it reaches them.
+ * (measured in the README's demo section): in the demo's first runs, DPO versions past about
+ * 0.2 nats per token from SFT had lost distinct-2 to 0.8x v0's while versions at 0.08-0.11 had already
+ * raised the oracle word's rate by 0.27-0.52, so the KL budget sits just above that; the text
+ * thresholds are stricter than the demo's acceptance bounds (distinct-2 >= 0.75x v0, at most 10% of
+ * samples with repeated-word runs), so a version is stopped before it reaches them.
  *
- * @param klBudget         most KL to SFT per response token, nats (default 0.5)
- * @param minDistinct2     least distinct-2 as a share of v0's (default 0.85)
+ * @param klBudget         most KL to SFT per response token, nats (default 0.25)
+ * @param minDistinct2     least distinct-2 as a share of v0's (default 0.8)
  * @param maxRepeatRate    most share of samples with a repeated-word run, added to v0's (default 0.05)
  * @param minLength        least mean length as a share of v0's (default 0.5: a policy that learned to stop at once)
  */
@@ -28,7 +29,7 @@ public record Guardrails(double klBudget, double minDistinct2, double maxRepeatR
     }
 
     public static Guardrails defaults() {
-        return new Guardrails(0.5, 0.85, 0.05, 0.5);
+        return new Guardrails(0.25, 0.8, 0.05, 0.5);
     }
 
     public Guardrails withKlBudget(double v) {

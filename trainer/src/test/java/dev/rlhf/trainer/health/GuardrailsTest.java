@@ -26,15 +26,15 @@ class GuardrailsTest {
 
     @Test
     void aHealthyVersionBreaksNothing() {
-        assertThat(Guardrails.defaults().broken(version(0.3, 0.60, 0.03, 38), SFT)).isEmpty();
+        assertThat(Guardrails.defaults().broken(version(0.2, 0.56, 0.03, 38), SFT)).isEmpty();
     }
 
     @Test
     void eachBrokenGuardIsNamedWithItsReason() {
         var broken = Guardrails.defaults().broken(version(0.9, 0.32, 0.59, 12), SFT);
         assertThat(broken).containsOnlyKeys("kl_to_sft", "distinct2", "repeat_rate", "length");
-        assertThat(broken.get("kl_to_sft")).isEqualTo("KL to SFT 0.900 nats/token > budget 0.500");
-        assertThat(broken.get("distinct2")).isEqualTo("distinct-2 0.320 < 0.561 (0.85x v0's 0.660)");
+        assertThat(broken.get("kl_to_sft")).isEqualTo("KL to SFT 0.900 nats/token > budget 0.250");
+        assertThat(broken.get("distinct2")).isEqualTo("distinct-2 0.320 < 0.528 (0.80x v0's 0.660)");
         assertThat(broken.get("repeat_rate")).isEqualTo("repeated-word runs in 0.590 of samples > 0.070");
         assertThat(broken.get("length")).isEqualTo("mean length 12.0 tokens < 20.0 (0.50x v0's 40.0)");
     }

@@ -151,7 +151,7 @@ class GuardrailLoopTest {
         List<String> lines = run.out().lines().toList();
         assertThat(lines.getFirst()).startsWith("version promoted");
         assertThat(lines.get(1)).startsWith("v0      yes");
-        assertThat(lines.get(2)).startsWith("v1      no").contains("KL to SFT").contains("> budget 0.500");
+        assertThat(lines.get(2)).startsWith("v1      no").contains("KL to SFT").contains("> budget 0.250");
         assertThat(lines).hasSize(4);
     }
 
