@@ -8,6 +8,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.vaadin.flow.component.grid.Grid;
+import com.vaadin.flow.component.grid.GridVariant;
 import com.vaadin.flow.component.html.Span;
 import com.vaadin.flow.component.orderedlayout.VerticalLayout;
 
@@ -70,16 +71,18 @@ class PolicyVersionsPanel extends VerticalLayout {
         setPadding(false);
         loop.setId("loop-status");
         versions.setId("policy-versions");
-        versions.addColumn(r -> r.version().version()).setHeader("Policy version");
-        versions.addColumn(r -> r.version().responses()).setHeader("Responses");
-        versions.addColumn(Row::firstSeenText).setHeader("First seen");
+        // Numbers take the width they need; the texts share the rest and wrap, so a rejection's reason is read in full.
+        versions.addColumn(r -> r.version().version()).setHeader("Policy version").setAutoWidth(true).setFlexGrow(0);
+        versions.addColumn(r -> r.version().responses()).setHeader("Responses").setAutoWidth(true).setFlexGrow(0);
+        versions.addColumn(Row::firstSeenText).setHeader("First seen").setFlexGrow(1);
         versions.addColumn(Row::ratingText).setHeader("Rating (95% interval)").setFlexGrow(2);
-        versions.addColumn(Row::winRateText).setHeader("Win rate against the previous version").setFlexGrow(3);
-        versions.addColumn(r -> r.health("kl_to_sft")).setHeader("KL to SFT");
-        versions.addColumn(r -> r.health("distinct2")).setHeader("Distinct-2");
-        versions.addColumn(r -> r.health("repeat_rate")).setHeader("Repeat rate");
-        versions.addColumn(r -> r.health("length")).setHeader("Length");
+        versions.addColumn(Row::winRateText).setHeader("Win rate against the previous version").setFlexGrow(2);
+        versions.addColumn(r -> r.health("kl_to_sft")).setHeader("KL to SFT").setAutoWidth(true).setFlexGrow(0);
+        versions.addColumn(r -> r.health("distinct2")).setHeader("Distinct-2").setAutoWidth(true).setFlexGrow(0);
+        versions.addColumn(r -> r.health("repeat_rate")).setHeader("Repeat rate").setAutoWidth(true).setFlexGrow(0);
+        versions.addColumn(r -> r.health("length")).setHeader("Length").setAutoWidth(true).setFlexGrow(0);
         versions.addColumn(Row::promotionText).setHeader("Promoted").setFlexGrow(3);
+        versions.addThemeVariants(GridVariant.LUMO_WRAP_CELL_CONTENT);
         versions.setAllRowsVisible(true);
         add(loop, empty, versions);
         refresh();

@@ -9,10 +9,12 @@ import java.util.Map;
  * seconds of the report, about every 10 s and at each change): the promoted version, the round in
  * progress (0 for none), new comparisons since the last round against the threshold that starts
  * one, seconds without a ranking against the limit after which it trains on what it has (or
- * resamples fresh responses when there is nothing new), and sample requests not yet answered.
+ * resamples fresh responses when there is nothing new), sample requests not yet answered, and the
+ * prompts whose published samples no ranking has answered yet (while there are any, the idle limit
+ * does not apply: labelers still have the trainer's tasks to rank).
  */
 public record LoopStatus(Instant reportedAt, Integer version, long round, long comparisonsNew, long trainEvery, long idleSeconds,
-                         long idleLimitSeconds, long requestsPending) {
+                         long idleLimitSeconds, long requestsPending, long tasksAwaiting) {
 
     /** A report older than this says more about the trainer (stopped?) than about the loop. */
     public static final Duration STALE = Duration.ofSeconds(60);
@@ -26,7 +28,8 @@ public record LoopStatus(Instant reportedAt, Integer version, long round, long c
         MetricPoint version = latest.get("loop/version");
         return new LoopStatus(Instant.ofEpochSecond(reported), version == null ? null : (int) Math.round(version.value()),
                 value(latest, "loop/round"), value(latest, "loop/comparisons_new"), value(latest, "loop/train_every"),
-                value(latest, "loop/idle_seconds"), value(latest, "loop/idle_limit_seconds"), value(latest, "loop/requests_pending"));
+                value(latest, "loop/idle_seconds"), value(latest, "loop/idle_limit_seconds"), value(latest, "loop/requests_pending"),
+                value(latest, "loop/tasks_awaiting"));
     }
 
     private static long value(Map<String, MetricPoint> latest, String name) {
@@ -54,6 +57,9 @@ public record LoopStatus(Instant reportedAt, Integer version, long round, long c
                 : "Waiting for comparisons (" + comparisonsNew + " new)";
         if (idleLimitSeconds <= 0) {
             return waiting;
+        }
+        if (tasksAwaiting > 0) {
+            return waiting + ", while labelers rank the new samples of " + tasksAwaiting + (tasksAwaiting == 1 ? " prompt" : " prompts");
         }
         return comparisonsNew > 0
                 ? waiting + ", or " + idleLeft + " s more without rankings"

@@ -66,10 +66,15 @@ class PolicyHealthTest {
     }
 
     static LoopStatus loop(long round, long comparisonsNew, long idle, long pending) {
+        return loop(round, comparisonsNew, idle, pending, 0);
+    }
+
+    static LoopStatus loop(long round, long comparisonsNew, long idle, long pending, long awaiting) {
         Map<String, MetricPoint> latest = new LinkedHashMap<>();
         long step = 1_700_000_000;
         for (var e : Map.of("loop/version", 3L, "loop/round", round, "loop/comparisons_new", comparisonsNew, "loop/train_every", 60L,
-                "loop/idle_seconds", idle, "loop/idle_limit_seconds", 30L, "loop/requests_pending", pending).entrySet()) {
+                "loop/idle_seconds", idle, "loop/idle_limit_seconds", 30L, "loop/requests_pending", pending,
+                "loop/tasks_awaiting", awaiting).entrySet()) {
             latest.put(e.getKey(), p("loop", "loop", step, e.getKey(), e.getValue()));
         }
         return LoopStatus.of(latest);
@@ -84,6 +89,10 @@ class PolicyHealthTest {
         assertThat(loop(0, 0, 45, 12).waitingFor()).isEqualTo("Answering 12 sample requests");
         assertThat(loop(0, 1, 40, 0).waitingFor()).isEqualTo("Waiting for 59 more comparisons (1 of 60), or 0 s more without rankings");
         assertThat(loop(0, 60, 0, 0).waitingFor()).isEqualTo("Starting a round on 60 new comparisons");
+        assertThat(loop(0, 46, 10, 0, 40).waitingFor())
+                .isEqualTo("Waiting for 14 more comparisons (46 of 60), while labelers rank the new samples of 40 prompts");
+        assertThat(loop(0, 46, 10, 0, 1).waitingFor())
+                .isEqualTo("Waiting for 14 more comparisons (46 of 60), while labelers rank the new samples of 1 prompt");
         assertThat(LoopStatus.of(Map.of())).isNull();
 
         LoopStatus status = loop(3, 0, 0, 0);

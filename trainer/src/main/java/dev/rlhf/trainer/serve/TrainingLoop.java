@@ -435,8 +435,8 @@ public final class TrainingLoop implements AutoCloseable {
     private String tightening() {
         double factor = Math.pow(2, state.rejectedInARow());
         return config.algorithm() == LoopConfig.Algorithm.DPO
-                ? "learning rate " + fmt(config.dpo().learningRate() / factor)
-                : "KL coefficient " + fmt(config.ppo().ppo().klCoef() * factor);
+                ? "learning rate " + sci(config.dpo().learningRate() / factor)
+                : "KL coefficient " + sci(config.ppo().ppo().klCoef() * factor);
     }
 
     private Path trainPolicy(LoopState.Round round, Path roundDir, MetricsSink metrics) throws IOException {
@@ -450,7 +450,7 @@ public final class TrainingLoop implements AutoCloseable {
             data.forEach(r -> pairs.addAll(r.pairs()));
             var dpo = config.dpo().withSeed(seed).withLearningRate(config.dpo().learningRate() / gentler);
             log.info("Round {}: DPO on {} pairs, policy from {}, reference {}, lr {}", round.number(), pairs.size(), policy,
-                    reference, fmt(dpo.learningRate()));
+                    reference, sci(dpo.learningRate()));
             try (LoadedModel model = ModelLoader.load(policy, tokenizer, device);
                  LoadedModel ref = reference.equals(policy) ? null : ModelLoader.load(reference, tokenizer, device)) {
                 return new DpoTrainer(model, dpo, metrics).withReference(ref).train(pairs, roundDir.resolve("dpo")).model();
@@ -461,7 +461,7 @@ public final class TrainingLoop implements AutoCloseable {
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
         var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler);
         log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
-                prompts.size(), policy, reference, rewardModelDir(round.number()), fmt(ppoConfig.klCoef()),
+                prompts.size(), policy, reference, rewardModelDir(round.number()), sci(ppoConfig.klCoef()),
                 resuming ? " (resuming from its checkpoint)" : "");
         var run = config.ppo().withPpo(ppoConfig);
         try (PpoModels models = PpoModels.load(policy, reference, tokenizer, rewardModelDir(round.number()), device,
@@ -771,6 +771,10 @@ public final class TrainingLoop implements AutoCloseable {
                 Files.copy(f, to.resolve(f.getFileName()));
             }
         }
+    }
+
+    private static String sci(double v) {
+        return String.format(java.util.Locale.ROOT, "%.3g", v);
     }
 
     private static String fmt(double v) {
