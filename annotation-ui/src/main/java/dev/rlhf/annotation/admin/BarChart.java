@@ -8,6 +8,8 @@ import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.H4;
 import com.vaadin.flow.dom.Element;
 
+import dev.rlhf.annotation.chart.ChartJs;
+
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -19,7 +21,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public class BarChart extends Div {
 
-    static final String CHART_JS = "webjars/chart.js/4.5.1/dist/chart.umd.min.js";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String seriesLabel;
@@ -50,31 +51,13 @@ public class BarChart extends Div {
         bars = new LinkedHashMap<>(newBars);
         canvasHolder.getStyle().set("height", Math.max(120, 40 + 28 * bars.size()) + "px");
         // Redrawn whole: a chart first drawn while hidden or before Chart.js loaded would keep stale data otherwise.
-        canvasHolder.getElement().executeJs("if (this.$draw) { this.$draw(JSON.parse($0)); }", config().toString());
+        ChartJs.redraw(canvasHolder.getElement(), config());
     }
 
     @Override
     protected void onAttach(AttachEvent attachEvent) {
         super.onAttach(attachEvent);
-        canvasHolder.getElement().executeJs("""
-                const holder = this;
-                holder.$draw = config => {
-                  holder.$config = config;
-                  if (!window.Chart) { return; }
-                  if (holder.$chart) { holder.$chart.destroy(); }
-                  holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
-                };
-                holder.$draw(JSON.parse($0));
-                if (window.Chart) { return; }
-                let script = document.querySelector('script[data-chartjs]');
-                if (!script) {
-                  script = document.createElement('script');
-                  script.src = $1;
-                  script.dataset.chartjs = 'loading';
-                  script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
-                  document.head.appendChild(script);
-                }
-                script.addEventListener('load', () => holder.$draw(holder.$config));""", config().toString(), CHART_JS);
+        ChartJs.draw(canvasHolder.getElement(), config(), "");
     }
 
     private ObjectNode config() {

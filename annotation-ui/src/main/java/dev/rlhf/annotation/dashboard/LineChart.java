@@ -9,6 +9,8 @@ import com.vaadin.flow.component.AttachEvent;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.H3;
 
+import dev.rlhf.annotation.chart.ChartJs;
+
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -20,7 +22,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public class LineChart extends Div {
 
-    static final String CHART_JS = "webjars/chart.js/4.5.1/dist/chart.umd.min.js";
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
 
@@ -70,23 +71,7 @@ public class LineChart extends Div {
     }
 
     private void draw() {
-        canvasHolder.getElement().executeJs("""
-                const holder = this;
-                const config = JSON.parse($0);
-                const render = () => {
-                  if (holder.$chart) { holder.$chart.destroy(); }
-                  holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
-                };
-                if (window.Chart) { render(); return; }
-                let script = document.querySelector('script[data-chartjs]');
-                if (!script) {
-                  script = document.createElement('script');
-                  script.src = $1;
-                  script.dataset.chartjs = 'loading';
-                  script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
-                  document.head.appendChild(script);
-                }
-                script.addEventListener('load', () => render());""", config().toString(), CHART_JS);
+        ChartJs.draw(canvasHolder.getElement(), config(), "");
     }
 
     private ObjectNode config() {

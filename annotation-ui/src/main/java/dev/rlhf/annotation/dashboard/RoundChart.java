@@ -6,6 +6,8 @@ import com.vaadin.flow.component.AttachEvent;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.H3;
 
+import dev.rlhf.annotation.chart.ChartJs;
+
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -64,24 +66,9 @@ public class RoundChart extends Div {
     }
 
     private void draw() {
-        canvasHolder.getElement().executeJs("""
-                const holder = this;
-                const config = JSON.parse($0);
-                config.options.scales.x.ticks.callback = value => Number.isInteger(value) ? 'v' + value : '';
-                const render = () => {
-                  if (holder.$chart) { holder.$chart.destroy(); }
-                  holder.$chart = new window.Chart(holder.querySelector('canvas'), config);
-                };
-                if (window.Chart) { render(); return; }
-                let script = document.querySelector('script[data-chartjs]');
-                if (!script) {
-                  script = document.createElement('script');
-                  script.src = $1;
-                  script.dataset.chartjs = 'loading';
-                  script.addEventListener('load', () => script.dataset.chartjs = 'loaded');
-                  document.head.appendChild(script);
-                }
-                script.addEventListener('load', () => render());""", config().toString(), LineChart.CHART_JS);
+        // Integer x values are version numbers: label them "v3"; JSON cannot carry the callback.
+        ChartJs.draw(canvasHolder.getElement(), config(),
+                "config.options.scales.x.ticks.callback = value => Number.isInteger(value) ? 'v' + value : '';");
     }
 
     ObjectNode config() {
