@@ -32,10 +32,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.feedback.testing.TestPostgres;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
@@ -69,19 +69,23 @@ class RankingCrashIT {
 
     final JsonMapper json = JsonMapper.builder().build();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    final int httpPort = FreePorts.next();
-    final int kafkaPort = FreePorts.next();
-    final int controllerPort = FreePorts.next();
-    final List<Process> started = new ArrayList<>();
+    PackagedApp packaged;
+    int httpPort;
+    int kafkaPort;
 
     record Ack(UUID rankingId, UUID eventId, long atNanos) {
     }
 
+    @BeforeEach
+    void ports() {
+        packaged = new PackagedApp(workDir);
+        httpPort = packaged.httpPort;
+        kafkaPort = packaged.kafkaPort;
+    }
+
     @AfterEach
     void stopAll() throws InterruptedException {
-        for (Process p : started) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        packaged.close();
     }
 
     @Test
@@ -286,51 +290,21 @@ class RankingCrashIT {
     }
 
     private Process start(Map<String, String> extraEnv) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-jar", System.getProperty("rlhf.app.jar"),
-                "--server.port=" + httpPort, "--rlhf.kafka.port=" + kafkaPort, "--rlhf.kafka.controller-port=" + controllerPort);
-        pb.directory(workDir.toFile());
-        var env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("SPRING_") || k.startsWith("KAFKA_") || k.startsWith("RLHF_"));
+        Map<String, String> env = new LinkedHashMap<>();
         env.put("RLHF_ADMIN_PASSWORD", ADMIN_PASSWORD);
         env.putAll(extraEnv);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("out").toFile()));
-        pb.redirectError(ProcessBuilder.Redirect.appendTo(workDir.resolve("err").toFile()));
-        Process p = pb.start();
-        started.add(p);
-        return p;
+        return packaged.start(env);
     }
 
     private void awaitHealthUp(Process app) throws Exception {
-        long deadline = System.nanoTime() + START_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            assertThat(app.isAlive()).as("app exited early: %s", output("err")).isTrue();
-            try {
-                var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health/readiness")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(300);
-        }
-        throw new AssertionError("not ready within " + START_LIMIT + ":\n" + output("out"));
+        packaged.awaitHealth(app, "/actuator/health/readiness", body -> true, START_LIMIT);
     }
 
     private void stopWithSigterm(Process app) throws InterruptedException {
-        app.destroy();
-        assertThat(app.waitFor(30, TimeUnit.SECONDS)).as("stops within 30 s of SIGTERM").isTrue();
+        packaged.stopWithSigterm(app);
     }
 
     private String output(String name) {
-        try {
-            Path file = workDir.resolve(name);
-            return Files.exists(file) ? Files.readString(file) : "";
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
+        return packaged.output(name);
     }
 }

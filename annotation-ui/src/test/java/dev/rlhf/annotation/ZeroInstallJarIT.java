@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,17 +43,20 @@ class ZeroInstallJarIT {
     @TempDir
     Path workDir;
 
-    private final List<Process> started = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final int httpPort = FreePorts.next();
-    private final int kafkaPort = FreePorts.next();
-    private final int controllerPort = FreePorts.next();
+    private PackagedApp packaged;
+    private int httpPort;
+    private int kafkaPort;
+
+    @BeforeEach
+    void ports() {
+        packaged = new PackagedApp(workDir);
+        httpPort = packaged.httpPort;
+        kafkaPort = packaged.kafkaPort;
+    }
 
     @AfterEach
     void stopAll() throws InterruptedException {
-        for (Process p : started) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        packaged.close();
     }
 
     @Test
@@ -110,47 +112,22 @@ class ZeroInstallJarIT {
     }
 
     private Process start(List<String> extraEnv) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-jar", System.getProperty("rlhf.app.jar"),
-                "--server.port=" + httpPort, "--rlhf.kafka.port=" + kafkaPort, "--rlhf.kafka.controller-port=" + controllerPort);
-        pb.directory(workDir.toFile());
-        var env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("SPRING_") || k.startsWith("KAFKA_") || k.startsWith("RLHF_"));
+        Map<String, String> env = new LinkedHashMap<>();
         for (String kv : extraEnv) {
             int eq = kv.indexOf('=');
             env.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("out").toFile()));
-        pb.redirectError(ProcessBuilder.Redirect.appendTo(workDir.resolve("err").toFile()));
-        Process p = pb.start();
-        started.add(p);
-        return p;
+        return packaged.start(env);
     }
 
     private void awaitHealthUp(Process app) throws Exception {
-        long deadline = System.nanoTime() + START_LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            assertThat(app.isAlive()).as("app exited early: %s", output("err")).isTrue();
-            try {
-                var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/actuator/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().startsWith("{\"components\"") && response.body().endsWith("\"status\":\"UP\"}")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("/actuator/health not UP within " + START_LIMIT + ":\n" + output("out"));
+        packaged.awaitHealth(app, "/actuator/health",
+                body -> body.startsWith("{\"components\"") && body.endsWith("\"status\":\"UP\"}"), START_LIMIT);
     }
 
     private void stopWithSigterm(Process app) throws InterruptedException {
-        app.destroy();
-        assertThat(app.waitFor(30, TimeUnit.SECONDS)).as("stops within 30 s of SIGTERM").isTrue();
         // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and exited as asked.
-        assertThat(app.exitValue()).isIn(0, 143);
+        assertThat(packaged.stopWithSigterm(app)).isIn(0, 143);
     }
 
     private org.assertj.core.api.AbstractStringAssert<?> assertOneErrorLine() {
@@ -196,11 +173,6 @@ class ZeroInstallJarIT {
     }
 
     private String output(String name) {
-        try {
-            Path file = workDir.resolve(name);
-            return Files.exists(file) ? Files.readString(file) : "";
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
+        return packaged.output(name);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import dev.rlhf.feedback.outbox.KafkaTopicReader;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
@@ -16,6 +15,7 @@ import dev.rlhf.schemas.events.Turn;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.testing.TestBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,11 +23,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -58,11 +55,7 @@ class GuardrailLoopTest {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new EmbeddedKafkaBroker(temp.resolve("kafka"), FreePorts.next(), FreePorts.next()).start();
-        try (AdminClient admin = AdminClient.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(samples, 1, (short) 1), new NewTopic(metrics, 1, (short) 1)))
-                    .all().get(30, TimeUnit.SECONDS);
-        }
+        broker = TestBroker.start(temp.resolve("kafka"), List.of(new NewTopic(samples, 1, (short) 1), new NewTopic(metrics, 1, (short) 1)));
     }
 
     @AfterAll

@@ -1,5 +1,7 @@
 package dev.rlhf.trainer.serve;
 
+import dev.rlhf.trainer.testing.TestBroker;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,7 +40,6 @@ import org.springframework.kafka.core.KafkaTemplate;
 import dev.rlhf.feedback.events.EventPublisher;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
@@ -59,11 +59,7 @@ class InboundEventsKafkaTest {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new EmbeddedKafkaBroker(dataDir, FreePorts.next(), FreePorts.next()).start();
-        try (AdminClient admin = AdminClient.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1), new NewTopic(Topics.deadLetter(topic), 1, (short) 1)))
-                    .all().get(30, TimeUnit.SECONDS);
-        }
+        broker = TestBroker.start(dataDir, List.of(new NewTopic(topic, 2, (short) 1), new NewTopic(Topics.deadLetter(topic), 1, (short) 1)));
     }
 
     @AfterAll

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rlhf.feedback.outbox.KafkaTopicReader;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
-import dev.rlhf.feedback.testing.FreePorts;
 import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
@@ -15,6 +14,7 @@ import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
 import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.testing.TestBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +29,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -65,15 +64,12 @@ class ServeRestartTest {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new EmbeddedKafkaBroker(temp.resolve("kafka"), FreePorts.next(), FreePorts.next()).start();
-        try (AdminClient admin = AdminClient.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (String t : List.of(rankings, requests, samples, metrics)) {
-                topics.add(new NewTopic(t, 3, (short) 1));
-                topics.add(new NewTopic(Topics.deadLetter(t), 1, (short) 1));
-            }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+        List<NewTopic> topics = new ArrayList<>();
+        for (String t : List.of(rankings, requests, samples, metrics)) {
+            topics.add(new NewTopic(t, 3, (short) 1));
+            topics.add(new NewTopic(Topics.deadLetter(t), 1, (short) 1));
         }
+        broker = TestBroker.start(temp.resolve("kafka"), topics);
     }
 
     @AfterAll
