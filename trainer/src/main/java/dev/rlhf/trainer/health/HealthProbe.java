@@ -94,11 +94,18 @@ public final class HealthProbe {
                 tokens / (double) n, eos / (double) n, score);
     }
 
-    /** The reward model's mean score of the samples as replies to their prompts. */
+    /**
+     * The reward model's mean score of the samples: their own token ids after their prompts', cut as
+     * the reward model was trained ({@link TokenizedResponse#ofTokens}), as PPO's reward source reads them.
+     */
     public static double meanScore(LoadedModel rewardModel, int rewardMaxLength, List<GeneratedSample> samples) {
-        List<String> prompts = samples.stream().map(GeneratedSample::prompt).toList();
-        List<String> completions = samples.stream().map(GeneratedSample::completion).toList();
-        double[] r = RewardScorer.rewards(rewardModel.model(), rewardModel.tokenizer(), prompts, completions, rewardMaxLength, BATCH);
+        java.util.Map<String, int[]> promptIds = new java.util.HashMap<>();
+        List<TokenizedResponse> rows = new ArrayList<>(samples.size());
+        for (GeneratedSample s : samples) {
+            rows.add(TokenizedResponse.ofTokens(promptIds.computeIfAbsent(s.prompt(), rewardModel.tokenizer()::encode), s.tokenIds(),
+                    rewardModel.tokenizer().eosId(), rewardMaxLength));
+        }
+        double[] r = RewardScorer.rewards(rewardModel.model(), rows, BATCH);
         double sum = 0;
         for (double v : r) {
             sum += v;

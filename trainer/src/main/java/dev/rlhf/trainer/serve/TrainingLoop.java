@@ -11,6 +11,7 @@ import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoTrainer;
+import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.AtomicDirectory;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
@@ -22,8 +23,6 @@ import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.health.Guardrails;
 import dev.rlhf.trainer.health.HealthProbe;
 import dev.rlhf.trainer.health.PolicyHealth;
-import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
-import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
 import java.io.IOException;
@@ -543,17 +542,13 @@ public final class TrainingLoop implements AutoCloseable {
         int maxNew = config.generation().maxNewTokens();
         Path rewardDir = rewardModelDir(round.number());
         boolean scored = Files.isDirectory(rewardDir);
-        int rewardLength = config.reward().maxLength();
-        if (scored) {
-            String stored = ModelCheckpoint.readMetadata(rewardDir).get(RewardTrainer.MAX_LENGTH_METADATA);
-            rewardLength = stored == null ? rewardLength : Integer.parseInt(stored);
-        }
         long t0 = System.nanoTime();
         PolicyHealth sftHealth;
         PolicyHealth health;
         try (LoadedModel sft = ModelLoader.load(basePolicy, tokenizer, device);
              LoadedModel candidate = ModelLoader.load(policyDir(round.number()), tokenizer, device);
              LoadedModel reward = scored ? ModelLoader.load(rewardDir, tokenizer, device) : null) {
+            int rewardLength = reward == null ? 0 : ValueHeadRewardSource.trainedMaxLength(rewardDir, reward.model());
             if (sftProbe == null) { // v0 is measured once per start: the same prompts and seed give the same samples
                 sftProbe = HealthProbe.measure(sft, sft, null, rewardLength, prompts, config.healthSamplesPerPrompt(), maxNew, seed);
                 writeSamples(healthDir(0).resolve("samples.jsonl"), sftProbe.samples(), 0);

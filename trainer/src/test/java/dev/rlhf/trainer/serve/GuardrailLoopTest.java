@@ -6,7 +6,6 @@ import ai.djl.Device;
 import dev.rlhf.feedback.outbox.KafkaTopicReader;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
 import dev.rlhf.schemas.events.GeneratedResponse;
-import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.events.SampleRequested;
 import dev.rlhf.schemas.events.SamplesGenerated;
@@ -19,9 +18,7 @@ import dev.rlhf.trainer.testing.TestBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -163,20 +160,9 @@ class GuardrailLoopTest {
         return "Once upon a time, a little " + (i % 2 == 0 ? "girl" : "boy") + " named " + List.of("Mia", "Tom", "Sue", "Ben", "Ann", "Max").get(i);
     }
 
-    /** Longer continuations are better. */
+    /** Longer continuations are better (the oracle of ServeRestartTest). */
     static RankingSubmitted rankByLength(SamplesGenerated s) {
-        List<RankedResponse> responses = new ArrayList<>();
-        for (int i = 0; i < s.getResponses().size(); i++) {
-            GeneratedResponse r = s.getResponses().get(i);
-            responses.add(RankedResponse.newBuilder().setId("r" + i).setText(r.getText())
-                    .setPolicyVersion(r.getPolicyVersion() != null ? r.getPolicyVersion() : s.getPolicyVersion()).build());
-        }
-        List<List<String>> order = responses.stream()
-                .sorted(Comparator.comparingInt((RankedResponse r) -> -r.getText().length()).thenComparing(RankedResponse::getId))
-                .map(r -> List.of(r.getId())).toList();
-        return RankingSubmitted.newBuilder().setEventId(UUID.randomUUID()).setProjectId(s.getProjectId())
-                .setPromptId(s.getPromptId()).setPrompt(prompt(Integer.parseInt(s.getPromptId().substring("prompt-".length()))))
-                .setResponses(responses).setRanking(order).setAnnotatorId("oracle").setSubmittedAt(Instant.now()).setDurationMs(1000).build();
+        return ServeRestartTest.rankByLength(s, prompt(Integer.parseInt(s.getPromptId().substring("prompt-".length()))));
     }
 
     static <V> List<V> values(List<ConsumerRecord<String, V>> records) {

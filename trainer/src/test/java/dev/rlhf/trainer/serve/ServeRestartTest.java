@@ -161,16 +161,22 @@ class ServeRestartTest {
 
     /** The oracle: longer continuations are better (a complete order, 6 comparisons per ranking of 4). */
     static RankingSubmitted rankByLength(SamplesGenerated s) {
+        return rankByLength(s, prompt(Integer.parseInt(s.getPromptId().substring("prompt-".length()))));
+    }
+
+    /** {@code s} ranked longest first, as a RankingSubmitted of {@code promptText}; each response keeps its own policy version. */
+    static RankingSubmitted rankByLength(SamplesGenerated s, String promptText) {
         List<RankedResponse> responses = new ArrayList<>();
         for (int i = 0; i < s.getResponses().size(); i++) {
-            responses.add(RankedResponse.newBuilder().setId("r" + i).setText(s.getResponses().get(i).getText())
-                    .setPolicyVersion(s.getPolicyVersion()).build());
+            GeneratedResponse r = s.getResponses().get(i);
+            responses.add(RankedResponse.newBuilder().setId("r" + i).setText(r.getText())
+                    .setPolicyVersion(r.getPolicyVersion() != null ? r.getPolicyVersion() : s.getPolicyVersion()).build());
         }
         List<List<String>> order = responses.stream()
                 .sorted(Comparator.comparingInt((RankedResponse r) -> -r.getText().length()).thenComparing(RankedResponse::getId))
                 .map(r -> List.of(r.getId())).toList();
         return RankingSubmitted.newBuilder().setEventId(UUID.randomUUID()).setProjectId(s.getProjectId())
-                .setPromptId(s.getPromptId()).setPrompt(prompt(Integer.parseInt(s.getPromptId().substring("prompt-".length())))).setResponses(responses).setRanking(order)
+                .setPromptId(s.getPromptId()).setPrompt(promptText).setResponses(responses).setRanking(order)
                 .setAnnotatorId("oracle").setSubmittedAt(Instant.now()).setDurationMs(1000).build();
     }
 
