@@ -12,6 +12,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 
 /** Accounts: creating them, and finding the one behind a login. */
 @Service
@@ -39,6 +40,7 @@ public class AnnotatorService {
         if (annotators.findByUsername(username).isPresent()) {
             throw ApiException.conflict("An account named '" + username + "' already exists");
         }
+        Inputs.noNullElements("roles", roles);
         Set<Annotator.Role> chosen = roles == null || roles.isEmpty() ? EnumSet.of(Annotator.Role.ANNOTATOR) : EnumSet.copyOf(roles);
         Annotator a = new Annotator(UUID.randomUUID(), username, passwords.encode(password), chosen, Instant.now());
         annotators.insert(a);

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 
+import dev.rlhf.feedback.api.Inputs;
+
 /**
  * API tokens for scripts and services: a random 32-byte secret shown once at creation; only its
  * SHA-256 is stored, so a leaked database does not leak usable tokens.
@@ -48,8 +50,12 @@ public class ApiTokenService {
         this.annotators = annotators;
     }
 
+    /** The width of {@code api_tokens.name}. */
+    public static final int MAX_NAME_CHARS = 100;
+
     /** Creates a token for the account and returns its secret (the only time it is visible). */
     public String create(UUID annotatorId, String name) {
+        Inputs.requiredText("name", name, MAX_NAME_CHARS);
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);

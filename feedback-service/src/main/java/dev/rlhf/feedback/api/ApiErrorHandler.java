@@ -15,6 +15,7 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 import jakarta.servlet.http.HttpServletRequest;
+import tools.jackson.core.JacksonException;
 
 /**
  * Every REST error is an RFC 9457 problem document whose {@code detail} says what is wrong, e.g.
@@ -27,9 +28,16 @@ import jakarta.servlet.http.HttpServletRequest;
 @RestControllerAdvice(basePackages = "dev.rlhf.feedback")
 public class ApiErrorHandler extends ResponseEntityExceptionHandler {
 
+    /** Name of the problem document's property that names the offending request field, e.g. {@code "guidelines"} or {@code "flags.<id>[0]"}. */
+    public static final String FIELD = "field";
+
     @ExceptionHandler(ApiException.class)
     ProblemDetail api(ApiException e) {
-        return ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
+        if (e.field() != null) {
+            problem.setProperty(FIELD, e.field());
+        }
+        return problem;
     }
 
     @ExceptionHandler(IllegalArgumentException.class)
@@ -49,7 +57,35 @@ public class ApiErrorHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
-        return malformed(e);
+        RequestBodyLimitFilter.BodyTooLargeException tooLarge = RequestBodyLimitFilter.BodyTooLargeException.in(e);
+        if (tooLarge != null) {
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                    .body(ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage()));
+        }
+        ResponseEntity<Object> answer = malformed(e);
+        String field = jsonField(e);
+        if (field != null && answer.getBody() instanceof ProblemDetail problem) {
+            problem.setProperty(FIELD, field);
+        }
+        return answer;
+    }
+
+    /** Where in the JSON body the parser failed ({@code "durationMs"}, {@code "roles[0]"}), from Jackson's path, or null. */
+    static String jsonField(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof JacksonException jackson && !jackson.getPath().isEmpty()) {
+                StringBuilder field = new StringBuilder();
+                for (JacksonException.Reference ref : jackson.getPath()) {
+                    if (ref.getPropertyName() != null) {
+                        field.append(field.isEmpty() ? "" : ".").append(ref.getPropertyName());
+                    } else if (ref.getIndex() >= 0) {
+                        field.append('[').append(ref.getIndex()).append(']');
+                    }
+                }
+                return field.isEmpty() ? null : field.toString();
+            }
+        }
+        return null;
     }
 
     @Override
@@ -70,6 +106,10 @@ public class ApiErrorHandler extends ResponseEntityExceptionHandler {
     /** A fault nobody anticipated: 500, with an error id that the log line of the fault carries too. */
     @ExceptionHandler(Exception.class)
     ProblemDetail unexpected(Exception e, HttpServletRequest request) {
+        RequestBodyLimitFilter.BodyTooLargeException tooLarge = RequestBodyLimitFilter.BodyTooLargeException.in(e);
+        if (tooLarge != null) {
+            return ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage());
+        }
         String errorId = ApiProblems.logServerError(request, e);
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR, ApiProblems.serverErrorDetail(errorId));
         problem.setProperty(ApiProblems.ERROR_ID, errorId);

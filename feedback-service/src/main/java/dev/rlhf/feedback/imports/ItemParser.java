@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.imports.ImportItem.ImportedResponse;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.Turn;
@@ -65,9 +66,9 @@ final class ItemParser {
             String field = "responses[" + i + "]";
             ImportedResponse response;
             if (entry.isString()) {
-                response = new ImportedResponse(checkedText(entry.stringValue(), field), null);
+                response = new ImportedResponse(notBlank(checkedText(entry.stringValue(), field), field), null);
             } else if (entry.isObject()) {
-                response = new ImportedResponse(checkedText(requiredString(entry, "text", field + ".text"), field + ".text"),
+                response = new ImportedResponse(notBlank(checkedText(requiredString(entry, "text", field + ".text"), field + ".text"), field + ".text"),
                         optionalName(entry, "model", field + ".model"));
             } else {
                 throw new InvalidLineException("\"" + field + "\" must be an object {\"text\", \"model\"} or a string");
@@ -183,7 +184,15 @@ final class ItemParser {
         };
     }
 
+    /**
+     * The prompt's turns, checked: storable, at most {@code maxTextChars} together, and the turn to
+     * answer (the last) not blank. A conversation's earlier turns may be empty (a system turn, an
+     * assistant turn that said nothing), but a prompt that asks nothing is no task.
+     */
     private Conversation checkedConversation(List<Turn> turns, String field) {
+        if (turns.getLast().content().isBlank()) {
+            throw new InvalidLineException("\"" + field + "\" is blank" + (turns.size() > 1 ? " (its last turn, the one to answer)" : ""));
+        }
         long chars = 0;
         for (Turn turn : turns) {
             chars += turn.content().length();
@@ -200,6 +209,18 @@ final class ItemParser {
             throw new InvalidLineException("\"" + field + "\" exceeds " + maxTextChars + " characters (" + text.length() + ")");
         }
         checkStorable(text, field);
+        return text;
+    }
+
+    /**
+     * A response shown for ranking must say something. Only {@code responses} lines are held to this: in the
+     * preference formats ({@code pairs}, {@code hh}, {@code oasst}) an empty response is the dataset's own,
+     * judged answer (HH-RLHF's harmless-base test set prefers an empty reply four times) and is kept.
+     */
+    private static String notBlank(String text, String field) {
+        if (text.isBlank()) {
+            throw new InvalidLineException("\"" + field + "\" is blank");
+        }
         return text;
     }
 
@@ -222,24 +243,11 @@ final class ItemParser {
         return name;
     }
 
-    /**
-     * PostgreSQL text cannot hold U+0000, and an unpaired surrogate (legal in JSON escapes) has no
-     * UTF-8 form: the driver would silently store "?" and the text would no longer round-trip.
-     */
+    /** The rule of {@link Inputs#storableProblem}: no NUL, no unpaired surrogate (PostgreSQL cannot store them faithfully). */
     private static void checkStorable(String text, String field) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\0') {
-                throw new InvalidLineException("\"" + field + "\" contains a NUL character (\\u0000), which cannot be stored");
-            }
-            if (Character.isSurrogate(c)) {
-                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                    i++;
-                } else {
-                    throw new InvalidLineException("\"" + field + "\" contains an unpaired UTF-16 surrogate (\\u"
-                            + Integer.toHexString(c) + "), which has no UTF-8 form");
-                }
-            }
+        String problem = Inputs.storableProblem(text);
+        if (problem != null) {
+            throw new InvalidLineException("\"" + field + "\" " + problem);
         }
     }
 

@@ -13,10 +13,13 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 
 @Service
 public class ProjectService {
 
+    /** The width of {@code projects.name}. */
+    public static final int MAX_NAME_CHARS = 200;
     public static final int MAX_GUIDELINES_CHARS = 100_000;
 
     /**
@@ -94,24 +97,22 @@ public class ProjectService {
 
     private static Project validate(UUID id, ProjectSettings s, Instant createdAt) {
         String name = s.name() == null ? "" : s.name().strip();
-        if (name.isEmpty() || name.length() > 200) {
-            throw ApiException.badRequest("name is required (1 to 200 characters)");
+        if (name.isEmpty() || name.length() > MAX_NAME_CHARS) {
+            throw ApiException.invalid("name", "name is required (1 to " + MAX_NAME_CHARS + " characters)");
         }
-        String guidelines = s.guidelines() == null ? "" : s.guidelines();
-        if (guidelines.length() > MAX_GUIDELINES_CHARS) {
-            throw ApiException.badRequest("guidelines exceed " + MAX_GUIDELINES_CHARS + " characters");
-        }
+        Inputs.text("name", name, MAX_NAME_CHARS);
+        String guidelines = s.guidelines() == null ? "" : Inputs.text("guidelines", s.guidelines(), MAX_GUIDELINES_CHARS);
         int k = s.responsesPerTask() == null ? Project.DEFAULT_RESPONSES_PER_TASK : s.responsesPerTask();
         int n = s.annotatorsPerTask() == null ? Project.DEFAULT_ANNOTATORS_PER_TASK : s.annotatorsPerTask();
         int lease = s.leaseSeconds() == null ? Project.DEFAULT_LEASE_SECONDS : s.leaseSeconds();
         if (k < 2 || k > 16) {
-            throw ApiException.badRequest("responsesPerTask must be between 2 and 16, not " + k);
+            throw ApiException.invalid("responsesPerTask", "responsesPerTask must be between 2 and 16, not " + k);
         }
         if (n < 1 || n > 50) {
-            throw ApiException.badRequest("annotatorsPerTask must be between 1 and 50, not " + n);
+            throw ApiException.invalid("annotatorsPerTask", "annotatorsPerTask must be between 1 and 50, not " + n);
         }
         if (lease < 30 || lease > 7 * 24 * 3600) {
-            throw ApiException.badRequest("leaseSeconds must be between 30 and 604800, not " + lease);
+            throw ApiException.invalid("leaseSeconds", "leaseSeconds must be between 30 and 604800, not " + lease);
         }
         return new Project(id, name, guidelines, k, n, lease, createdAt);
     }

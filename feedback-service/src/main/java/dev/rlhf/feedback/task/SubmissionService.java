@@ -19,6 +19,7 @@ import org.springframework.transaction.support.TransactionOperations;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.DatabaseKind;
@@ -41,6 +42,8 @@ import dev.rlhf.schemas.events.RankingSubmitted;
 public class SubmissionService {
 
     public static final int MAX_REWRITE_CHARS = 100_000;
+    /** The longest {@code durationMs} accepted: 7 days, the longest lease a project can set. */
+    public static final long MAX_DURATION_MS = 7L * 24 * 3600 * 1000;
 
     private final AssignmentRepository assignments;
     private final RankingRepository rankings;
@@ -148,30 +151,32 @@ public class SubmissionService {
     private Ranking validated(Task task, Assignment a, Annotator annotator, RankingSubmission body, Instant now) {
         Set<UUID> expected = new HashSet<>(task.responseIds());
         List<List<UUID>> groups = new ArrayList<>();
-        if (body.ranking() != null) {
-            for (List<String> group : body.ranking()) {
+        List<List<String>> posted = Inputs.noNulls("ranking", body.ranking());
+        if (posted != null) {
+            for (int g = 0; g < posted.size(); g++) {
                 List<UUID> ids = new ArrayList<>();
-                for (String id : group == null ? List.<String>of() : group) {
-                    ids.add(responseId(id, "ranking names response " + id + ", which is not in this task"));
+                for (String id : Inputs.noNulls("ranking[" + g + "]", posted.get(g))) {
+                    ids.add(responseId(id, "ranking", "ranking names response " + id + ", which is not in this task"));
                 }
                 groups.add(ids);
             }
         }
         String problem = Ranking.orderingProblem(groups, expected);
         if (problem != null) {
-            throw ApiException.badRequest(problem);
+            throw ApiException.invalid("ranking", problem);
         }
         Map<UUID, List<String>> flags = new LinkedHashMap<>();
-        if (body.flags() != null) {
+        if (Inputs.noNullValues("flags", body.flags()) != null) {
             for (var entry : body.flags().entrySet()) {
-                UUID id = responseId(entry.getKey(), "flags name response " + entry.getKey() + ", which is not in this task");
+                String field = "flags." + entry.getKey();
+                UUID id = responseId(entry.getKey(), field, "flags name response " + entry.getKey() + ", which is not in this task");
                 if (!expected.contains(id)) {
-                    throw ApiException.badRequest("flags name response " + id + ", which is not in this task");
+                    throw ApiException.invalid(field, "flags name response " + id + ", which is not in this task");
                 }
-                List<String> values = entry.getValue() == null ? List.of() : entry.getValue();
+                List<String> values = Inputs.noNulls(field, entry.getValue());
                 for (String flag : values) {
                     if (!Ranking.FLAGS.contains(flag)) {
-                        throw ApiException.badRequest("unknown flag '" + flag + "' on response " + id + "; known flags: "
+                        throw ApiException.invalid(field, "unknown flag '" + flag + "' on response " + id + "; known flags: "
                                 + String.join(", ", new TreeSet<>(Ranking.FLAGS)));
                     }
                 }
@@ -180,22 +185,31 @@ public class SubmissionService {
                 }
             }
         }
-        String rewrite = body.rewrite() == null || body.rewrite().isBlank() ? null : body.rewrite();
-        if (rewrite != null && rewrite.length() > MAX_REWRITE_CHARS) {
-            throw ApiException.badRequest("rewrite has " + rewrite.length() + " characters; at most " + MAX_REWRITE_CHARS + " are allowed");
-        }
-        if (body.durationMs() != null && body.durationMs() < 0) {
-            throw ApiException.badRequest("durationMs must not be negative, got " + body.durationMs());
-        }
+        String rewrite = body.rewrite() == null || body.rewrite().isBlank() ? null : Inputs.text("rewrite", body.rewrite(), MAX_REWRITE_CHARS);
         return new Ranking(UUID.randomUUID(), UUID.randomUUID(), task.id(), a.id(), task.promptId(), task.projectId(), annotator.id(),
-                Ranking.ANNOTATOR, groups, flags, Boolean.TRUE.equals(body.noneAcceptable()), rewrite, body.durationMs(), now);
+                Ranking.ANNOTATOR, groups, flags, Boolean.TRUE.equals(body.noneAcceptable()), rewrite, durationMs(body.durationMs()), now);
     }
 
-    private static UUID responseId(String id, String problem) {
+    /**
+     * The time the annotator spent, as posted: required, so the database, the exports and the
+     * {@code RankingSubmitted} event (whose {@code durationMs} is a plain long) all carry the same number;
+     * at most {@link #MAX_DURATION_MS}, the longest a lease can last.
+     */
+    static long durationMs(Long posted) {
+        if (posted == null) {
+            throw ApiException.invalid("durationMs", "durationMs is required: the milliseconds the annotator spent on the task");
+        }
+        if (posted < 0 || posted > MAX_DURATION_MS) {
+            throw ApiException.invalid("durationMs", "durationMs must be between 0 and " + MAX_DURATION_MS + " (7 days), not " + posted);
+        }
+        return posted;
+    }
+
+    private static UUID responseId(String id, String field, String problem) {
         try {
             return UUID.fromString(id);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw ApiException.badRequest(problem);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(field, problem);
         }
     }
 
@@ -222,7 +236,7 @@ public class SubmissionService {
                 .setRewrite(r.rewrite())
                 .setAnnotatorId(annotator.username())
                 .setSubmittedAt(r.submittedAt())
-                .setDurationMs(r.durationMs() == null ? 0L : r.durationMs())
+                .setDurationMs(r.durationMs()) // never null for an annotator's ranking (durationMs is required)
                 // Per the schema: the turns of a conversation, empty for a single plain prompt.
                 .setConversation(plainPrompt ? List.of() : conversation.turns().stream()
                         .map(t -> dev.rlhf.schemas.events.Turn.newBuilder().setRole(t.role()).setContent(t.content()).build()).toList())

@@ -22,6 +22,7 @@ import org.springframework.transaction.support.TransactionOperations;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.project.Project;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.Prompt;
@@ -164,9 +165,7 @@ public class TaskService {
 
     /** Gives the task back: its slot is free again and this annotator is never offered it again. */
     public void skip(String username, UUID taskId, String reason) {
-        if (reason != null && reason.length() > MAX_SKIP_REASON_CHARS) {
-            throw ApiException.badRequest("reason exceeds " + MAX_SKIP_REASON_CHARS + " characters");
-        }
+        Inputs.text("reason", reason, MAX_SKIP_REASON_CHARS);
         Annotator annotator = annotators.byUsername(username);
         tx.executeWithoutResult(status -> {
             assignments.lockTask(taskId).orElseThrow(() -> ApiException.notFound("No task " + taskId));

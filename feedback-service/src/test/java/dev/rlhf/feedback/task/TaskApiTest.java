@@ -155,7 +155,7 @@ class TaskApiTest extends IntegrationTest {
                 "flags name response " + foreign + ", which is not in this task");
         assertProblem(dave.postJson(path, submission(complete, null, "x".repeat(100_001), 1L)), 400,
                 "rewrite has 100001 characters; at most 100000 are allowed");
-        assertProblem(dave.postJson(path, submission(complete, null, null, -5L)), 400, "durationMs must not be negative");
+        assertProblem(dave.postJson(path, submission(complete, null, null, -5L)), 400, "durationMs must be between 0 and 604800000 (7 days), not -5");
         assertProblem(dave.postJson(path, "{\"ranking\": "), 400, "Malformed request");
 
         assertThat(rankingsCount(task.taskId())).as("rejected submissions store nothing").isZero();
@@ -224,7 +224,7 @@ class TaskApiTest extends IntegrationTest {
 
         assertProblem(judy.postJson("/api/v1/tasks/" + task.taskId() + "/skip", Map.of("reason", "no")), 403, "is not assigned to you");
         assertThat(taskId(judy.get("/api/v1/tasks/next?projectId=" + project).json())).isEqualTo(task.taskId());
-        assertProblem(judy.postJson("/api/v1/tasks/" + task.taskId() + "/skip", Map.of("reason", "z".repeat(501))), 400, "reason exceeds 500");
+        assertProblem(judy.postJson("/api/v1/tasks/" + task.taskId() + "/skip", Map.of("reason", "z".repeat(501))), 400, "reason has 501 characters; at most 500 are allowed");
         assertThat(judy.postJson("/api/v1/tasks/" + task.taskId() + "/skip", Map.of("reason", "not my language")).status()).isEqualTo(204);
         assertThat(jdbc.sql("SELECT status || ':' || skip_reason FROM assignments WHERE task_id = ?").param(task.taskId()).query(String.class).single())
                 .isEqualTo("SKIPPED:not my language");

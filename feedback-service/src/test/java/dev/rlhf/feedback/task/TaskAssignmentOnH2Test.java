@@ -1,6 +1,7 @@
 package dev.rlhf.feedback.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,6 +34,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.BulkInsert;
@@ -143,5 +145,55 @@ class TaskAssignmentOnH2Test {
         assertThat(jdbc.sql("SELECT count(*) FROM rankings").query(Integer.class).single()).isEqualTo(TASKS * NEEDED);
         assertThat(jdbc.sql("SELECT count(*) FROM outbox WHERE topic = ?").param(Topics.RANKINGS).query(Integer.class).single())
                 .isEqualTo(TASKS * NEEDED);
+    }
+
+    /**
+     * H2 stores a NUL and an unpaired surrogate that PostgreSQL refuses or turns into '?': the services
+     * refuse them before the database, so both databases (and the UI, which calls the same services) agree.
+     */
+    @Test
+    void textsPostgresCannotStoreAreRefusedOnH2TooBeforeTheDatabase() {
+        UUID project = projects.create(new ProjectService.ProjectSettings("h2-texts", "", 2, 1, 600)).id();
+        jdbc.sql("UPDATE projects SET guidelines = ? WHERE id = ?").params("raw\0nul", project).update();
+        assertThat(jdbc.sql("SELECT guidelines FROM projects WHERE id = ?").param(project).query(String.class).single())
+                .as("H2 itself stores a NUL").isEqualTo("raw\0nul");
+
+        assertInvalid(() -> projects.create(new ProjectService.ProjectSettings("h2\0name", "", 2, 1, 600)), "name", "name contains a NUL character");
+        assertInvalid(() -> projects.update(project, new ProjectService.ProjectSettings("h2-texts", "lone \ud800", 2, 1, 600)), "guidelines",
+                "guidelines contains an unpaired UTF-16 surrogate (\\ud800)");
+        var tokens = new dev.rlhf.feedback.annotator.ApiTokenService(jdbc, annotatorRepository);
+        UUID owner = UUID.randomUUID();
+        annotatorRepository.insert(new Annotator(owner, "h2-owner", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
+        assertInvalid(() -> tokens.create(owner, "ci\0"), "name", "name contains a NUL character");
+        assertInvalid(() -> tokens.create(owner, "t".repeat(101)), "name", "name has 101 characters; at most 100 are allowed");
+
+        fixtures = new TaskFixtures(null, prompts, taskRepository);
+        var task = fixtures.task(project, "h2 texts", 2, 1);
+        annotatorRepository.insert(new Annotator(UUID.randomUUID(), "h2-texter", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
+        List<String> ids = tasks.next("h2-texter", project).orElseThrow().responses().stream().map(r -> r.id().toString()).toList();
+        List<List<String>> ranking = List.of(ids.subList(0, 1), ids.subList(1, 2));
+        assertInvalid(() -> submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, "Blue\0", 10L)),
+                "rewrite", "rewrite contains a NUL character");
+        assertInvalid(() -> submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, "Blue\udc00", 10L)),
+                "rewrite", "rewrite contains an unpaired UTF-16 surrogate");
+        assertInvalid(() -> submissions.submit("h2-texter", task.taskId(),
+                new RankingSubmission(ranking, Map.of(ids.get(0), Collections.singletonList(null)), false, null, 10L)), "flags." + ids.get(0) + "[0]", "is null");
+        assertInvalid(() -> submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, null, null)),
+                "durationMs", "durationMs is required");
+        assertInvalid(() -> tasks.skip("h2-texter", task.taskId(), "why\0"), "reason", "reason contains a NUL character");
+        assertThat(jdbc.sql("SELECT count(*) FROM rankings").query(Integer.class).single()).isZero();
+        assertThat(jdbc.sql("SELECT count(*) FROM api_tokens").query(Integer.class).single()).isZero();
+        assertThat(jdbc.sql("SELECT count(*) FROM projects").query(Integer.class).single()).isEqualTo(1);
+
+        submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, "Blue \uD83D\uDC99", 10L));
+        assertThat(jdbc.sql("SELECT rewrite FROM rankings").query(String.class).single()).isEqualTo("Blue \uD83D\uDC99");
+    }
+
+    private static void assertInvalid(Runnable call, String field, String detail) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(e.status().value()).isEqualTo(400);
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e.getMessage()).contains(detail);
+        });
     }
 }

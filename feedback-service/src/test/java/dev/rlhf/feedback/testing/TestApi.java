@@ -42,6 +42,17 @@ public final class TestApi {
                 .POST(HttpRequest.BodyPublishers.ofString(text)));
     }
 
+    public Reply putJson(String path, Object body) {
+        String text = body instanceof String s ? s : json.writeValueAsString(body);
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(text)));
+    }
+
+    /** A POST with any body, e.g. {@code BodyPublishers.ofInputStream} for one without a Content-Length (chunked). */
+    public Reply post(String path, String contentType, HttpRequest.BodyPublisher body) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType).POST(body));
+    }
+
     public Reply postNdjson(String path, String ndjson) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofString(ndjson)));
