@@ -82,6 +82,7 @@ public class AccountsView extends VerticalLayout {
 
         tokenName.setId("token-name");
         tokenName.setPlaceholder("e.g. trainer, ci");
+        tokenName.setMaxLength(ApiTokenService.MAX_NAME_CHARS);
         createToken.setId("token-create");
         createToken.addClickListener(e -> createToken());
         tokens.setId("tokens");
@@ -125,7 +126,16 @@ public class AccountsView extends VerticalLayout {
 
     void createToken() {
         String name = tokenName.getValue().isBlank() ? "token" : tokenName.getValue().strip();
-        String secret = apiTokens.create(me.id(), name.length() > 100 ? name.substring(0, 100) : name);
+        String secret;
+        try {
+            secret = apiTokens.create(me.id(), name);
+        } catch (ApiException rejected) {
+            // Too long, or characters PostgreSQL cannot store: the service says which.
+            tokenName.setErrorMessage(rejected.getMessage());
+            tokenName.setInvalid(true);
+            return;
+        }
+        tokenName.setInvalid(false);
         tokenName.clear();
         refresh();
         tokenDialog = secretDialog(name, secret);

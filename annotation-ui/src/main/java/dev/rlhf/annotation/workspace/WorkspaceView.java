@@ -175,8 +175,16 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         TextField reason = new TextField("Why? (e.g. unclear prompt, I lack the expertise)");
         reason.setId("skip-reason");
         reason.setWidthFull();
+        reason.setMaxLength(TaskService.MAX_SKIP_REASON_CHARS);
         Button confirm = new Button("Skip", e -> {
-            tasks.skip(username, current.taskId(), reason.getValue());
+            try {
+                tasks.skip(username, current.taskId(), reason.getValue());
+            } catch (ApiException rejected) {
+                // The service's checks (length, characters PostgreSQL cannot store): say so, keep the dialog.
+                reason.setErrorMessage(rejected.getMessage());
+                reason.setInvalid(true);
+                return;
+            }
             dialog.close();
             loadNext();
         });

@@ -334,6 +334,19 @@ class AdminViewsTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void aTokenNameTheServiceRefusesIsShownOnTheFieldAndNoTokenIsCreated() {
+        AccountsView view = navigate(AccountsView.class);
+        int before = test(view.tokens).size();
+        view.tokenName.setValue("ci\u0000");
+        test(view.createToken).click();
+        assertThat(view.tokenDialog).isNull();
+        assertThat(view.tokenName.isInvalid()).isTrue();
+        assertThat(view.tokenName.getErrorMessage()).startsWith("name contains a NUL character");
+        assertThat(test(view.tokens).size()).isEqualTo(before);
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
     void aNewApiTokenIsShownOnceAndCanBeRevoked() {
         AccountsView view = navigate(AccountsView.class);
         int before = test(view.tokens).size();

@@ -103,6 +103,26 @@ class WorkspaceViewTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
+    void aSkipReasonTheServiceRefusesIsShownOnTheFieldAndTheTaskStays() {
+        WorkspaceView view = navigate("rank/" + project, WorkspaceView.class);
+        UUID task = view.current().taskId();
+
+        view.askSkip();
+        TextField reason = $(TextField.class).id("skip-reason");
+        test(reason).setValue("Unclear\u0000");
+        test($(Button.class).id("confirm-skip")).click();
+        assertThat(reason.isInvalid()).isTrue();
+        assertThat(reason.getErrorMessage()).startsWith("reason contains a NUL character");
+        assertThat(view.current().taskId()).as("still on the task").isEqualTo(task);
+        assertThat(jdbc.sql("SELECT status FROM assignments WHERE task_id = ?").param(task).query(String.class).single()).isNotEqualTo("SKIPPED");
+
+        test(reason).setValue("Unclear");
+        test($(Button.class).id("confirm-skip")).click();
+        assertThat(jdbc.sql("SELECT skip_reason FROM assignments WHERE task_id = ?").param(task).query(String.class).single()).isEqualTo("Unclear");
+    }
+
+    @Test
+    @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
     void aFlagTickedWhileAnEditIsInFlightIsKeptBecauseCardsAreUpdatedNotRebuilt() {
         WorkspaceView view = navigate("rank/" + project, WorkspaceView.class);
         RankingBoard board = view.board();
