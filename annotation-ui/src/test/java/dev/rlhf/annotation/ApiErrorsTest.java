@@ -173,6 +173,22 @@ class ApiErrorsTest {
     }
 
     @Test
+    void oversizedJsonBodiesAre413AndUnstorableTextIs400NamingTheField() throws Exception {
+        String huge = "{\"name\": \"big\", \"junk\": \"" + "j".repeat(2_000_000) + "\"}";
+        assertProblem(send(request("/api/v1/projects").header("Authorization", admin).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(huge))), 413).contains("exceeds the limit of 1048576 bytes (rlhf.api.max-body-bytes)");
+        byte[] bytes = huge.getBytes(StandardCharsets.UTF_8);
+        assertProblem(send(request("/api/v1/projects").header("Authorization", admin).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))), 413)
+                .as("chunked, without a Content-Length").contains("rlhf.api.max-body-bytes");
+
+        var nul = send(request("/api/v1/projects").header("Authorization", admin).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"a\\u0000b\"}")));
+        assertProblem(nul, 400).startsWith("name contains a NUL character");
+        assertThat(json.readTree(nul.body()).path("field").asString()).isEqualTo("name");
+    }
+
+    @Test
     void aFaultInAnApiControllerIs500WithTheErrorIdOfItsLogLine() throws Exception {
         // A real fault in a real endpoint: its table is gone for a moment.
         String schema = INFRASTRUCTURE.schema();
