@@ -12,7 +12,7 @@ import java.util.Map;
  * <ul>
  *   <li>No NUL character (U+0000): PostgreSQL {@code text} cannot hold it (the insert fails), H2 stores it.</li>
  *   <li>No unpaired UTF-16 surrogate (legal as a JSON escape such as {@code "\ud800"}): it has no UTF-8
- *       form, so the PostgreSQL driver stores {@code ?}, H2 keeps it, and Avro writes yet another byte.</li>
+ *       form, so PostgreSQL stores {@code ?} while H2 and the Kafka event hold something else.</li>
  *   <li>At most the column's (or the documented) number of characters.</li>
  *   <li>No null elements in lists and no null values in maps.</li>
  * </ul>

@@ -190,7 +190,7 @@ final class ItemParser {
      * assistant turn that said nothing), but a prompt that asks nothing is no task.
      */
     private Conversation checkedConversation(List<Turn> turns, String field) {
-        if (turns.getLast().content().isBlank()) {
+        if (!turns.isEmpty() && turns.getLast().content().isBlank()) {
             throw new InvalidLineException("\"" + field + "\" is blank" + (turns.size() > 1 ? " (its last turn, the one to answer)" : ""));
         }
         long chars = 0;

@@ -106,6 +106,25 @@ class ItemParserTest {
         assertThat(one(ImportFormat.PROMPTS, "{\"prompt\": \"emoji \\ud83d\\ude00\"}").prompt()).isEqualTo(Conversation.ofUser("emoji \uD83D\uDE00"));
     }
 
+    @Test
+    void blankPromptsAreRejectedEverywhereAndBlankResponsesWhereTheyWouldOnlyBeShownForRanking() {
+        assertRejected(ImportFormat.PROMPTS, "{\"prompt\": \" \\n\"}", "\"prompt\" is blank");
+        assertRejected(ImportFormat.PROMPTS, "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"\"}]}",
+                "\"messages\" is blank (its last turn, the one to answer)");
+        assertRejected(ImportFormat.PAIRS, "{\"prompt\": \"\", \"chosen\": \"a\", \"rejected\": \"b\"}", "\"prompt\" is blank");
+        assertRejected(ImportFormat.HH, "{\"chosen\": \"\\n\\nHuman:  \\n\\nAssistant: a\", \"rejected\": \"\\n\\nHuman:  \\n\\nAssistant: b\"}",
+                "\"prompt\" is blank");
+        assertRejected(ImportFormat.RESPONSES, "{\"prompt\": \"Q\", \"responses\": [\"a\", \"\\t\"]}", "\"responses[1]\" is blank");
+        assertRejected(ImportFormat.RESPONSES, "{\"prompt\": \"Q\", \"responses\": [{\"text\": \"\"}, \"b\"]}", "\"responses[0].text\" is blank");
+
+        // An empty system turn before the question is fine; so is an empty judged response in a preference format.
+        assertThat(one(ImportFormat.PROMPTS, "{\"messages\": [{\"role\": \"system\", \"content\": \"\"}, {\"role\": \"user\", \"content\": \"Q\"}]}")
+                .prompt().turns()).hasSize(2);
+        assertThat(one(ImportFormat.HH, "{\"chosen\": \"\\n\\nHuman: Q\\n\\nAssistant: \", \"rejected\": \"\\n\\nHuman: Q\\n\\nAssistant: Rude.\"}")
+                .responses().getFirst().text()).isEmpty();
+        assertThat(one(ImportFormat.PAIRS, "{\"prompt\": \"Q\", \"chosen\": \"\", \"rejected\": \"Rude.\"}").responses().getFirst().text()).isEmpty();
+    }
+
     private void assertRejected(ImportFormat format, String line, String message) {
         assertThatThrownBy(() -> parser.parse(format, line)).isInstanceOf(InvalidLineException.class).hasMessageContaining(message);
     }
