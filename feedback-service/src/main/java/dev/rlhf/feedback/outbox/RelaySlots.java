@@ -27,7 +27,7 @@ import dev.rlhf.feedback.platform.database.DatabaseKind;
  * Every row belongs to one of {@value #SLOTS} slots by a hash of its record key
  * ({@link OutboxRepository#SLOT_OF_KEY}), so all rows of a key are in one slot. A relay publishes only
  * the rows of the slots it owns, and owns a slot by holding a session-level PostgreSQL advisory lock
- * on it ({@code pg_try_advisory_lock}) on a connection of its own that it keeps open. The lock is held
+ * on it ({@code pg_try_advisory_lock}) on a pooled connection it keeps (see {@link #join()}). The lock is held
  * from before a slot's first batch until after its last batch is marked sent, so no two relays
  * publish a slot at once and a key's rows go out in id order whichever relay sends them. Each relay
  * also holds a lock that counts it as alive, and takes an even share of the slots ({@code
