@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -57,13 +58,20 @@ import io.micrometer.core.instrument.MeterRegistry;
  * ({@code send} blocks at most {@code rlhf.outbox.max-block} for metadata),
  * logging once per outage; submissions are never affected.
  * <p>
+ * Several instances on one PostgreSQL database: each relay publishes only the rows of the
+ * {@link RelaySlots} it owns (a slot holds every row of its keys; an advisory lock makes one relay
+ * its owner at a time), so no row is published by two relays at once and each key's rows go out in
+ * id order. The in-process broker and H2 stay single-instance: there the one relay owns every slot.
+ * <p>
  * Exactly once across crashes: each record carries its event id in the {@value #EVENT_ID_HEADER}
  * header. A crash between Kafka's acknowledgement and the commit that marks the rows sent leaves rows
- * that are on the topic but unmarked; so before its first batch the relay reads the topics from the
- * oldest unsent row's time (less {@link #CLOCK_SLACK}) to their end and marks the rows whose event ids
- * it finds there, instead of sending them again. Before a batch is sent, {@link DurableCommits} makes
- * sure its rows are on the storage device (on H2 a row can be visible to this thread a moment before
- * its commit is written), so the topic never holds an event the database could lose.
+ * that are on the topic but unmarked; so before it sends anything of a slot it has just taken (at
+ * start-up, or from a relay that died), and after any failed batch, the relay reads the topics from
+ * the oldest of the slot's first unsent rows (less {@link #CLOCK_SLACK}) to their end and marks the
+ * rows whose event ids it finds there, instead of sending them again. Before a batch is sent,
+ * {@link DurableCommits} makes sure its rows are on the storage device (on H2 a row can be visible to
+ * this thread a moment before its commit is written), so the topic never holds an event the database
+ * could lose.
  */
 @Component
 public class OutboxRelay implements SmartLifecycle {
@@ -77,6 +85,7 @@ public class OutboxRelay implements SmartLifecycle {
     private static final Duration RECONCILE_LIMIT = Duration.ofSeconds(30);
 
     private final OutboxRepository outbox;
+    private final RelaySlots slots;
     private final DurableCommits durable;
     private final Map<String, Object> producerConfig;
     private final Map<String, Object> consumerConfig;
@@ -93,16 +102,20 @@ public class OutboxRelay implements SmartLifecycle {
     private volatile Producer<String, byte[]> producer;
     private Thread thread;
     private boolean inOutage;
-    /** Whether the rows left unmarked by an earlier run were checked against the topics (once per start). */
-    private boolean reconciled;
+    /** The slots this relay owned at its last claim. */
+    private Set<Integer> owned = Set.of();
+    private volatile int ownedCount;
+    /** Owned slots whose unsent rows may already be on the topics (just taken over, or after a failed batch): checked before sending. */
+    private final Set<Integer> unchecked = new TreeSet<>();
 
-    public OutboxRelay(OutboxRepository outbox, DurableCommits durable, ProducerFactory<?, ?> kafkaProducerFactory, Clock clock,
+    public OutboxRelay(OutboxRepository outbox, RelaySlots slots, DurableCommits durable, ProducerFactory<?, ?> kafkaProducerFactory, Clock clock,
                        ObjectProvider<MeterRegistry> meters,
                        @Value("${rlhf.outbox.poll-interval:200ms}") Duration pollInterval,
                        @Value("${rlhf.outbox.max-backoff:30s}") Duration maxBackoff,
                        @Value("${rlhf.outbox.batch-size:500}") int batchSize,
                        @Value("${rlhf.outbox.max-block:10s}") Duration maxBlock) {
         this.outbox = outbox;
+        this.slots = slots;
         this.durable = durable;
         this.producerConfig = relayProducerConfig(kafkaProducerFactory.getConfigurationProperties(), maxBlock);
         this.consumerConfig = reconcileConsumerConfig(kafkaProducerFactory.getConfigurationProperties(), maxBlock);
@@ -112,6 +125,8 @@ public class OutboxRelay implements SmartLifecycle {
         this.batchSize = batchSize;
         meters.ifAvailable(registry -> Gauge.builder("rlhf.outbox.backlog", this, OutboxRelay::backlog)
                 .description("Outbox events not yet acknowledged by Kafka").register(registry));
+        meters.ifAvailable(registry -> Gauge.builder("rlhf.outbox.slots", this, relay -> relay.ownedCount)
+                .description("Outbox slots this instance's relay publishes (of " + RelaySlots.SLOTS + ")").register(registry));
     }
 
     /** The application's producer settings (bootstrap servers, security) with the guarantees the relay relies on. */
@@ -164,7 +179,8 @@ public class OutboxRelay implements SmartLifecycle {
             return;
         }
         producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
-        reconciled = false;
+        owned = Set.of();
+        unchecked.clear();
         stopped = new CountDownLatch(1);
         running = true;
         thread = Thread.ofPlatform().name("outbox-relay").daemon().start(this::loop);
@@ -185,6 +201,9 @@ public class OutboxRelay implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // After the last batch: another instance may take the slots over now.
+        slots.close();
+        ownedCount = 0;
     }
 
     @Override
@@ -208,6 +227,8 @@ public class OutboxRelay implements SmartLifecycle {
                     return;
                 }
                 failedAttempts.incrementAndGet();
+                // What the failed batch sent may be on the topics though unmarked (a send acknowledged, the mark failed).
+                unchecked.addAll(owned);
                 log.debug("Outbox delivery attempt failed", e);
                 backoff = backoff.isZero() ? min(MIN_BACKOFF, maxBackoff) : min(backoff.multipliedBy(2), maxBackoff);
                 if (!inOutage) {
@@ -224,19 +245,20 @@ public class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    /** Sends one batch and marks what Kafka acknowledged; true when more rows may be waiting. */
+    /** Sends one batch of the owned slots and marks what Kafka acknowledged; true when more rows may be waiting. */
     private boolean relayBatch() throws ExecutionException, InterruptedException {
-        List<OutboxRecord> batch = outbox.findUnsent(batchSize);
-        if (batch.isEmpty()) {
-            reconciled = true; // nothing unsent, so nothing an earlier run could have sent without marking it
-            return false;
+        RelaySlots.Claim claim = slots.claim();
+        owned = claim.owned();
+        ownedCount = owned.size();
+        unchecked.addAll(claim.acquired());
+        unchecked.retainAll(owned);
+        if (!unchecked.isEmpty()) {
+            markAlreadyPublished(unchecked, claim.partitioned());
+            unchecked.clear();
         }
-        if (!reconciled) {
-            batch = withoutAlreadyPublished(batch);
-            reconciled = true;
-            if (batch.isEmpty()) {
-                return true;
-            }
+        List<OutboxRecord> batch = outbox.findUnsent(batchSize, owned);
+        if (batch.isEmpty()) {
+            return false;
         }
         durable.afterCommit();
         List<Future<RecordMetadata>> sends = new ArrayList<>(batch.size());
@@ -278,34 +300,35 @@ public class OutboxRelay implements SmartLifecycle {
     }
 
     /**
-     * The batch without the rows an earlier run sent but did not mark (it crashed in between): those
-     * are marked sent now. The rows the earlier run had in flight are the oldest unsent ones, so they
-     * are all in the first batch. Throws while Kafka cannot be read, so the check is retried before
-     * anything is sent.
+     * Marks sent the rows of these slots that an earlier owner (a crashed run, a relay that died, or
+     * this one before a failed batch) sent but did not mark. Those are among each slot's first unsent
+     * rows, since every owner sends a slot's rows in id order, a batch at a time: the first
+     * {@code 2 * batchSize} of each slot are looked up on the topics (per slot, so a long backlog in one
+     * slot cannot push another slot's rows out of the check; all at once on H2, where one relay owns
+     * everything). Throws while Kafka cannot be read, so the check is retried before anything is sent.
      */
-    private List<OutboxRecord> withoutAlreadyPublished(List<OutboxRecord> batch) {
-        Instant oldest = outbox.oldestUnsentCreatedAt().orElse(null);
+    private void markAlreadyPublished(Set<Integer> check, boolean perSlot) {
+        List<OutboxRecord> candidates = new ArrayList<>();
+        if (perSlot) {
+            for (int slot : check) {
+                candidates.addAll(outbox.findUnsent(2 * batchSize, Set.of(slot)));
+            }
+        } else {
+            candidates.addAll(outbox.findUnsent(2 * batchSize, check));
+        }
+        Instant oldest = outbox.oldestCreatedAt(candidates.stream().map(OutboxRecord::id).toList()).orElse(null);
         if (oldest == null) {
-            return batch;
+            return;
         }
         Set<String> topics = new HashSet<>();
-        batch.forEach(r -> topics.add(r.topic()));
+        candidates.forEach(r -> topics.add(r.topic()));
         Set<UUID> onTopics = eventIdsOnTopicsSince(topics, oldest.minus(CLOCK_SLACK));
-        List<Long> alreadySent = new ArrayList<>();
-        List<OutboxRecord> rest = new ArrayList<>(batch.size());
-        for (OutboxRecord r : batch) {
-            if (onTopics.contains(r.eventId())) {
-                alreadySent.add(r.id());
-            } else {
-                rest.add(r);
-            }
-        }
+        List<Long> alreadySent = candidates.stream().filter(r -> onTopics.contains(r.eventId())).map(OutboxRecord::id).toList();
         if (!alreadySent.isEmpty()) {
             outbox.markSent(alreadySent, clock.instant());
-            log.info("{} outbox event(s) were already on Kafka, sent before a restart that came before they were marked: marked sent, not sent again",
-                    alreadySent.size());
+            log.info("{} outbox event(s) were already on Kafka, sent before a restart, a takeover or a failed batch but not marked: "
+                            + "marked sent, not sent again", alreadySent.size());
         }
-        return rest;
     }
 
     private Set<UUID> eventIdsOnTopicsSince(Set<String> topics, Instant since) {
@@ -378,6 +401,11 @@ public class OutboxRelay implements SmartLifecycle {
             Thread.currentThread().interrupt();
             running = false;
         }
+    }
+
+    /** How many slots the relay owned at its last claim. */
+    int ownedSlots() {
+        return ownedCount;
     }
 
     /** Delivery attempts that failed since start (each followed by a backoff). */

@@ -100,7 +100,7 @@ class OutboxRelayOutageTest {
             eventIds.add(event.getEventId());
         }
         var producers = new DefaultKafkaProducerFactory<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + port));
-        relay = new OutboxRelay(new OutboxRepository(jdbc), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(), new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class),
+        relay = new OutboxRelay(new OutboxRepository(jdbc), new RelaySlots(dataSource, new DatabaseKind(dataSource)), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(), new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class),
                 Duration.ofMillis(50), Duration.ofMillis(200), 100, Duration.ofMillis(300));
         relay.start();
 
@@ -162,7 +162,7 @@ class OutboxRelayOutageTest {
         assertThat(unsent()).isEqualTo(5);
 
         var producers = new DefaultKafkaProducerFactory<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
-        relay = new OutboxRelay(new OutboxRepository(jdbc), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(),
+        relay = new OutboxRelay(new OutboxRepository(jdbc), new RelaySlots(dataSource, new DatabaseKind(dataSource)), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), producers, Clock.systemUTC(),
                 new StaticListableBeanFactory().getBeanProvider(MeterRegistry.class), Duration.ofMillis(50), Duration.ofMillis(200), 100, Duration.ofSeconds(5));
         relay.start();
         awaitTrue(() -> unsent() == 0, "every outbox row marked sent");
