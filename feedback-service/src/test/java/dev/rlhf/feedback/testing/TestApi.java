@@ -42,6 +42,16 @@ public final class TestApi {
                 .POST(HttpRequest.BodyPublishers.ofString(text)));
     }
 
+    public Reply putJson(String path, Object body) {
+        String text = body instanceof String s ? s : json.writeValueAsString(body);
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(text)));
+    }
+
+    public Reply delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+    }
+
     public Reply postNdjson(String path, String ndjson) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofString(ndjson)));
