@@ -17,7 +17,7 @@ import dev.rlhf.annotation.workspace.WorkspaceView;
 import dev.rlhf.feedback.annotator.AnnotatorProgressService;
 import jakarta.annotation.security.PermitAll;
 
-/** Annotator home: my projects, my progress, and the way to the next task. */
+/** Annotator home: my projects (those I am a member of; every project for an admin), my progress, and the way to the next task. */
 @Route("")
 @PageTitle("My projects")
 @PermitAll
@@ -38,7 +38,9 @@ public class HomeView extends VerticalLayout implements BeforeEnterObserver {
         add(new H2("My projects"));
         var projects = progress.progressOf(auth.getPrincipalName().orElseThrow());
         if (projects.isEmpty()) {
-            add(new Paragraph("No projects yet. An admin creates them and imports prompts."));
+            Paragraph none = new Paragraph("No projects yet. An admin creates projects, imports prompts and adds you as a member.");
+            none.setId("no-projects");
+            add(none);
         }
         Div cards = new Div();
         cards.getStyle().set("display", "flex").set("flex-wrap", "wrap").set("gap", "1rem");

@@ -111,7 +111,7 @@ class RankingCrashIT {
         Process app = start(env);
         awaitHealthUp(app);
         String projectId = createProjectWithTasks();
-        List<String> tokens = annotatorTokens();
+        List<String> tokens = annotatorTokens(projectId);
 
         // Clients submit until the app dies under them.
         var acks = new ConcurrentLinkedQueue<Ack>();
@@ -218,13 +218,14 @@ class RankingCrashIT {
         return projectId;
     }
 
-    private List<String> annotatorTokens() throws Exception {
+    /** The annotators' API tokens; each account is created as a member of the project (annotators rank only in their projects). */
+    private List<String> annotatorTokens(String projectId) throws Exception {
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
             String username = "crash-" + i;
             var account = http.send(admin("/api/v1/annotators").header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", username, "password", "pw-" + username,
-                            "roles", List.of("ANNOTATOR"))))).build(), HttpResponse.BodyHandlers.ofString());
+                            "roles", List.of("ANNOTATOR"), "projects", List.of(projectId))))).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(account.statusCode()).as(account.body()).isEqualTo(201);
             var token = http.send(basic(username, "pw-" + username, "/api/v1/tokens").header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"crash\"}")).build(), HttpResponse.BodyHandlers.ofString());

@@ -18,18 +18,20 @@ import com.vaadin.flow.router.Route;
 import com.vaadin.flow.router.RouterLink;
 import com.vaadin.flow.shared.Registration;
 
+import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.export.ExportService;
 import dev.rlhf.feedback.imports.GoldItemService;
 import dev.rlhf.feedback.imports.ImportService;
 import dev.rlhf.feedback.policy.PolicyVersionService;
 import dev.rlhf.feedback.project.Project;
+import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.stats.ProjectStatsService;
 import jakarta.annotation.security.RolesAllowed;
 
 /**
- * The console of one project: settings, imports, live progress and agreement, gold items, exports
+ * The console of one project: settings, imports, members, live progress and agreement, gold items, exports
  * and policy versions. While it is open the figures refresh themselves every {@value #REFRESH_MS} ms.
  */
 @Route("admin/projects/:" + ProjectDetailView.PROJECT_ID)
@@ -45,6 +47,8 @@ public class ProjectDetailView extends VerticalLayout implements BeforeEnterObse
     private final GoldItemService goldItems;
     private final ExportService exports;
     private final PolicyVersionService policies;
+    private final ProjectMemberService memberships;
+    private final AnnotatorService accounts;
     private final H2 title = new H2();
     private Project project;
     ProjectForm settings;
@@ -53,16 +57,20 @@ public class ProjectDetailView extends VerticalLayout implements BeforeEnterObse
     GoldPanel goldPanel;
     ExportPanel exportPanel;
     PolicyVersionsPanel policyPanel;
+    MembersPanel membersPanel;
     private Registration polling;
 
     public ProjectDetailView(ProjectService projects, ImportService imports, ProjectStatsService stats, GoldItemService goldItems,
-                             ExportService exports, PolicyVersionService policies) {
+                             ExportService exports, PolicyVersionService policies, ProjectMemberService memberships,
+                             AnnotatorService accounts) {
         this.projects = projects;
         this.imports = imports;
         this.stats = stats;
         this.goldItems = goldItems;
         this.exports = exports;
         this.policies = policies;
+        this.memberships = memberships;
+        this.accounts = accounts;
         setMaxWidth("80rem");
     }
 
@@ -79,6 +87,7 @@ public class ProjectDetailView extends VerticalLayout implements BeforeEnterObse
             goldPanel = null;
             exportPanel = null;
             policyPanel = null;
+            membersPanel = null;
             add(new H2("No such project"), new Span("The project does not exist (any more)."));
             return;
         }
@@ -97,8 +106,10 @@ public class ProjectDetailView extends VerticalLayout implements BeforeEnterObse
         policyPanel = new PolicyVersionsPanel(policies, id);
         importPanel = new ImportPanel(imports, id, this::refresh);
         exportPanel = new ExportPanel(exports, id);
+        membersPanel = new MembersPanel(memberships, accounts, id);
         add(title,
                 section("Import", importPanel),
+                section("Members", membersPanel),
                 section("Progress and agreement", statsPanel),
                 section("Gold items", goldPanel),
                 section("Exports", exportPanel),

@@ -80,11 +80,20 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         try {
             projectId = UUID.fromString(projectParameter);
         } catch (IllegalArgumentException e) {
-            content.removeAll();
-            content.add(new Paragraph("No such project: " + projectParameter));
+            noSuchProject(projectParameter);
             return;
         }
         loadNext();
+    }
+
+    /** Also what an annotator sees of a project they are not a member of: nothing, as if it did not exist. */
+    private void noSuchProject(String projectParameter) {
+        content.removeAll();
+        current = null;
+        board = null;
+        Paragraph missing = new Paragraph("No such project: " + projectParameter);
+        missing.setId("no-project");
+        content.add(missing);
     }
 
     /** The task on screen (null when none is left). */
@@ -97,7 +106,14 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
     }
 
     void loadNext() {
-        Optional<NextTask> next = tasks.next(username, projectId);
+        Optional<NextTask> next;
+        try {
+            next = tasks.next(username, projectId);
+        } catch (ApiException notFound) {
+            // No such project, or (after a removal, too) not one of this annotator's projects.
+            noSuchProject(projectId.toString());
+            return;
+        }
         content.removeAll();
         current = next.orElse(null);
         if (current == null) {

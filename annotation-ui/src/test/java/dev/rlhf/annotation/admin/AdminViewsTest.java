@@ -32,8 +32,10 @@ import com.vaadin.flow.server.VaadinSession;
 
 import dev.rlhf.annotation.AnnotationApplication;
 import dev.rlhf.feedback.annotator.Annotator;
+import dev.rlhf.feedback.annotator.AnnotatorProgressService;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.annotator.ApiTokenService;
+import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.export.ExportFormat;
 import dev.rlhf.feedback.export.ExportRequest;
 import dev.rlhf.feedback.imports.ImportFormat;
@@ -42,6 +44,7 @@ import dev.rlhf.feedback.imports.ImportService;
 import dev.rlhf.feedback.metrics.MetricPoint;
 import dev.rlhf.feedback.metrics.TrainerMetricsService;
 import dev.rlhf.feedback.project.Project;
+import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.PromptRepository;
@@ -72,6 +75,10 @@ class AdminViewsTest extends SpringBrowserlessTest {
     AnnotatorService accounts;
     @Autowired
     ApiTokenService apiTokens;
+    @Autowired
+    ProjectMemberService memberships;
+    @Autowired
+    AnnotatorProgressService progress;
     @Autowired
     TaskService tasks;
     @Autowired
@@ -165,8 +172,8 @@ class AdminViewsTest extends SpringBrowserlessTest {
                 """));
         String ann = "ann-" + UUID.randomUUID().toString().substring(0, 8);
         String bob = "bob-" + UUID.randomUUID().toString().substring(0, 8);
-        accounts.create(ann, "a-long-password", java.util.Set.of(Annotator.Role.ANNOTATOR));
-        accounts.create(bob, "a-long-password", java.util.Set.of(Annotator.Role.ANNOTATOR));
+        memberships.createAccount(ann, "a-long-password", java.util.Set.of(Annotator.Role.ANNOTATOR), List.of(project.id()));
+        memberships.createAccount(bob, "a-long-password", java.util.Set.of(Annotator.Role.ANNOTATOR), List.of(project.id()));
         rankParisFirst(ann, project, 4000);
 
         ProjectDetailView view = open(project);
@@ -391,6 +398,40 @@ class AdminViewsTest extends SpringBrowserlessTest {
         ProjectDetailView missing = navigate(ProjectDetailView.class, Map.of(ProjectDetailView.PROJECT_ID, UUID.randomUUID().toString()));
         assertThat(missing.project()).isNull();
         assertThat(missing.importPanel).as("no panels for a missing project").isNull();
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void theMembersPanelAddsAndRemovesMembersAndTheAnnotatorsProjectsFollow() {
+        Project project = newProject(2, 1);
+        imports.importItems(project.id(), ImportFormat.RESPONSES, stream("""
+                {"prompt": "Capital of France?", "responses": [{"text": "Paris"}, {"text": "Lyon"}]}
+                """));
+        String zoe = "zoe-" + UUID.randomUUID().toString().substring(0, 8);
+        accounts.create(zoe, "a-long-password", java.util.Set.of(Annotator.Role.ANNOTATOR));
+        assertThat(progress.progressOf(zoe)).as("not a member yet").noneMatch(p -> p.project().id().equals(project.id()));
+
+        MembersPanel panel = open(project).membersPanel;
+        assertThat(test(panel.members).size()).isZero();
+        assertThat(panel.candidates.getListDataView().getItems()).contains(zoe).doesNotContain(TestInfrastructure.ADMIN);
+        test(panel.add).click();
+        assertThat(panel.error.getText()).isEqualTo("Choose one or more accounts to add.");
+        panel.candidates.setValue(java.util.Set.of(zoe));
+        test(panel.add).click();
+        assertThat(panel.error.getText()).isEmpty();
+        assertThat(test(panel.members).size()).isEqualTo(1);
+        assertThat(test(panel.members).getCellText(0, 0)).isEqualTo(zoe);
+        assertThat(panel.candidates.getListDataView().getItems()).doesNotContain(zoe);
+        assertThat(progress.progressOf(zoe)).singleElement().satisfies(p -> {
+            assertThat(p.project().id()).isEqualTo(project.id());
+            assertThat(p.available()).isEqualTo(1);
+        });
+        assertThat(tasks.next(zoe, project.id())).as("a member takes the project's tasks").isPresent();
+
+        panel.remove(zoe);
+        assertThat(test(panel.members).size()).isZero();
+        assertThat(progress.progressOf(zoe)).isEmpty();
+        assertThatThrownBy(() -> tasks.next(zoe, project.id())).isInstanceOf(ApiException.class).hasMessage("No project " + project.id());
     }
 
     @Test

@@ -25,9 +25,9 @@ import dev.rlhf.annotation.AnnotationApplication;
 import dev.rlhf.annotation.workspace.RankingBoard;
 import dev.rlhf.annotation.workspace.SafeMarkdown;
 import dev.rlhf.feedback.annotator.Annotator;
-import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.imports.ImportFormat;
 import dev.rlhf.feedback.imports.ImportService;
+import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.task.NextTask;
 import dev.rlhf.feedback.task.RankingSubmission;
@@ -62,7 +62,7 @@ class NextTaskBenchmark {
     @Autowired
     ImportService imports;
     @Autowired
-    AnnotatorService annotators;
+    ProjectMemberService memberships;
     @Autowired
     TaskService tasks;
     @Autowired
@@ -86,7 +86,7 @@ class NextTaskBenchmark {
         List<String> users = new ArrayList<>();
         for (int s = 0; s < SESSIONS; s++) {
             String user = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-            annotators.create(user, "bench-password", EnumSet.of(Annotator.Role.ANNOTATOR));
+            memberships.createAccount(user, "bench-password", EnumSet.of(Annotator.Role.ANNOTATOR), List.of(project));
             users.add(user);
         }
 

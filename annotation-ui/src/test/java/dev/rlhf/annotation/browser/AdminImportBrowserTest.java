@@ -70,10 +70,25 @@ class AdminImportBrowserTest extends BrowserTest {
         assertThat(rejected).containsText("responses");
         assertThat(page.locator("#stats-counts")).containsText("3 prompts · 6 responses");
 
-        // Two annotators rank every task while the console is open; its figures follow within a poll.
+        // Two annotators' accounts exist; the admin makes them the project's members in its Members panel.
         UUID projectId = UUID.fromString(page.url().substring(page.url().lastIndexOf('/') + 1));
-        rankAllTasks(projectId, "e2e-ann-" + UUID.randomUUID().toString().substring(0, 6), true, 5200);
-        rankAllTasks(projectId, "e2e-bob-" + UUID.randomUUID().toString().substring(0, 6), false, 8100);
+        String ann = "e2e-ann-" + UUID.randomUUID().toString().substring(0, 6);
+        String bob = "e2e-bob-" + UUID.randomUUID().toString().substring(0, 6);
+        accounts.create(ann, "a-long-password", Set.of(Annotator.Role.ANNOTATOR));
+        accounts.create(bob, "a-long-password", Set.of(Annotator.Role.ANNOTATOR));
+        page.reload();
+        for (String member : List.of(ann, bob)) {
+            page.locator("#member-candidates input").fill(member);
+            page.locator("vaadin-multi-select-combo-box-item:not([hidden])").filter(new Locator.FilterOptions().setHasText(member)).click();
+        }
+        page.locator("#member-candidates input").press("Escape"); // closes the list of accounts
+        page.locator("#members-add").click();
+        assertThat(page.locator("#members")).containsText(ann);
+        assertThat(page.locator("#members")).containsText(bob);
+
+        // They rank every task while the console is open; its figures follow within a poll.
+        rankAllTasks(projectId, ann, true, 5200);
+        rankAllTasks(projectId, bob, false, 8100);
         assertThat(page.locator("#stats-progress-text")).hasText("100.0% of tasks complete", new LocatorAssertions.HasTextOptions().setTimeout(15_000));
         assertThat(page.locator("#stats-annotators")).containsText("e2e-bob-");
         // The agreement chart is drawn with one bar per annotator.
@@ -96,9 +111,8 @@ class AdminImportBrowserTest extends BrowserTest {
                 .allSatisfy(line -> org.assertj.core.api.Assertions.assertThat(line).contains("\"annotator"));
     }
 
-    /** One annotator ranks each task of the project: the better-looking answer first, or (contrarian) the other way round. */
+    /** One annotator (a member) ranks each task of the project: the better-looking answer first, or (contrarian) the other way round. */
     private void rankAllTasks(UUID projectId, String username, boolean bestFirst, long durationMs) {
-        accounts.create(username, "a-long-password", Set.of(Annotator.Role.ANNOTATOR));
         for (var task = tasks.next(username, projectId); task.isPresent(); task = tasks.next(username, projectId)) {
             List<List<String>> ranking = new ArrayList<>();
             task.get().responses().stream().sorted(Comparator.comparing(r -> r.text()))

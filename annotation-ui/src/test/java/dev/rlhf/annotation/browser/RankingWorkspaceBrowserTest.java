@@ -23,9 +23,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import com.microsoft.playwright.Locator;
 
 import dev.rlhf.feedback.annotator.Annotator;
-import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.imports.ImportFormat;
 import dev.rlhf.feedback.imports.ImportService;
+import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
@@ -45,7 +45,7 @@ class RankingWorkspaceBrowserTest extends BrowserTest {
     @Autowired
     ImportService imports;
     @Autowired
-    AnnotatorService annotators;
+    ProjectMemberService memberships;
     @Autowired
     JdbcClient jdbc;
 
@@ -60,10 +60,16 @@ class RankingWorkspaceBrowserTest extends BrowserTest {
                 """.formatted(suffix, SCRIPT.replace("\"", "\\\""), suffix);
         var imported = imports.importItems(project, ImportFormat.RESPONSES, new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)));
         assertThat(imported.imported()).isEqualTo(2);
+        UUID other = projects.create(new ProjectService.ProjectSettings("not-mine-" + suffix, "Secret guidelines.", 4, 1, null)).id();
+        imports.importItems(other, ImportFormat.RESPONSES, new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)));
         String username = "ann-" + suffix;
-        annotators.create(username, "annotator-password", EnumSet.of(Annotator.Role.ANNOTATOR));
+        memberships.createAccount(username, "annotator-password", EnumSet.of(Annotator.Role.ANNOTATOR), List.of(project));
 
         logIn(username, "annotator-password");
+        // Only the projects the annotator is a member of are offered, though the other one has tasks too.
+        page.locator("#start-" + project).waitFor();
+        assertThat(page.locator("#project-" + other)).hasCount(0);
+        assertThat(page.locator("body")).not().containsText("not-mine-" + suffix);
         page.locator("#start-" + project).click();
         page.locator("#ranking-board").waitFor();
         page.evaluate("window.__marker = 42");
@@ -96,6 +102,11 @@ class RankingWorkspaceBrowserTest extends BrowserTest {
         page.locator("#flag-harmful-" + second.get(2) + " input").check();
         page.locator("#submit").click();
         assertThat(page.locator("#no-tasks")).isVisible();
+        // The workspace of a project they are no member of shows nothing of it, as for one that does not exist.
+        page.navigate(url("/rank/" + other));
+        assertThat(page.locator("#no-project")).hasText("No such project: " + other);
+        assertThat(page.locator("body")).not().containsText("Secret guidelines.");
+        page.goBack();
         assertThat(scriptShownAsText).as("the response with a script tag was shown, as text").isTrue();
         assertThat(page.evaluate("typeof window.__xss")).as("and its script never ran").isEqualTo("undefined");
 

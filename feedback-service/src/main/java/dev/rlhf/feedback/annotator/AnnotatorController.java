@@ -1,6 +1,7 @@
 package dev.rlhf.feedback.annotator;
 
 import java.security.Principal;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -12,19 +13,24 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.rlhf.feedback.project.ProjectMemberService;
+
 @RestController
 @RequestMapping("/api/v1")
 public class AnnotatorController {
 
     private final AnnotatorService annotators;
     private final ApiTokenService tokens;
+    private final ProjectMemberService members;
 
-    public AnnotatorController(AnnotatorService annotators, ApiTokenService tokens) {
+    public AnnotatorController(AnnotatorService annotators, ApiTokenService tokens, ProjectMemberService members) {
         this.annotators = annotators;
         this.tokens = tokens;
+        this.members = members;
     }
 
-    public record NewAccount(String username, String password, Set<Annotator.Role> roles) {
+    /** {@code projects}: optional ids of the projects the new account becomes a member of. */
+    public record NewAccount(String username, String password, Set<Annotator.Role> roles, List<UUID> projects) {
     }
 
     /** The account as the API shows it: never the password hash. */
@@ -38,7 +44,7 @@ public class AnnotatorController {
     @ResponseStatus(HttpStatus.CREATED)
     @PreAuthorize("hasRole('ADMIN')")
     public AccountView create(@RequestBody NewAccount account) {
-        return AccountView.of(annotators.create(account.username(), account.password(), account.roles()));
+        return AccountView.of(members.createAccount(account.username(), account.password(), account.roles(), account.projects()));
     }
 
     public record NewToken(String name) {

@@ -11,7 +11,7 @@ import org.springframework.stereotype.Service;
 import dev.rlhf.feedback.project.Project;
 import dev.rlhf.feedback.project.ProjectService;
 
-/** An annotator's own progress: for the home screen. */
+/** An annotator's own progress in their projects: for the home screen. */
 @Service
 public class AnnotatorProgressService {
 
@@ -32,8 +32,10 @@ public class AnnotatorProgressService {
     public record ProjectProgress(Project project, long ranked, long available) {
     }
 
+    /** The projects this account may see (an annotator's own projects; all of them for an admin), with its progress in each. */
     public List<ProjectProgress> progressOf(String username) {
-        UUID me = annotators.byUsername(username).id();
+        Annotator account = annotators.byUsername(username);
+        UUID me = account.id();
         Map<UUID, Long> ranked = new HashMap<>();
         jdbc.sql("SELECT project_id, count(*) AS n FROM rankings WHERE annotator_id = ? GROUP BY project_id").param(me)
                 .query(rs -> {
@@ -50,7 +52,7 @@ public class AnnotatorProgressService {
                 .query(rs -> {
                     available.put(rs.getObject("project_id", UUID.class), rs.getLong("n"));
                 });
-        return projects.all().stream()
+        return projects.visibleTo(account).stream()
                 .map(p -> new ProjectProgress(p, ranked.getOrDefault(p.id(), 0L), available.getOrDefault(p.id(), 0L)))
                 .toList();
     }

@@ -46,6 +46,13 @@ public class ProjectRepository {
         return jdbc.sql("SELECT " + COLUMNS + " FROM projects ORDER BY created_at, name").query(ProjectRepository::map).list();
     }
 
+    /** The projects the annotator is a member of, in the order of {@link #findAll}. */
+    public List<Project> findByMember(UUID annotatorId) {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM projects WHERE id IN (SELECT project_id FROM project_members WHERE annotator_id = ?) "
+                        + "ORDER BY created_at, name")
+                .param(annotatorId).query(ProjectRepository::map).list();
+    }
+
     private static Project map(ResultSet rs, int row) throws SQLException {
         return new Project(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("guidelines"),
                 rs.getInt("responses_per_task"), rs.getInt("annotators_per_task"), rs.getInt("lease_seconds"),

@@ -12,6 +12,7 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
+import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.api.Inputs;
 
@@ -30,13 +31,15 @@ public class ProjectService {
     static final Duration CACHE_TTL = Duration.ofSeconds(5);
 
     private final ProjectRepository projects;
+    private final ProjectMemberRepository members;
     private final Map<UUID, Cached> cache = new ConcurrentHashMap<>();
 
     private record Cached(Project project, long readAtNanos) {
     }
 
-    public ProjectService(ProjectRepository projects) {
+    public ProjectService(ProjectRepository projects, ProjectMemberRepository members) {
         this.projects = projects;
+        this.members = members;
     }
 
     /** What a project is created or reconfigured with; nulls take the documented defaults. */
@@ -82,7 +85,7 @@ public class ProjectService {
         if (cached != null && now - cached.readAtNanos() < CACHE_TTL.toNanos()) {
             return cached.project();
         }
-        Project project = projects.findById(id).orElseThrow(() -> ApiException.notFound("No project " + id));
+        Project project = projects.findById(id).orElseThrow(() -> notFound(id));
         cache.put(id, new Cached(project, now));
         return project;
     }
@@ -93,6 +96,28 @@ public class ProjectService {
 
     public List<Project> all() {
         return projects.findAll();
+    }
+
+    /** The projects this account may see: every project for an admin, else those it is a member of. */
+    public List<Project> visibleTo(Annotator account) {
+        return account.isAdmin() ? all() : projects.findByMember(account.id());
+    }
+
+    /**
+     * The project, if this account may see it. A project an annotator is not a member of answers 404
+     * with the same message as one that does not exist, so its existence does not leak.
+     */
+    public Project getVisible(UUID id, Annotator account) {
+        Project project = get(id);
+        if (!account.isAdmin() && !members.isMember(id, account.id())) {
+            throw notFound(id);
+        }
+        return project;
+    }
+
+    /** The answer to a project that does not exist, or that the caller may not see. */
+    public static ApiException notFound(UUID id) {
+        return ApiException.notFound("No project " + id);
     }
 
     private static Project validate(UUID id, ProjectSettings s, Instant createdAt) {

@@ -44,6 +44,27 @@ public class AssignmentRepository {
         jdbc.sql("SELECT id FROM annotators WHERE id = ? FOR UPDATE").param(annotatorId).query(UUID.class).optional();
     }
 
+    /**
+     * {@link #lockAnnotator}, and in the same round trip whether the annotator is a member of the
+     * project. Read under the lock that removing a member also takes first, so a lease is never granted
+     * to someone whose removal committed before it.
+     */
+    public boolean lockAnnotatorAndCheckMember(UUID annotatorId, UUID projectId) {
+        return jdbc.sql("SELECT CASE WHEN EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = ? AND m.annotator_id = a.id) "
+                        + "THEN 1 ELSE 0 END AS member FROM annotators a WHERE a.id = ? FOR UPDATE")
+                .params(projectId, annotatorId).query(Integer.class).optional().orElse(0) == 1;
+    }
+
+    /**
+     * Ends the annotator's unexpired leases in the project now (a member's removal): the tasks count
+     * those slots as free again at once. The rows stay, as expired leases.
+     */
+    public int endLeases(UUID annotatorId, UUID projectId, Instant now) {
+        return jdbc.sql("UPDATE assignments SET lease_expires_at = :now WHERE annotator_id = :annotator AND status = 'LEASED' "
+                        + "AND lease_expires_at > :now AND task_id IN (SELECT id FROM tasks WHERE project_id = :project)")
+                .param("now", utc(now)).param("annotator", annotatorId).param("project", projectId).update();
+    }
+
     public Optional<Task> findTask(UUID taskId) {
         return jdbc.sql("SELECT " + TASK_COLUMNS + " FROM tasks WHERE id = ?").param(taskId).query(this::mapTask).optional();
     }
@@ -143,8 +164,11 @@ public class AssignmentRepository {
         return jdbc.sql("SELECT " + TASK_COLUMNS + " FROM tasks WHERE id = ? FOR UPDATE SKIP LOCKED").param(taskId).query(this::mapTask).optional();
     }
 
-    /** A task locked for a submission, with the caller's assignment and the task's prompt and responses. */
-    public record LockedForSubmission(Task task, Assignment assignment, PromptRepository.PromptWithResponses prompt) {
+    /**
+     * A task locked for a submission, with the caller's assignment, the task's prompt and responses,
+     * and whether the caller is a member of the task's project.
+     */
+    public record LockedForSubmission(Task task, Assignment assignment, PromptRepository.PromptWithResponses prompt, boolean member) {
     }
 
     /**
@@ -157,10 +181,13 @@ public class AssignmentRepository {
     public Optional<LockedForSubmission> lockForSubmission(UUID taskId, UUID annotatorId, PromptRepository.PromptRows promptRows) {
         List<Task> task = new ArrayList<>(1);
         List<Assignment> assignment = new ArrayList<>(1);
+        boolean[] member = {false};
         jdbc.sql("SELECT t.id AS t_id, t.project_id AS t_project_id, t.prompt_id AS t_prompt_id, t.response_ids AS t_response_ids, "
                         + "t.annotators_needed AS t_annotators_needed, t.rankings_count AS t_rankings_count, t.created_at AS t_created_at, "
                         + "a.id AS a_id, a.shown_order AS a_shown_order, a.status AS a_status, a.leased_at AS a_leased_at, "
-                        + "a.lease_expires_at AS a_lease_expires_at, " + PromptRepository.PROMPT_WITH_RESPONSES_COLUMNS
+                        + "a.lease_expires_at AS a_lease_expires_at, "
+                        + "CASE WHEN EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = t.project_id AND m.annotator_id = :annotator) "
+                        + "THEN 1 ELSE 0 END AS a_member, " + PromptRepository.PROMPT_WITH_RESPONSES_COLUMNS
                         + " FROM tasks t JOIN assignments a ON a.task_id = t.id AND a.annotator_id = :annotator"
                         + " JOIN prompts p ON p.id = t.prompt_id LEFT JOIN responses r ON r.prompt_id = p.id"
                         + " WHERE t.id = :task FOR UPDATE OF t, a")
@@ -176,13 +203,14 @@ public class AssignmentRepository {
                                 json.readValue(rs.getString("a_shown_order"), IDS), rs.getString("a_status"),
                                 rs.getObject("a_leased_at", OffsetDateTime.class).toInstant(),
                                 rs.getObject("a_lease_expires_at", OffsetDateTime.class).toInstant()));
+                        member[0] = rs.getInt("a_member") == 1;
                     }
                     promptRows.add(rs);
                 });
         if (task.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new LockedForSubmission(task.getFirst(), assignment.getFirst(), promptRows.result().orElseThrow()));
+        return Optional.of(new LockedForSubmission(task.getFirst(), assignment.getFirst(), promptRows.result().orElseThrow(), member[0]));
     }
 
     /** Unexpired leases of the task held by annotators other than {@code annotatorId}. */

@@ -24,6 +24,7 @@ import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.DatabaseKind;
 import dev.rlhf.feedback.platform.database.DurableCommits;
+import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.prompt.Response;
@@ -55,10 +56,11 @@ public class SubmissionService {
     private final String rankingsTopic;
     private final DatabaseKind database;
     private final DurableCommits durable;
+    private final ProjectMemberRepository members;
 
     public SubmissionService(AssignmentRepository assignments, RankingRepository rankings, PromptRepository prompts, OutboxWriter outbox,
                              AnnotatorService annotators, TransactionOperations tx, Clock clock, RlhfProperties properties,
-                             DatabaseKind database, DurableCommits durable) {
+                             DatabaseKind database, DurableCommits durable, ProjectMemberRepository members) {
         this.assignments = assignments;
         this.rankings = rankings;
         this.prompts = prompts;
@@ -69,6 +71,7 @@ public class SubmissionService {
         this.rankingsTopic = properties.topics().rankings();
         this.database = database;
         this.durable = durable;
+        this.members = members;
     }
 
     public record Submitted(UUID rankingId, UUID eventId) {
@@ -99,10 +102,12 @@ public class SubmissionService {
                     return notAssigned(taskId);
                 });
                 task = locked.task();
+                requireMember(task, annotator, locked.member());
                 held = heldAssignment(task, Optional.of(locked.assignment()), annotator, now);
                 prompt = locked.prompt();
             } else {
                 task = assignments.lockTask(taskId).orElseThrow(() -> ApiException.notFound("No task " + taskId));
+                requireMember(task, annotator, annotator.isAdmin() || members.isMember(task.projectId(), annotator.id()));
                 held = heldAssignment(task, assignments.find(task.id(), annotator.id()), annotator, now);
             }
             Ranking ranking = validated(task, held, annotator, body, now);
@@ -121,6 +126,13 @@ public class SubmissionService {
         });
         durable.afterCommit();
         return submitted;
+    }
+
+    /** Only a member of the task's project (or an admin) may rank it: a removed member's leases are void. */
+    private static void requireMember(Task task, Annotator annotator, boolean member) {
+        if (!member && !annotator.isAdmin()) {
+            throw ApiException.forbidden("Task " + task.id() + " is not assigned to you: you are not a member of its project");
+        }
     }
 
     private static ApiException notAssigned(UUID taskId) {

@@ -70,7 +70,7 @@ public class TaskService {
         Project project = projects.get(projectId);
         long deadline = System.nanoTime() + CONTENTION_DEADLINE.toNanos();
         for (int round = 1; ; round++) {
-            Lease lease = tx.execute(status -> leaseRound(annotator.id(), project));
+            Lease lease = tx.execute(status -> leaseRound(annotator, project));
             switch (lease) {
                 case Lease.Granted granted -> {
                     return Optional.of(show(project, granted.assignment(), granted.prompt()));
@@ -78,6 +78,7 @@ public class TaskService {
                 case Lease.NoneOpen none -> {
                     return Optional.empty();
                 }
+                case Lease.NotMember notMember -> throw ProjectService.notFound(projectId);
                 case Lease.Contended contended -> {
                     if (System.nanoTime() > deadline) {
                         log.debug("Every open task of project {} stayed busy for {}; answering none", projectId, CONTENTION_DEADLINE);
@@ -97,6 +98,9 @@ public class TaskService {
 
         record NoneOpen() implements Lease { }
 
+        /** The caller is neither a member of the project nor an admin: to them it does not exist. */
+        record NotMember() implements Lease { }
+
         /** Open tasks exist, but other transactions held or just took them: worth another round. */
         record Contended() implements Lease { }
     }
@@ -104,11 +108,17 @@ public class TaskService {
     /**
      * One short transaction: the annotator's row lock serializes their own parallel requests; task
      * rows are locked with SKIP LOCKED, so a round never waits on another and never deadlocks.
+     * Only a member of the project (or an admin) gets a lease; membership is read with the annotator's lock.
      * Usually five round trips: the annotator's lock, their lease or the candidates, a task's lock,
      * what the lease depends on (with the prompt to show), the new assignment; then the commit.
      */
-    private Lease leaseRound(UUID annotatorId, Project project) {
-        assignments.lockAnnotator(annotatorId);
+    private Lease leaseRound(Annotator annotator, Project project) {
+        UUID annotatorId = annotator.id();
+        if (annotator.isAdmin()) {
+            assignments.lockAnnotator(annotatorId);
+        } else if (!assignments.lockAnnotatorAndCheckMember(annotatorId, project.id())) {
+            return new Lease.NotMember();
+        }
         Instant now = clock.instant();
         AssignmentRepository.OpenWork open = assignments.findLeaseOrCandidates(project.id(), annotatorId, now, CANDIDATES_PER_ROUND);
         if (open.holdsLease()) {

@@ -109,6 +109,7 @@ class FeedbackServiceBenchmark extends IntegrationTest {
     @Autowired JdbcTemplate jdbcTemplate;
     @Autowired JdbcClient jdbc;
     @Autowired ProjectService projects;
+    @Autowired dev.rlhf.feedback.project.ProjectMemberRepository members;
     @Autowired AnnotatorService annotators;
     @Autowired AnnotatorRepository annotatorRepository;
     @Autowired ApiTokenService apiTokens;
@@ -332,18 +333,22 @@ class FeedbackServiceBenchmark extends IntegrationTest {
 
         // Accounts with API tokens, made in-process (creating 32 through the API would be 32 more bcrypt hashes).
         List<BearerApi> clients = new ArrayList<>();
+        List<UUID> accounts = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
             var account = new Annotator(UUID.randomUUID(), "bench-client-" + i + "-" + UUID.randomUUID().toString().substring(0, 6), hash,
                     Set.of(Annotator.Role.ANNOTATOR), java.time.Instant.now());
             annotatorRepository.insert(account);
+            accounts.add(account.id());
             clients.add(new BearerApi("http://localhost:" + port, apiTokens.create(account.id(), "benchmark"), json));
         }
 
         UUID warmup = rankingProject("submit-warmup", SUBMIT_WARMUP_RANKINGS);
+        accounts.forEach(id -> members.add(warmup, id, java.time.Instant.now()));
         drain(clients, warmup);
         awaitOutboxDrained();
 
         UUID project = rankingProject("submit", SUBMIT_RANKINGS);
+        accounts.forEach(id -> members.add(project, id, java.time.Instant.now()));
         int expectedRankings = (int) count("SELECT sum(annotators_needed) FROM tasks WHERE project_id = ?", project);
         String loadBefore = BenchmarkResults.loadAverage();
         CpuMeter.Reading cpuBefore = cpu().read();

@@ -17,6 +17,7 @@ import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
@@ -40,7 +41,7 @@ class ExportOnH2Test {
         JsonMapper json = JsonMapper.builder().build();
         JdbcClient jdbc = JdbcClient.create(h2);
         var transactions = new DataSourceTransactionManager(h2);
-        ProjectService projects = new ProjectService(new ProjectRepository(jdbc));
+        ProjectService projects = new ProjectService(new ProjectRepository(jdbc), new ProjectMemberRepository(jdbc));
         GoldRankingRepository gold = new GoldRankingRepository(jdbc, json);
         FeedbackFixture f = new FeedbackFixture(projects,
                 new AnnotatorService(new AnnotatorRepository(jdbc), PasswordEncoderFactories.createDelegatingPasswordEncoder()),

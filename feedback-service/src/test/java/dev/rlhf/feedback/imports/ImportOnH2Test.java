@@ -20,6 +20,7 @@ import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.BulkInsert;
 import dev.rlhf.feedback.project.Project;
+import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.schemas.kafka.Topics;
@@ -44,7 +45,7 @@ class ImportOnH2Test {
         JsonMapper json = JsonMapper.builder().build();
         RlhfProperties properties = new RlhfProperties(Path.of("data"), new RlhfProperties.Kafka(false, 9092, 9093),
                 new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 3, (short) 1));
-        projects = new ProjectService(new ProjectRepository(jdbc));
+        projects = new ProjectService(new ProjectRepository(jdbc), new ProjectMemberRepository(jdbc));
         writer = new ImportBatchWriter(jdbc, json, new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource)), properties, new BulkInsert(dataSource));
         transactions = new DataSourceTransactionManager(dataSource);
         this.json = json;

@@ -66,7 +66,7 @@ class RankingDeliveryTest extends IntegrationTest {
         UUID project = fixtures.project("delivery", 3, 1, 600);
         var conversation = new Conversation(List.of(new Turn(Turn.SYSTEM, "Be brief."), new Turn(Turn.USER, "Name a colour.")));
         var task = fixtures.task(project, conversation, 3, 1);
-        TestApi lena = api(fixtures.annotator("delivery-lena"), TaskFixtures.PASSWORD);
+        TestApi lena = api(fixtures.annotator("delivery-lena", project), TaskFixtures.PASSWORD);
         List<UUID> shown = shownIds(lena.get("/api/v1/tasks/next?projectId=" + project).json());
         var reply = lena.postJson("/api/v1/tasks/" + task.taskId() + "/ranking", Map.of(
                 "ranking", List.of(List.of(shown.get(2)), List.of(shown.get(0), shown.get(1))),
@@ -116,7 +116,7 @@ class RankingDeliveryTest extends IntegrationTest {
         for (int i = 0; i < submissions; i++) {
             fixtures.task(project, "outage prompt " + i, 2, 1);
         }
-        TestApi mia = api(fixtures.annotator("outage-mia"), TaskFixtures.PASSWORD);
+        TestApi mia = api(fixtures.annotator("outage-mia", project), TaskFixtures.PASSWORD);
 
         Set<UUID> eventIds = new HashSet<>();
         broker.close();

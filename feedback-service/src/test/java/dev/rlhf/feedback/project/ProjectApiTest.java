@@ -27,12 +27,14 @@ class ProjectApiTest extends IntegrationTest {
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.json().path("detail").asString()).contains("responsesPerTask must be between 2 and 16");
 
-        var account = admin().postJson("/api/v1/annotators", Map.of("username", annotator, "password", "alice-password", "roles", List.of("ANNOTATOR")));
+        var account = admin().postJson("/api/v1/annotators", Map.of("username", annotator, "password", "alice-password", "roles", List.of("ANNOTATOR"),
+                "projects", List.of(created.json().path("id").asString())));
         assertThat(account.status()).isEqualTo(201);
         assertThat(account.body()).doesNotContain("password");
 
         var alice = api(annotator, "alice-password");
-        assertThat(alice.get("/api/v1/projects").json().valueStream().map(p -> p.path("name").asString())).contains(name);
+        assertThat(alice.get("/api/v1/projects").json().valueStream().map(p -> p.path("name").asString()))
+                .as("a member sees the project").contains(name);
         assertThat(alice.postJson("/api/v1/projects", Map.of("name", "mine")).status()).isEqualTo(403);
         assertThat(alice.postJson("/api/v1/annotators", Map.of("username", "mallory", "password", "12345678")).status()).isEqualTo(403);
         assertThat(api(annotator, "wrong-password").get("/api/v1/projects").status()).isEqualTo(401);

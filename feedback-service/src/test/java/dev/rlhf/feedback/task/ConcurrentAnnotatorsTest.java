@@ -29,6 +29,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.ApiTokenService;
+import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.outbox.KafkaTopicReader;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.testing.IntegrationTest;
@@ -55,6 +56,8 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
     @Autowired
     AnnotatorRepository annotatorRepository;
     @Autowired
+    ProjectMemberRepository members;
+    @Autowired
     ApiTokenService apiTokens;
     @Autowired
     PasswordEncoder passwords;
@@ -75,6 +78,7 @@ class ConcurrentAnnotatorsTest extends IntegrationTest {
         for (int i = 0; i < ANNOTATORS; i++) {
             var account = new Annotator(UUID.randomUUID(), "crowd-" + i, passwordHash, Set.of(Annotator.Role.ANNOTATOR), java.time.Instant.now());
             annotatorRepository.insert(account);
+            members.add(project, account.id(), java.time.Instant.now());
             tokens.put(account.username(), apiTokens.create(account.id(), "crowd simulation"));
         }
 

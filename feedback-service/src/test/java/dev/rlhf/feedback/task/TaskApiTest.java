@@ -54,7 +54,7 @@ class TaskApiTest extends IntegrationTest {
         var conversation = new Conversation(List.of(new Turn(Turn.USER, "Tell me a story."), new Turn(Turn.ASSISTANT, "About what?"),
                 new Turn(Turn.USER, "A fox.")));
         var task = fixtures.task(project, conversation, 4, 2);
-        TestApi alice = api(fixtures.annotator("happy-alice"), TaskFixtures.PASSWORD);
+        TestApi alice = api(fixtures.annotator("happy-alice", project), TaskFixtures.PASSWORD);
 
         var next = alice.get("/api/v1/tasks/next?projectId=" + project);
         assertThat(next.status()).isEqualTo(200);
@@ -99,12 +99,12 @@ class TaskApiTest extends IntegrationTest {
                 .query(Integer.class).single()).isEqualTo(1);
 
         assertThat(alice.get("/api/v1/tasks/next?projectId=" + project).status()).as("nobody ranks a task twice").isEqualTo(204);
-        TestApi bob = api(fixtures.annotator("happy-bob"), TaskFixtures.PASSWORD);
+        TestApi bob = api(fixtures.annotator("happy-bob", project), TaskFixtures.PASSWORD);
         var bobs = bob.get("/api/v1/tasks/next?projectId=" + project);
         assertThat(bobs.json().path("taskId").asString()).as("the task needs a second annotator").isEqualTo(task.taskId().toString());
         assertThat(bob.postJson("/api/v1/tasks/" + task.taskId() + "/ranking", submission(List.of(responseIds(bobs.json())), null, null, 900L))
                 .status()).as("one tie group of all responses is a complete ordering").isEqualTo(201);
-        assertThat(api(fixtures.annotator("happy-carol"), TaskFixtures.PASSWORD).get("/api/v1/tasks/next?projectId=" + project).status())
+        assertThat(api(fixtures.annotator("happy-carol", project), TaskFixtures.PASSWORD).get("/api/v1/tasks/next?projectId=" + project).status())
                 .as("complete tasks are not handed out").isEqualTo(204);
         assertThat(rankingsCount(task.taskId())).isEqualTo(2);
     }
@@ -114,9 +114,9 @@ class TaskApiTest extends IntegrationTest {
         UUID project = fixtures.project("preference", 2, 2, 600);
         var oldest = fixtures.task(project, "first", 2, 2);
         var newer = fixtures.task(project, "second", 2, 2);
-        TestApi first = api(fixtures.annotator("pref-1"), TaskFixtures.PASSWORD);
-        TestApi second = api(fixtures.annotator("pref-2"), TaskFixtures.PASSWORD);
-        TestApi third = api(fixtures.annotator("pref-3"), TaskFixtures.PASSWORD);
+        TestApi first = api(fixtures.annotator("pref-1", project), TaskFixtures.PASSWORD);
+        TestApi second = api(fixtures.annotator("pref-2", project), TaskFixtures.PASSWORD);
+        TestApi third = api(fixtures.annotator("pref-3", project), TaskFixtures.PASSWORD);
 
         assertThat(taskId(first.get("/api/v1/tasks/next?projectId=" + project).json())).isEqualTo(oldest.taskId());
         assertThat(first.postJson("/api/v1/tasks/" + oldest.taskId() + "/ranking", submission(List.of(List.of(oldest.responseIds().get(1)),
@@ -131,7 +131,7 @@ class TaskApiTest extends IntegrationTest {
     void rejectsRankingsThatAreNotACompleteOrderingOfTheTasksResponses() {
         UUID project = fixtures.project("validation", 3, 1, 600);
         var task = fixtures.task(project, "validate me", 3, 1);
-        TestApi dave = api(fixtures.annotator("valid-dave"), TaskFixtures.PASSWORD);
+        TestApi dave = api(fixtures.annotator("valid-dave", project), TaskFixtures.PASSWORD);
         dave.get("/api/v1/tasks/next?projectId=" + project);
         UUID r1 = task.responseIds().get(0), r2 = task.responseIds().get(1), r3 = task.responseIds().get(2);
         UUID foreign = UUID.randomUUID();
@@ -168,8 +168,8 @@ class TaskApiTest extends IntegrationTest {
         UUID project = fixtures.project("authorization", 2, 2, 600);
         var task = fixtures.task(project, "whose task", 2, 2);
         var ranking = submission(List.of(List.of(task.responseIds().get(0)), List.of(task.responseIds().get(1))), null, null, 1L);
-        TestApi eve = api(fixtures.annotator("auth-eve"), TaskFixtures.PASSWORD);
-        TestApi frank = api(fixtures.annotator("auth-frank"), TaskFixtures.PASSWORD);
+        TestApi eve = api(fixtures.annotator("auth-eve", project), TaskFixtures.PASSWORD);
+        TestApi frank = api(fixtures.annotator("auth-frank", project), TaskFixtures.PASSWORD);
 
         assertProblem(eve.postJson("/api/v1/tasks/" + task.taskId() + "/ranking", ranking), 403,
                 "Task " + task.taskId() + " is not assigned to you");
@@ -190,8 +190,8 @@ class TaskApiTest extends IntegrationTest {
         UUID project = fixtures.project("expiry", 2, 1, 60);
         var task = fixtures.task(project, "slow annotator", 2, 1);
         var ranking = submission(List.of(List.of(task.responseIds().get(1)), List.of(task.responseIds().get(0))), null, null, 1L);
-        TestApi grace = api(fixtures.annotator("expiry-grace"), TaskFixtures.PASSWORD);
-        TestApi heidi = api(fixtures.annotator("expiry-heidi"), TaskFixtures.PASSWORD);
+        TestApi grace = api(fixtures.annotator("expiry-grace", project), TaskFixtures.PASSWORD);
+        TestApi heidi = api(fixtures.annotator("expiry-heidi", project), TaskFixtures.PASSWORD);
 
         assertThat(taskId(grace.get("/api/v1/tasks/next?projectId=" + project).json())).isEqualTo(task.taskId());
         assertThat(heidi.get("/api/v1/tasks/next?projectId=" + project).status()).as("the only slot is leased").isEqualTo(204);
@@ -219,8 +219,8 @@ class TaskApiTest extends IntegrationTest {
     void skipReleasesTheSlotAndTheTaskIsNeverOfferedToThatAnnotatorAgain() {
         UUID project = fixtures.project("skipping", 2, 1, 600);
         var task = fixtures.task(project, "skip me", 2, 1);
-        TestApi judy = api(fixtures.annotator("skip-judy"), TaskFixtures.PASSWORD);
-        TestApi ken = api(fixtures.annotator("skip-ken"), TaskFixtures.PASSWORD);
+        TestApi judy = api(fixtures.annotator("skip-judy", project), TaskFixtures.PASSWORD);
+        TestApi ken = api(fixtures.annotator("skip-ken", project), TaskFixtures.PASSWORD);
 
         assertProblem(judy.postJson("/api/v1/tasks/" + task.taskId() + "/skip", Map.of("reason", "no")), 403, "is not assigned to you");
         assertThat(taskId(judy.get("/api/v1/tasks/next?projectId=" + project).json())).isEqualTo(task.taskId());

@@ -40,6 +40,7 @@ import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.database.BulkInsert;
 import dev.rlhf.feedback.platform.database.DatabaseKind;
 import dev.rlhf.feedback.platform.database.DurableCommits;
+import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
@@ -63,6 +64,7 @@ class TaskAssignmentOnH2Test {
     SubmissionService submissions;
     AnnotatorRepository annotatorRepository;
     ProjectService projects;
+    ProjectMemberRepository members;
     TaskFixtures fixtures;
     PromptRepository prompts;
     TaskRepository taskRepository;
@@ -84,14 +86,15 @@ class TaskAssignmentOnH2Test {
         prompts = new PromptRepository(jdbc, json);
         taskRepository = new TaskRepository(jdbc, json);
         annotatorRepository = new AnnotatorRepository(jdbc);
-        projects = new ProjectService(new ProjectRepository(jdbc));
+        members = new ProjectMemberRepository(jdbc);
+        projects = new ProjectService(new ProjectRepository(jdbc), members);
         var annotators = new AnnotatorService(annotatorRepository, null);
         var topics = new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 1, (short) 1);
         var properties = new RlhfProperties(Path.of("."), new RlhfProperties.Kafka(false, 9092, 9093), topics);
         Clock clock = Clock.systemUTC();
         tasks = new TaskService(assignments, projects, prompts, annotators, tx, clock);
         submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource)),
-                annotators, tx, clock, properties, new DatabaseKind(dataSource), new DurableCommits(new DatabaseKind(dataSource), jdbc, true));
+                annotators, tx, clock, properties, new DatabaseKind(dataSource), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), members);
     }
 
     @AfterEach
@@ -105,7 +108,11 @@ class TaskAssignmentOnH2Test {
         fixtures = new TaskFixtures(null, prompts, taskRepository);
         IntStream.range(0, TASKS).forEach(i -> fixtures.task(project, "h2 prompt " + i, 3, NEEDED));
         List<String> names = IntStream.range(0, ANNOTATORS).mapToObj(i -> "h2-" + i).toList();
-        names.forEach(n -> annotatorRepository.insert(new Annotator(UUID.randomUUID(), n, "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now())));
+        names.forEach(n -> {
+            var account = new Annotator(UUID.randomUUID(), n, "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now());
+            annotatorRepository.insert(account);
+            members.add(project, account.id(), Instant.now());
+        });
 
         Map<UUID, List<String>> leasesGranted = new ConcurrentHashMap<>();
         List<Throwable> failures = new CopyOnWriteArrayList<>();

@@ -33,8 +33,10 @@ public final class TaskFixtures {
         return UUID.fromString(reply.json().path("id").asString());
     }
 
-    public String annotator(String username) {
-        var reply = admin.postJson("/api/v1/annotators", Map.of("username", username, "password", PASSWORD, "roles", List.of("ANNOTATOR")));
+    /** An annotator account, a member of these projects (named in the account's creation request). */
+    public String annotator(String username, UUID... projects) {
+        var reply = admin.postJson("/api/v1/annotators", Map.of("username", username, "password", PASSWORD, "roles", List.of("ANNOTATOR"),
+                "projects", java.util.Arrays.stream(projects).map(UUID::toString).toList()));
         assertThat(reply.status()).as(reply.body()).isEqualTo(201);
         return username;
     }

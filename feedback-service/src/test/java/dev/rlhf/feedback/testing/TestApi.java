@@ -53,6 +53,10 @@ public final class TestApi {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType).POST(body));
     }
 
+    public Reply delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+    }
+
     public Reply postNdjson(String path, String ndjson) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofString(ndjson)));

@@ -143,6 +143,14 @@ public final class AnnotationAppClient {
         return Optional.of(read(r, 201, Account.class));
     }
 
+    /**
+     * {@code POST /api/v1/projects/{id}/members} (admin): makes these accounts members of the project
+     * (annotators see and take tasks only of their projects); those already members stay.
+     */
+    public void addMembers(UUID projectId, List<String> usernames) {
+        read(send(post("/api/v1/projects/" + projectId + "/members", Map.of("usernames", usernames))), 200, JsonNode.class);
+    }
+
     /** {@code POST /api/v1/tokens}: a bearer token for this client's own account. */
     public String createToken(String name) {
         return read(send(post("/api/v1/tokens", Map.of("name", name))), 201, JsonNode.class).get("token").asString();

@@ -35,7 +35,8 @@ import dev.rlhf.trainer.annotate.AnnotationAppClient.NextTask;
  * its own thread with its own account, the way people at their desks would: take the next task,
  * rank its responses with a preference oracle (a {@link Labeler}), wait the think time, submit.
  *
- * <p>Accounts are {@code <prefix>-1 .. <prefix>-N}, created by the admin; their passwords are
+ * <p>Accounts are {@code <prefix>-1 .. <prefix>-N}, created by the admin and made members of the
+ * project (annotators take tasks only of their projects); their passwords are
  * derived from {@link Settings#accountSecret()}, so a later run with the same secret logs into the
  * accounts an earlier run created. Each annotator then works with an API token (one bcrypt check
  * at login instead of one per request).
@@ -59,7 +60,7 @@ public final class SimulatedAnnotators implements AutoCloseable {
      * How the annotators run.
      *
      * @param appUrl        the annotation app, e.g. {@code http://localhost:8080}
-     * @param adminUser     an admin account, used only to create the annotators' accounts
+     * @param adminUser     an admin account, used only to create the annotators' accounts and make them members of the project
      * @param adminPassword its password
      * @param projectId     the project whose tasks are ranked
      * @param annotators    how many annotators work at the same time (each its own account and thread)
@@ -187,6 +188,8 @@ public final class SimulatedAnnotators implements AutoCloseable {
             clients.put(username, login.withToken(token));
             byAnnotator.put(username, new LongAdder());
         }
+        // Annotators see and take tasks only of the projects they are members of (new or earlier accounts alike).
+        admin.addMembers(settings.projectId(), List.copyOf(clients.keySet()));
         finished = new CountDownLatch(clients.size());
         for (Map.Entry<String, AnnotationAppClient> c : clients.entrySet()) {
             threads.add(Thread.ofPlatform().name("annotator-" + c.getKey()).daemon().start(() -> {

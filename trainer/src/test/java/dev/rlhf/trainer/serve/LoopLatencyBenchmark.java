@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +67,7 @@ class LoopLatencyBenchmark {
                 AnnotationAppClient basic = AnnotationAppClient.basic(url, name, "bench-password-" + i);
                 clients.add(basic.withToken(basic.createToken("bench")));
             }
+            admin.addMembers(project, IntStream.range(0, CLIENTS).mapToObj(i -> "bench-" + i).toList());
 
             // The trainer's intake: consumed, appended to the store with fsync, then the offset committed.
             Map<Set<String>, Long> submittedAt = new ConcurrentHashMap<>();
