@@ -12,6 +12,7 @@ import com.vaadin.flow.component.sidenav.SideNavItem;
 import com.vaadin.flow.router.Layout;
 import com.vaadin.flow.spring.security.AuthenticationContext;
 
+import dev.rlhf.annotation.account.MyAccountView;
 import dev.rlhf.annotation.admin.AccountsView;
 import dev.rlhf.annotation.admin.ProjectsView;
 import dev.rlhf.annotation.dashboard.DashboardView;
@@ -40,6 +41,7 @@ public class MainLayout extends AppLayout {
         SideNav nav = new SideNav();
         nav.addItem(new SideNavItem("My projects", HomeView.class));
         nav.addItem(new SideNavItem("Training", DashboardView.class));
+        nav.addItem(new SideNavItem("My account", MyAccountView.class));
         if (auth.hasRole("ADMIN")) {
             SideNavItem projects = new SideNavItem("Projects", ProjectsView.class);
             // Keeps "Projects" highlighted on a project's own console (admin/projects/{id}).

@@ -108,7 +108,7 @@ class ApiErrorsTest {
     @Test
     void unknownAndRevokedBearerTokensAre401NotARedirect() throws Exception {
         var unknown = send(request("/api/v1/projects").header("Authorization", "Bearer rlhf_not-a-token").GET());
-        assertProblem(unknown, 401).isEqualTo("Unknown or revoked API token");
+        assertProblem(unknown, 401).isEqualTo("Unknown, expired or revoked API token");
         assertThat(unknown.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(c -> assertThat(c).contains("Bearer").contains("invalid_token"));
 
         var account = annotators.create("revoked-" + UUID.randomUUID().toString().substring(0, 8), "long-enough-password", null);
@@ -116,7 +116,7 @@ class ApiErrorsTest {
         assertThat(send(request("/api/v1/projects").header("Authorization", "Bearer " + token).GET()).statusCode()).isEqualTo(200);
         tokens.revoke(account.id(), tokens.list(account.id()).getFirst().id());
         var revoked = send(request("/api/v1/projects").header("Authorization", "Bearer " + token).GET());
-        assertProblem(revoked, 401).isEqualTo("Unknown or revoked API token");
+        assertProblem(revoked, 401).isEqualTo("Unknown, expired or revoked API token");
         assertThat(revoked.headers().firstValue("Location")).isEmpty();
     }
 

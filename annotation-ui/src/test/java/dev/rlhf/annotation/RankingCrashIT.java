@@ -62,7 +62,7 @@ class RankingCrashIT {
     /** Acknowledged rankings before the kill. */
     static final int KILL_AFTER = 300;
     static final Duration START_LIMIT = Duration.ofSeconds(90);
-    static final String ADMIN_PASSWORD = "crash-admin-password";
+    static final String ADMIN_PASSWORD = "crash-test-secret-7315";
 
     @TempDir
     Path workDir;
@@ -224,10 +224,10 @@ class RankingCrashIT {
         for (int i = 0; i < CLIENTS; i++) {
             String username = "crash-" + i;
             var account = http.send(admin("/api/v1/annotators").header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", username, "password", "pw-" + username,
+                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", username, "password", "crash-annotator-secret",
                             "roles", List.of("ANNOTATOR"), "projects", List.of(projectId))))).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(account.statusCode()).as(account.body()).isEqualTo(201);
-            var token = http.send(basic(username, "pw-" + username, "/api/v1/tokens").header("Content-Type", "application/json")
+            var token = http.send(basic(username, "crash-annotator-secret", "/api/v1/tokens").header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"crash\"}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(token.statusCode()).as(token.body()).isEqualTo(201);
             tokens.add(json.readTree(token.body()).path("token").asString());

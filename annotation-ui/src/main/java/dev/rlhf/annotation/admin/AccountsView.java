@@ -21,16 +21,18 @@ import com.vaadin.flow.router.PageTitle;
 import com.vaadin.flow.router.Route;
 import com.vaadin.flow.spring.security.AuthenticationContext;
 
+import dev.rlhf.annotation.account.TokensPanel;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.annotator.ApiTokenService;
-import dev.rlhf.feedback.annotator.ApiTokenService.ApiToken;
+import dev.rlhf.feedback.annotator.CredentialsProperties;
 import dev.rlhf.feedback.api.ApiException;
 import jakarta.annotation.security.RolesAllowed;
 
 /**
- * Admin: the accounts (list, create with roles) and the logged-in admin's own API tokens: a new
- * token's secret is shown once, in a dialog; tokens are listed by name and can be revoked.
+ * Admin: the accounts (list, create with roles, disable or enable, set a password) and the API
+ * tokens of every account (create one for yourself, revoke anyone's). Disabling an account or setting
+ * its password revokes its tokens and ends its sessions.
  */
 @Route("admin/accounts")
 @PageTitle("Accounts")
@@ -43,31 +45,31 @@ public class AccountsView extends VerticalLayout {
     final CheckboxGroup<Annotator.Role> roles = new CheckboxGroup<>("Roles");
     final Button create = new Button("Create account");
     final Span accountError = new Span();
-
-    final TextField tokenName = new TextField("Token name");
-    final Button createToken = new Button("Create API token");
-    final Grid<ApiToken> tokens = new Grid<>();
-    /** The dialog showing the last new token's secret, while it is open. */
-    Dialog tokenDialog;
+    final TokensPanel tokenPanel;
+    /** The dialog setting an account's password, while it is open. */
+    Dialog passwordDialog;
 
     private final AnnotatorService annotators;
-    private final ApiTokenService apiTokens;
     private final Annotator me;
 
-    public AccountsView(AnnotatorService annotators, ApiTokenService apiTokens, AuthenticationContext auth) {
+    public AccountsView(AnnotatorService annotators, ApiTokenService apiTokens, CredentialsProperties credentials,
+                        AuthenticationContext auth) {
         this.annotators = annotators;
-        this.apiTokens = apiTokens;
         this.me = annotators.byUsername(auth.getPrincipalName().orElseThrow());
+        this.tokenPanel = new TokensPanel(apiTokens, credentials.tokens(), me, true);
 
         accounts.setId("accounts");
         accounts.addColumn(Annotator::username).setHeader("Username").setFlexGrow(2);
         accounts.addColumn(a -> a.roles().stream().map(Enum::name).sorted().collect(Collectors.joining(", "))).setHeader("Roles");
         accounts.addColumn(a -> ProjectsView.TIME.format(a.createdAt())).setHeader("Created");
+        accounts.addColumn(a -> a.enabled() ? "active" : "disabled " + ProjectsView.TIME.format(a.disabledAt())).setHeader("Status");
+        accounts.addComponentColumn(this::actions).setHeader("").setAutoWidth(true);
         accounts.setAllRowsVisible(true);
 
         username.setId("account-username");
         password.setId("account-password");
-        password.setHelperText("At least " + AnnotatorService.MIN_PASSWORD_LENGTH + " characters");
+        password.setHelperText("At least " + annotators.minPasswordLength()
+                + " characters; not containing the username; not a common password");
         roles.setId("account-roles");
         roles.setItems(Annotator.Role.values());
         roles.setValue(EnumSet.of(Annotator.Role.ANNOTATOR));
@@ -80,35 +82,28 @@ public class AccountsView extends VerticalLayout {
         accountForm.setAlignItems(Alignment.BASELINE);
         accountForm.setWrap(true);
 
-        tokenName.setId("token-name");
-        tokenName.setPlaceholder("e.g. trainer, ci");
-        tokenName.setMaxLength(ApiTokenService.MAX_NAME_CHARS);
-        createToken.setId("token-create");
-        createToken.addClickListener(e -> createToken());
-        tokens.setId("tokens");
-        tokens.addColumn(ApiToken::name).setHeader("Name").setFlexGrow(2);
-        tokens.addColumn(t -> ProjectsView.TIME.format(t.createdAt())).setHeader("Created");
-        tokens.addColumn(t -> t.active() ? "active" : "revoked " + ProjectsView.TIME.format(t.revokedAt())).setHeader("Status");
-        tokens.addComponentColumn(t -> {
-            Button revoke = new Button("Revoke", e -> revoke(t));
-            revoke.addThemeVariants(ButtonVariant.SMALL, ButtonVariant.ERROR);
-            revoke.setEnabled(t.active());
-            return revoke;
-        }).setHeader("");
-        tokens.setAllRowsVisible(true);
-        HorizontalLayout tokenForm = new HorizontalLayout(tokenName, createToken);
-        tokenForm.setAlignItems(Alignment.BASELINE);
-
-        add(new H2("Accounts"), accounts, new H3("New account"), accountForm, accountError,
-                new H3("My API tokens"),
-                new Paragraph("For scripts and services: send it as Authorization: Bearer <token>. It acts as " + me.username() + "."),
-                tokenForm, tokens);
+        add(new H2("Accounts"), accounts, accountError, new H3("New account"), accountForm,
+                new H3("API tokens of all accounts"), tokenPanel);
         refresh();
+    }
+
+    private HorizontalLayout actions(Annotator account) {
+        Button toggle = new Button(account.enabled() ? "Disable" : "Enable", e -> setDisabled(account, account.enabled()));
+        toggle.setId("account-toggle-" + account.username());
+        toggle.addThemeVariants(ButtonVariant.SMALL);
+        if (account.enabled()) {
+            toggle.addThemeVariants(ButtonVariant.ERROR);
+        }
+        toggle.setEnabled(!account.id().equals(me.id()));
+        Button setPassword = new Button("Set password", e -> openPasswordDialog(account));
+        setPassword.setId("account-password-" + account.username());
+        setPassword.addThemeVariants(ButtonVariant.SMALL);
+        return new HorizontalLayout(toggle, setPassword);
     }
 
     void refresh() {
         accounts.setItems(annotators.all());
-        tokens.setItems(apiTokens.list(me.id()));
+        tokenPanel.refresh();
     }
 
     void createAccount() {
@@ -124,52 +119,45 @@ public class AccountsView extends VerticalLayout {
         }
     }
 
-    void createToken() {
-        String name = tokenName.getValue().isBlank() ? "token" : tokenName.getValue().strip();
-        String secret;
+    void setDisabled(Annotator account, boolean disabled) {
         try {
-            secret = apiTokens.create(me.id(), name);
+            annotators.setDisabled(account.id(), disabled, me);
+            accountError.setText("");
         } catch (ApiException rejected) {
-            // Too long, or characters PostgreSQL cannot store: the service says which.
-            tokenName.setErrorMessage(rejected.getMessage());
-            tokenName.setInvalid(true);
-            return;
+            accountError.setText(rejected.getMessage());
         }
-        tokenName.setInvalid(false);
-        tokenName.clear();
-        refresh();
-        tokenDialog = secretDialog(name, secret);
-        tokenDialog.open();
-    }
-
-    void revoke(ApiToken token) {
-        apiTokens.revoke(me.id(), token.id());
         refresh();
     }
 
-    /** The only place the secret ever appears; closing the dialog drops it. */
-    private Dialog secretDialog(String name, String secret) {
+    void openPasswordDialog(Annotator account) {
         Dialog dialog = new Dialog();
-        dialog.setHeaderTitle("API token '" + name + "'");
-        TextField value = new TextField();
-        value.setId("token-secret");
-        value.setValue(secret);
-        value.setReadOnly(true);
-        value.setWidth("36rem");
-        value.getElement().executeJs("this.addEventListener('focus', () => this.inputElement.select())");
-        Button close = new Button("Done", e -> {
-            dialog.close();
-            tokenDialog = null;
-        });
-        close.setId("token-dialog-close");
-        dialog.add(new Paragraph("Copy it now (select it and press Ctrl+C): it is shown only this once and cannot be read back later."),
-                value);
-        dialog.getFooter().add(close);
-        dialog.addOpenedChangeListener(e -> {
-            if (!e.isOpened()) {
-                dialog.removeAll();
+        dialog.setHeaderTitle("New password for " + account.username());
+        PasswordField newPassword = new PasswordField("New password");
+        newPassword.setId("set-password-value");
+        newPassword.setHelperText("Its API tokens are revoked and its sessions end.");
+        newPassword.setWidth("24rem");
+        Span error = new Span();
+        error.setId("set-password-error");
+        error.getStyle().set("color", "var(--vaadin-text-color-error, var(--lumo-error-text-color, #c00))");
+        Button save = new Button("Set password", e -> {
+            try {
+                annotators.setPassword(account.id(), newPassword.getValue(), me.username());
+                dialog.close();
+                passwordDialog = null;
+                refresh();
+            } catch (ApiException rejected) {
+                error.setText(rejected.getMessage());
             }
         });
-        return dialog;
+        save.setId("set-password-save");
+        save.addThemeVariants(ButtonVariant.PRIMARY);
+        Button cancel = new Button("Cancel", e -> {
+            dialog.close();
+            passwordDialog = null;
+        });
+        dialog.add(new Paragraph("The account's owner will need the new password to log in again."), newPassword, error);
+        dialog.getFooter().add(cancel, save);
+        passwordDialog = dialog;
+        dialog.open();
     }
 }

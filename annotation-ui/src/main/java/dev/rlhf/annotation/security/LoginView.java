@@ -1,5 +1,7 @@
 package dev.rlhf.annotation.security;
 
+import java.util.List;
+
 import com.vaadin.flow.component.html.H1;
 import com.vaadin.flow.component.html.Paragraph;
 import com.vaadin.flow.component.login.LoginForm;
@@ -30,6 +32,14 @@ public class LoginView extends VerticalLayout implements BeforeEnterObserver {
 
     @Override
     public void beforeEnter(BeforeEnterEvent event) {
-        login.setError(event.getLocation().getQueryParameters().getParameters().containsKey("error"));
+        var parameters = event.getLocation().getQueryParameters().getParameters();
+        List<String> locked = parameters.get("locked");
+        if (locked != null) {
+            String seconds = locked.isEmpty() || !locked.getFirst().matches("\\d{1,6}") ? "a few" : locked.getFirst();
+            login.showErrorMessage("Too many failed logins",
+                    "Logins of this account (or from your address) are paused; try again in " + seconds + " seconds.");
+        } else {
+            login.setError(parameters.containsKey("error"));
+        }
     }
 }

@@ -329,7 +329,10 @@ class AdminViewsTest extends SpringBrowserlessTest {
         view.username.setValue(name);
         view.password.setValue("short");
         test(view.create).click();
-        assertThat(view.accountError.getText()).isEqualTo("password must have at least 8 characters");
+        assertThat(view.accountError.getText()).isEqualTo("password must have at least 12 characters");
+        view.password.setValue("Password2024!");
+        test(view.create).click();
+        assertThat(view.accountError.getText()).startsWith("password is too common");
 
         view.password.setValue("long-enough-password");
         view.roles.setValue(java.util.Set.of(Annotator.Role.ADMIN, Annotator.Role.ANNOTATOR));
@@ -342,40 +345,87 @@ class AdminViewsTest extends SpringBrowserlessTest {
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
     void aTokenNameTheServiceRefusesIsShownOnTheFieldAndNoTokenIsCreated() {
-        AccountsView view = navigate(AccountsView.class);
-        int before = test(view.tokens).size();
-        view.tokenName.setValue("ci\u0000");
-        test(view.createToken).click();
-        assertThat(view.tokenDialog).isNull();
-        assertThat(view.tokenName.isInvalid()).isTrue();
-        assertThat(view.tokenName.getErrorMessage()).startsWith("name contains a NUL character");
-        assertThat(test(view.tokens).size()).isEqualTo(before);
+        var panel = navigate(AccountsView.class).tokenPanel;
+        int before = test(panel.tokens).size();
+        panel.tokenName.setValue("ci\u0000");
+        test(panel.createToken).click();
+        assertThat(panel.tokenDialog).isNull();
+        assertThat(panel.tokenName.isInvalid()).isTrue();
+        assertThat(panel.tokenName.getErrorMessage()).startsWith("name contains a NUL character");
+        assertThat(test(panel.tokens).size()).isEqualTo(before);
     }
 
     @Test
     @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
     void aNewApiTokenIsShownOnceAndCanBeRevoked() {
         AccountsView view = navigate(AccountsView.class);
-        int before = test(view.tokens).size();
-        view.tokenName.setValue("ci-" + UUID.randomUUID().toString().substring(0, 6));
-        test(view.createToken).click();
+        var panel = view.tokenPanel;
+        int before = test(panel.tokens).size();
+        panel.tokenName.setValue("ci-" + UUID.randomUUID().toString().substring(0, 6));
+        panel.expiresInDays.setValue(7);
+        test(panel.createToken).click();
 
-        assertThat(view.tokenDialog.isOpened()).isTrue();
+        assertThat(panel.tokenDialog.isOpened()).isTrue();
         String secret = $(TextField.class).id("token-secret").getValue();
         assertThat(secret).startsWith("rlhf_");
         assertThat(apiTokens.ownerOf(secret)).contains(TestInfrastructure.ADMIN);
-        assertThat(test(view.tokens).size()).isEqualTo(before + 1);
-        assertThat(test(view.tokens).getCellText(0, 2)).isEqualTo("active");
+        assertThat(test(panel.tokens).size()).isEqualTo(before + 1);
+        // Columns: name, account, created, expires, status, revoke.
+        assertThat(test(panel.tokens).getCellText(0, 1)).isEqualTo(TestInfrastructure.ADMIN);
+        assertThat(test(panel.tokens).getCellText(0, 3))
+                .isEqualTo(ProjectsView.TIME.format(java.time.Instant.now().plus(java.time.Duration.ofDays(7))));
+        assertThat(test(panel.tokens).getCellText(0, 4)).isEqualTo("active");
 
-        test(view.tokenDialog.getFooter().getElement().getChild(0).getComponent().map(c -> (com.vaadin.flow.component.button.Button) c)
+        test(panel.tokenDialog.getFooter().getElement().getChild(0).getComponent().map(c -> (com.vaadin.flow.component.button.Button) c)
                 .orElseThrow()).click();
-        assertThat(view.tokenDialog).isNull();
+        assertThat(panel.tokenDialog).isNull();
         assertThat($(TextField.class).withId("token-secret").all()).as("the secret is gone once the dialog closes").isEmpty();
 
         // The newest token is the first row; its Revoke button is in the last column.
-        test((com.vaadin.flow.component.button.Button) test(view.tokens).getCellComponent(0, 3)).click();
+        test((com.vaadin.flow.component.button.Button) test(panel.tokens).getCellComponent(0, 5)).click();
         assertThat(apiTokens.ownerOf(secret)).isEmpty();
-        assertThat(test(view.tokens).getCellText(0, 2)).startsWith("revoked");
+        assertThat(test(panel.tokens).getCellText(0, 4)).startsWith("revoked");
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void anAdminDisablesAnAccountAndSetsItsPassword() {
+        String name = "managed-" + UUID.randomUUID().toString().substring(0, 8);
+        Annotator account = accounts.create(name, "first-long-phrase-1", java.util.Set.of(Annotator.Role.ANNOTATOR));
+        String secret = apiTokens.create(account.id(), "script");
+        AccountsView view = navigate(AccountsView.class);
+
+        test(accountButton(view, name, 0)).click();
+        assertThat(accounts.byId(account.id()).enabled()).isFalse();
+        assertThat(apiTokens.ownerOf(secret)).as("a disabled account's tokens are revoked").isEmpty();
+        assertThat(view.accounts.getGenericDataView().getItems().filter(a -> a.username().equals(name)).findFirst()).get()
+                .extracting(Annotator::enabled).isEqualTo(false);
+        test(accountButton(view, name, 0)).click();
+        assertThat(accounts.byId(account.id()).enabled()).isTrue();
+        assertThat(accountButton(view, TestInfrastructure.ADMIN, 0).isEnabled()).as("nobody disables their own account").isFalse();
+
+        test(accountButton(view, name, 1)).click();
+        $(com.vaadin.flow.component.textfield.PasswordField.class).id("set-password-value").setValue(name + "-secret");
+        test($(com.vaadin.flow.component.button.Button.class).id("set-password-save")).click();
+        assertThat($(com.vaadin.flow.component.html.Span.class).id("set-password-error").getText())
+                .isEqualTo("password must not contain the username");
+        $(com.vaadin.flow.component.textfield.PasswordField.class).id("set-password-value").setValue("second-long-phrase-2");
+        test($(com.vaadin.flow.component.button.Button.class).id("set-password-save")).click();
+        assertThat(view.passwordDialog).isNull();
+        assertThat(org.springframework.security.crypto.factory.PasswordEncoderFactories.createDelegatingPasswordEncoder()
+                .matches("second-long-phrase-2", accounts.byId(account.id()).passwordHash())).isTrue();
+    }
+
+    /** The account's row's buttons (0: disable/enable, 1: set password) in the accounts grid. */
+    private com.vaadin.flow.component.button.Button accountButton(AccountsView view, String username, int which) {
+        var grid = test(view.accounts);
+        for (int row = 0; row < grid.size(); row++) {
+            if (grid.getCellText(row, 0).equals(username)) {
+                var actions = (com.vaadin.flow.component.orderedlayout.HorizontalLayout) grid.getCellComponent(row, 4);
+                return (com.vaadin.flow.component.button.Button) actions.getComponentAt(which);
+            }
+        }
+        throw new AssertionError("no account " + username + " in the grid");
     }
 
     @Test

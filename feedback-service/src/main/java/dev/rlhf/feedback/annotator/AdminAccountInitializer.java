@@ -17,7 +17,8 @@ import org.springframework.util.StringUtils;
 
 /**
  * On first start, creates the admin account {@code RLHF_ADMIN_USERNAME} (default {@code admin})
- * with {@code RLHF_ADMIN_PASSWORD}, or with a random password printed once.
+ * with {@code RLHF_ADMIN_PASSWORD}, or with a random password printed once. A password that does
+ * not meet the {@link PasswordPolicy} stops the start with one line saying why.
  */
 @Component
 public class AdminAccountInitializer implements ApplicationRunner {
@@ -29,13 +30,22 @@ public class AdminAccountInitializer implements ApplicationRunner {
     private final PasswordEncoder passwords = PasswordEncoderFactories.createDelegatingPasswordEncoder();
     private final String username;
     private final String password;
+    private final PasswordPolicy policy;
 
-    public AdminAccountInitializer(AnnotatorRepository annotators,
+    public AdminAccountInitializer(AnnotatorRepository annotators, PasswordPolicy policy,
                                    @Value("${RLHF_ADMIN_USERNAME:admin}") String username,
                                    @Value("${RLHF_ADMIN_PASSWORD:}") String password) {
         this.annotators = annotators;
+        this.policy = policy;
         this.username = username;
         this.password = password;
+    }
+
+    /** RLHF_ADMIN_PASSWORD does not meet the password policy; the app does not start. */
+    public static final class WeakAdminPasswordException extends IllegalStateException {
+        public WeakAdminPasswordException(String problem) {
+            super("RLHF_ADMIN_PASSWORD is not accepted: " + problem);
+        }
     }
 
     @Override
@@ -44,6 +54,11 @@ public class AdminAccountInitializer implements ApplicationRunner {
             return;
         }
         boolean generated = !StringUtils.hasText(password);
+        if (!generated) {
+            policy.problem(username, password).ifPresent(problem -> {
+                throw new WeakAdminPasswordException(problem);
+            });
+        }
         String chosen = generated ? randomPassword() : password;
         annotators.insert(new Annotator(UUID.randomUUID(), username, passwords.encode(chosen),
                 EnumSet.of(Annotator.Role.ADMIN, Annotator.Role.ANNOTATOR), Instant.now()));

@@ -14,12 +14,16 @@ import org.springframework.security.core.userdetails.User;
 public final class AnnotatorPrincipal extends User {
 
     private final transient Annotator account;
+    private final java.util.UUID accountId;
+    private final int credentialsVersion;
 
     private AnnotatorPrincipal(Annotator account) {
-        super(account.username(), account.passwordHash(),
+        super(account.username(), account.passwordHash(), account.enabled(), true, true, true,
                 account.roles().stream().map(role -> new SimpleGrantedAuthority("ROLE_" + role.name()))
                         .toList());
         this.account = account;
+        this.accountId = account.id();
+        this.credentialsVersion = account.credentialsVersion();
     }
 
     public static AnnotatorPrincipal of(Annotator account) {
@@ -28,6 +32,15 @@ public final class AnnotatorPrincipal extends User {
 
     public Annotator account() {
         return account;
+    }
+
+    public java.util.UUID accountId() {
+        return accountId;
+    }
+
+    /** The account's credentials version when this login happened (kept in a serialized session too). */
+    public int credentialsVersion() {
+        return credentialsVersion;
     }
 
     /**

@@ -16,6 +16,8 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class AnnotatorRepository {
 
+    private static final String COLUMNS = "id, username, password_hash, roles, created_at, disabled_at, credentials_version";
+
     private final JdbcClient jdbc;
 
     public AnnotatorRepository(JdbcClient jdbc) {
@@ -23,30 +25,31 @@ public class AnnotatorRepository {
     }
 
     public Optional<Annotator> findByUsername(String username) {
-        return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators WHERE username = ?")
+        return jdbc.sql("SELECT " + COLUMNS + " FROM annotators WHERE username = ?")
                 .param(username)
                 .query(AnnotatorRepository::map)
                 .optional();
     }
 
-    /** The owner of the unrevoked API token with this hash. */
+    /** The owner of the unrevoked, unexpired API token with this hash, when the account is not disabled. */
     public Optional<Annotator> findByApiTokenHash(String tokenHash) {
         return jdbc.sql("""
-                        SELECT a.id, a.username, a.password_hash, a.roles, a.created_at
+                        SELECT a.id, a.username, a.password_hash, a.roles, a.created_at, a.disabled_at, a.credentials_version
                         FROM api_tokens t JOIN annotators a ON a.id = t.annotator_id
-                        WHERE t.token_hash = ? AND t.revoked_at IS NULL""")
+                        WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > CURRENT_TIMESTAMP
+                          AND a.disabled_at IS NULL""")
                 .param(tokenHash)
                 .query(AnnotatorRepository::map)
                 .optional();
     }
 
     public java.util.List<Annotator> findAll() {
-        return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators ORDER BY username")
+        return jdbc.sql("SELECT " + COLUMNS + " FROM annotators ORDER BY username")
                 .query(AnnotatorRepository::map).list();
     }
 
     public Optional<Annotator> findById(UUID id) {
-        return jdbc.sql("SELECT id, username, password_hash, roles, created_at FROM annotators WHERE id = ?")
+        return jdbc.sql("SELECT " + COLUMNS + " FROM annotators WHERE id = ?")
                 .param(id).query(AnnotatorRepository::map).optional();
     }
 
@@ -58,11 +61,31 @@ public class AnnotatorRepository {
                 .update();
     }
 
+    /** Sets a new password hash and raises the credentials version (ending sessions logged in before). */
+    public boolean updatePassword(UUID id, String passwordHash) {
+        return jdbc.sql("UPDATE annotators SET password_hash = ?, credentials_version = credentials_version + 1 WHERE id = ?")
+                .params(passwordHash, id).update() == 1;
+    }
+
+    /** Disables (at {@code when}) or enables the account and raises its credentials version. */
+    public boolean setDisabled(UUID id, Instant when) {
+        return jdbc.sql("UPDATE annotators SET disabled_at = ?, credentials_version = credentials_version + 1 WHERE id = ?")
+                .params(when == null ? null : OffsetDateTime.ofInstant(when, java.time.ZoneOffset.UTC), id).update() == 1;
+    }
+
+    /** The account's credentials version, or empty when it is disabled or gone. */
+    public Optional<Integer> activeCredentialsVersion(UUID id) {
+        return jdbc.sql("SELECT credentials_version FROM annotators WHERE id = ? AND disabled_at IS NULL")
+                .param(id).query(Integer.class).optional();
+    }
+
     private static Annotator map(ResultSet rs, int row) throws SQLException {
         var roles = EnumSet.noneOf(Annotator.Role.class);
         Arrays.stream(rs.getString("roles").split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .map(Annotator.Role::valueOf).forEach(roles::add);
         Instant created = rs.getObject("created_at", OffsetDateTime.class).toInstant();
-        return new Annotator(rs.getObject("id", UUID.class), rs.getString("username"), rs.getString("password_hash"), roles, created);
+        OffsetDateTime disabled = rs.getObject("disabled_at", OffsetDateTime.class);
+        return new Annotator(rs.getObject("id", UUID.class), rs.getString("username"), rs.getString("password_hash"), roles, created,
+                disabled == null ? null : disabled.toInstant(), rs.getInt("credentials_version"));
     }
 }

@@ -7,6 +7,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -14,19 +16,44 @@ import org.springframework.transaction.annotation.Transactional;
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.api.Inputs;
 
-/** Accounts: creating them, and finding the one behind a login. */
+/**
+ * Accounts: creating them, finding the one behind a login, changing passwords and disabling them.
+ * A password change or a disable ends the account's sessions (their credentials version no longer
+ * matches, {@link AccountStatus}) and revokes its API tokens.
+ */
 @Service
 public class AnnotatorService {
 
+    private static final Logger log = LoggerFactory.getLogger(AnnotatorService.class);
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@-]{1,100}");
-    public static final int MIN_PASSWORD_LENGTH = 8;
+    /** The default minimum password length; {@link #minPasswordLength()} is the one in force. */
+    public static final int MIN_PASSWORD_LENGTH = 12;
 
     private final AnnotatorRepository annotators;
     private final PasswordEncoder passwords;
+    private final PasswordPolicy policy;
+    private final ApiTokenService tokens;
+    private final AccountStatus status;
 
-    public AnnotatorService(AnnotatorRepository annotators, PasswordEncoder passwords) {
+    public AnnotatorService(AnnotatorRepository annotators, PasswordEncoder passwords, PasswordPolicy policy,
+                            ApiTokenService tokens, AccountStatus status) {
         this.annotators = annotators;
         this.passwords = passwords;
+        this.policy = policy;
+        this.tokens = tokens;
+        this.status = status;
+    }
+
+    /** The service wired by hand with the default settings, for code outside Spring (tests on H2). */
+    public static AnnotatorService standalone(org.springframework.jdbc.core.simple.JdbcClient jdbc, PasswordEncoder passwords) {
+        AnnotatorRepository repository = new AnnotatorRepository(jdbc);
+        CredentialsProperties defaults = CredentialsProperties.defaults();
+        return new AnnotatorService(repository, passwords, new PasswordPolicy(defaults), new ApiTokenService(jdbc, repository, defaults),
+                new AccountStatus(repository));
+    }
+
+    public int minPasswordLength() {
+        return policy.minLength();
     }
 
     @Transactional
@@ -34,9 +61,7 @@ public class AnnotatorService {
         if (username == null || !USERNAME.matcher(username).matches()) {
             throw ApiException.badRequest("username must be 1 to 100 letters, digits or . _ @ -");
         }
-        if (password == null || password.length() < MIN_PASSWORD_LENGTH) {
-            throw ApiException.badRequest("password must have at least " + MIN_PASSWORD_LENGTH + " characters");
-        }
+        checkPassword(username, password);
         if (annotators.findByUsername(username).isPresent()) {
             throw ApiException.conflict("An account named '" + username + "' already exists");
         }
@@ -52,6 +77,20 @@ public class AnnotatorService {
         return annotators.findByUsername(username).orElseThrow(() -> ApiException.forbidden("No account " + username));
     }
 
+    /** Any account, for an admin: 404 when there is none. */
+    public Annotator byId(UUID id) {
+        return annotators.findById(id).orElseThrow(() -> ApiException.notFound("No account " + id));
+    }
+
+    /** An account named by id or by username (API paths accept either). */
+    public Annotator byIdOrUsername(String idOrName) {
+        try {
+            return byId(UUID.fromString(idOrName));
+        } catch (IllegalArgumentException notAnId) {
+            return annotators.findByUsername(idOrName).orElseThrow(() -> ApiException.notFound("No account " + idOrName));
+        }
+    }
+
     /** The caller's account: the one their login loaded, else looked up by name. */
     public Annotator of(java.security.Principal caller) {
         return AnnotatorPrincipal.accountOf(caller).orElseGet(() -> byUsername(caller.getName()));
@@ -59,5 +98,68 @@ public class AnnotatorService {
 
     public List<Annotator> all() {
         return annotators.findAll();
+    }
+
+    /**
+     * The account's own password change: the current password must be right. Ends all its sessions
+     * and revokes its API tokens.
+     */
+    @Transactional
+    public void changeOwnPassword(UUID accountId, String currentPassword, String newPassword) {
+        Annotator me = byId(accountId);
+        if (currentPassword == null || !passwords.matches(currentPassword, me.passwordHash())) {
+            throw ApiException.badRequest("currentPassword is not your current password");
+        }
+        if (newPassword != null && newPassword.equals(currentPassword)) {
+            throw ApiException.badRequest("newPassword is the same as the current password");
+        }
+        replacePassword(me, newPassword, me.username());
+    }
+
+    /** An admin sets another account's password (no current password needed). Ends its sessions, revokes its tokens. */
+    @Transactional
+    public void setPassword(UUID accountId, String newPassword, String byAdmin) {
+        replacePassword(byId(accountId), newPassword, byAdmin);
+    }
+
+    private void replacePassword(Annotator account, String newPassword, String by) {
+        checkPassword(account.username(), newPassword);
+        annotators.updatePassword(account.id(), passwords.encode(newPassword));
+        int revoked = tokens.revokeAll(account.id());
+        status.changed(account.id());
+        log.info("Password of account '{}' changed by '{}': its sessions end and {} API token(s) were revoked",
+                account.username(), by, revoked);
+    }
+
+    /**
+     * Disables or enables an account. A disabled account cannot log in, its sessions end and its API
+     * tokens are revoked. Nobody can disable their own account (so the last admin cannot lock everyone out).
+     */
+    @Transactional
+    public Annotator setDisabled(UUID accountId, boolean disabled, Annotator byAdmin) {
+        Annotator account = byId(accountId);
+        if (disabled && account.id().equals(byAdmin.id())) {
+            throw ApiException.conflict("You cannot disable your own account");
+        }
+        if (disabled == !account.enabled()) {
+            return account;
+        }
+        annotators.setDisabled(account.id(), disabled ? Instant.now() : null);
+        int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
+        status.changed(account.id());
+        if (disabled) {
+            log.info("Account '{}' disabled by '{}': its sessions end and {} API token(s) were revoked",
+                    account.username(), byAdmin.username(), revoked);
+        } else {
+            log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
+        }
+        return byId(accountId);
+    }
+
+    /** Throws a 400 naming what is wrong when the password does not meet the policy. */
+    public void checkPassword(String username, String password) {
+        policy.problem(username, password).ifPresent(problem -> {
+            throw ApiException.badRequest(problem);
+        });
     }
 }

@@ -7,6 +7,7 @@ import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.DisabledException;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -31,10 +32,31 @@ public class ApiSecurityConfiguration {
     public static final String CHALLENGE = "Basic realm=\"rlhf\", Bearer realm=\"rlhf\"";
 
     static final AuthenticationEntryPoint API_ENTRY_POINT = (request, response, failure) -> {
+        if (failure instanceof LoginThrottledException throttled) {
+            // 429 with Retry-After: the client should wait, not prompt for other credentials.
+            response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(throttled.retryAfterSeconds()));
+            response.sendError(429, throttled.getMessage());
+            return;
+        }
         response.setHeader(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE);
-        response.sendError(HttpServletResponse.SC_UNAUTHORIZED, failure instanceof BadCredentialsException
-                ? "Bad username or password"
-                : "Authentication required: HTTP Basic, or an API token as 'Authorization: Bearer <token>'");
+        response.sendError(HttpServletResponse.SC_UNAUTHORIZED, switch (failure) {
+            case BadCredentialsException bad -> "Bad username or password";
+            case DisabledException disabled -> "This account is disabled";
+            default -> "Authentication required: HTTP Basic, or an API token as 'Authorization: Bearer <token>'";
+        });
+    };
+
+    /** The actuator's: the same statuses, as plain text (no problem documents outside /api/). */
+    static final AuthenticationEntryPoint ACTUATOR_ENTRY_POINT = (request, response, failure) -> {
+        if (failure instanceof LoginThrottledException throttled) {
+            response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(throttled.retryAfterSeconds()));
+            response.setStatus(429);
+        } else {
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Basic realm=\"rlhf\"");
+            response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+        }
+        response.setContentType("text/plain;charset=UTF-8");
+        response.getWriter().write(failure.getMessage() == null ? "Authentication required" : failure.getMessage());
     };
 
     @Bean
@@ -73,7 +95,10 @@ public class ApiSecurityConfiguration {
         http.securityMatcher("/actuator/**")
                 .authorizeHttpRequests(auth -> auth.requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info").permitAll()
                         .anyRequest().hasRole("ADMIN"))
-                .httpBasic(basic -> { })
+                // Basic credentials on /actuator/health show its details to admins (management.endpoint.health.roles).
+                .httpBasic(basic -> basic.authenticationEntryPoint(ACTUATOR_ENTRY_POINT))
+                .exceptionHandling(e -> e.authenticationEntryPoint(ACTUATOR_ENTRY_POINT))
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(csrf -> csrf.disable());
         return http.build();
     }

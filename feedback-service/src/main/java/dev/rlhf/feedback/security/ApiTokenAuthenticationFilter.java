@@ -34,8 +34,8 @@ public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
             var owner = tokens.accountOf(header.substring(7).trim());
             if (owner.isEmpty()) {
                 // A 401 problem document (ApiProblemFilter), not a redirect to the UI's login.
-                response.setHeader("WWW-Authenticate", "Bearer realm=\"rlhf\", error=\"invalid_token\", error_description=\"Unknown or revoked API token\"");
-                response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unknown or revoked API token");
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"rlhf\", error=\"invalid_token\", error_description=\"Unknown, expired or revoked API token\"");
+                response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unknown, expired or revoked API token");
                 return;
             }
             UserDetails user = AnnotatorPrincipal.of(owner.get());

@@ -15,7 +15,6 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 
-import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.project.ProjectRepository;
@@ -44,7 +43,7 @@ class ExportOnH2Test {
         ProjectService projects = new ProjectService(new ProjectRepository(jdbc), new ProjectMemberRepository(jdbc));
         GoldRankingRepository gold = new GoldRankingRepository(jdbc, json);
         FeedbackFixture f = new FeedbackFixture(projects,
-                new AnnotatorService(new AnnotatorRepository(jdbc), PasswordEncoderFactories.createDelegatingPasswordEncoder()),
+                AnnotatorService.standalone(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
                 new PromptRepository(jdbc, json), new TaskRepository(jdbc, json), new RankingRepository(jdbc, json), gold);
         ExportService exports = new ExportService(new ExportRepository(new JdbcTemplate(h2), json), json, transactions);
 

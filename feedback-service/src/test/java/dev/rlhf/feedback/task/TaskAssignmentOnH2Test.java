@@ -88,7 +88,7 @@ class TaskAssignmentOnH2Test {
         annotatorRepository = new AnnotatorRepository(jdbc);
         members = new ProjectMemberRepository(jdbc);
         projects = new ProjectService(new ProjectRepository(jdbc), members);
-        var annotators = new AnnotatorService(annotatorRepository, null);
+        var annotators = AnnotatorService.standalone(jdbc, null);
         var topics = new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 1, (short) 1);
         var properties = new RlhfProperties(Path.of("."), new RlhfProperties.Kafka(false, 9092, 9093), topics);
         Clock clock = Clock.systemUTC();

@@ -14,7 +14,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 public record TestInfrastructure(String schema, int kafkaPort, Path dataDir) {
 
     public static final String ADMIN = "admin";
-    public static final String ADMIN_PASSWORD = "admin-test-password";
+    public static final String ADMIN_PASSWORD = "rlhf-test-secret-4821";
 
     public static TestInfrastructure create() {
         try {
@@ -32,6 +32,9 @@ public record TestInfrastructure(String schema, int kafkaPort, Path dataDir) {
         registry.add("spring.datasource.username", () -> TestPostgres.USER);
         registry.add("spring.flyway.schemas", () -> schema);
         registry.add("RLHF_ADMIN_PASSWORD", () -> ADMIN_PASSWORD);
+        // As behind a reverse proxy: X-Forwarded-For from localhost names the client's address, so a
+        // test can log in from an address of its own (login throttling counts failures per address).
+        registry.add("server.forward-headers-strategy", () -> "native");
     }
 
     public String kafkaBootstrapServers() {

@@ -29,6 +29,19 @@ public final class StartupFailureAnalyzers {
         }
     }
 
+    /** RLHF_ADMIN_PASSWORD does not meet the password policy. */
+    public static class WeakAdminPassword
+            extends AbstractFailureAnalyzer<dev.rlhf.feedback.annotator.AdminAccountInitializer.WeakAdminPasswordException> {
+        @Override
+        protected FailureAnalysis analyze(Throwable root,
+                                          dev.rlhf.feedback.annotator.AdminAccountInitializer.WeakAdminPasswordException cause) {
+            return new FailureAnalysis(cause.getMessage() + ".",
+                    "Set RLHF_ADMIN_PASSWORD to another password (at least 12 characters, not containing the username,"
+                            + " not a common password), or unset it to have one generated.",
+                    cause);
+        }
+    }
+
     /** The configured database cannot be reached or refuses us. */
     public static class DatabaseUnreachable implements FailureAnalyzer {
         private final Environment environment;
