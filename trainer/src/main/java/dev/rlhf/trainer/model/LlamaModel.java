@@ -169,14 +169,14 @@ public final class LlamaModel implements AutoCloseable {
             positions = positionsFromMask(step, keyMask, batch, past, time);
         }
         NDArray bias = attentionBias(step, keyMask, batch, past, time);
-        NDArray cos = embed(positions, ropeCos).toType(computeType, false).expandDims(2); // [B, T, 1, headDim/2]
-        NDArray sin = embed(positions, ropeSin).toType(computeType, false).expandDims(2);
+        NDArray cos = cast(embed(positions, ropeCos), computeType).expandDims(2); // [B, T, 1, headDim/2]
+        NDArray sin = cast(embed(positions, ropeSin), computeType).expandDims(2);
 
-        NDArray x = embed(tokens, parameters.get(EMBEDDING)).toType(DataType.FLOAT32, false); // the residual stream
+        NDArray x = cast(embed(tokens, parameters.get(EMBEDDING)), DataType.FLOAT32); // the residual stream
         for (int i = 0; i < config.nLayers(); i++) {
-            x = x.add(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache)
-                    .toType(DataType.FLOAT32, false));
-            x = x.add(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))).toType(DataType.FLOAT32, false));
+            x = x.add(cast(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache),
+                    DataType.FLOAT32));
+            x = x.add(cast(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))), DataType.FLOAT32));
         }
         if (cache != null) {
             cache.advance(time);
@@ -186,7 +186,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Next-token logits [..., vocab] from hidden states [..., dim], float32 whatever the compute type. */
     public NDArray logits(NDArray hidden) {
-        return linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD).toType(DataType.FLOAT32, false);
+        return cast(linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD), DataType.FLOAT32);
     }
 
     /** Scalar values [...] from hidden states [..., dim], through the value head. */
@@ -195,7 +195,8 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("this model has no value head; call addValueHead() first");
         }
         NDArray out = hidden.getNDArrayInternal()
-                .linear(hidden, weight(VALUE_HEAD_WEIGHT, DataType.FLOAT32), weight(VALUE_HEAD_BIAS, DataType.FLOAT32))
+                .linear(hidden, weight(VALUE_HEAD_WEIGHT, DataType.FLOAT32, hidden.getManager()),
+                        weight(VALUE_HEAD_BIAS, DataType.FLOAT32, hidden.getManager()))
                 .singletonOrThrow();
         return out.squeeze(-1);
     }
@@ -223,8 +224,8 @@ public final class LlamaModel implements AutoCloseable {
         NDArray v = linear(x, layer(i, "self_attn.v_proj")).reshape(batch, time, kvHeads, headDim);
         if (config.qkNorm()) {
             // Qwen3: each head of q and k is normalised on its own, before the rotation.
-            q = rmsNorm(q, layer(i, "self_attn.q_norm.weight")).toType(computeType, false);
-            k = rmsNorm(k, layer(i, "self_attn.k_norm.weight")).toType(computeType, false);
+            q = cast(rmsNorm(q, layer(i, "self_attn.q_norm.weight")), computeType);
+            k = cast(rmsNorm(k, layer(i, "self_attn.k_norm.weight")), computeType);
         }
         q = rotate(q, cos, sin).transpose(0, 2, 1, 3); // [B, H, T, hd]
         k = rotate(k, cos, sin).transpose(0, 2, 1, 3); // [B, Hkv, T, hd]
@@ -239,8 +240,8 @@ public final class LlamaModel implements AutoCloseable {
         q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
         NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
         // Scores in the compute type, softmax in float32 (a bf16 softmax loses the small weights).
-        NDArray scores = Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)).toType(DataType.FLOAT32, false).add(bias);
-        NDArray weights = scores.softmax(-1).toType(computeType, false);
+        NDArray scores = cast(Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)), DataType.FLOAT32).add(bias);
+        NDArray weights = cast(scores.softmax(-1), computeType);
         NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
                 .reshape(batch, heads, time, headDim)
                 .transpose(0, 2, 1, 3)
@@ -257,9 +258,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /** RMSNorm over the last axis, always in float32 (returns float32). */
     private NDArray rmsNorm(NDArray x, String weightName) {
-        NDArray x32 = x.toType(DataType.FLOAT32, false);
+        NDArray x32 = cast(x, DataType.FLOAT32);
         NDArray rms = x32.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
-        return x32.div(rms).mul(weight(weightName, DataType.FLOAT32));
+        return x32.div(rms).mul(weight(weightName, DataType.FLOAT32, x.getManager()));
     }
 
     /** Rotary embedding on consecutive pairs (2j, 2j+1) of each head: x [B, T, heads, hd]. */
@@ -280,16 +281,34 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray linear(NDArray x, String name) {
         String weightName = name.endsWith(".weight") ? name : name + ".weight";
         String biasName = name.endsWith(".weight") ? null : name + ".bias";
-        NDArray bias = biasName != null && parameters.containsKey(biasName) ? weight(biasName, computeType) : null;
-        NDArray input = x.toType(computeType, false);
-        NDArray out = input.getNDArrayInternal().linear(input, weight(weightName, computeType), bias).singletonOrThrow();
+        NDArray bias = biasName != null && parameters.containsKey(biasName) ? weight(biasName, computeType, x.getManager()) : null;
+        NDArray input = cast(x, computeType);
+        NDArray out = input.getNDArrayInternal().linear(input, weight(weightName, computeType, x.getManager()), bias).singletonOrThrow();
         LinearAdapter adapter = adapters.get(weightName);
-        return adapter == null ? out : out.add(adapter.apply(x).toType(out.getDataType(), false));
+        return adapter == null ? out : out.add(cast(adapter.apply(x), out.getDataType()));
     }
 
     /** A weight in {@code type}: the stored array itself, or a cast the autograd graph sees through. */
-    private NDArray weight(String name, DataType type) {
-        return parameters.get(name).toType(type, false);
+    private NDArray weight(String name, DataType type, NDManager step) {
+        return cast(parameters.get(name), type, step);
+    }
+
+    /**
+     * {@code x} in {@code type}, differentiably. DJL's {@code toType} runs under PyTorch's no-grad
+     * guard, so its result is cut off from the autograd graph (a float32 master weight cast to
+     * bfloat16 would get no gradient). An in-place add into zeros of the target type is recorded
+     * like any add, and autograd casts the gradient back to {@code x}'s type.
+     */
+    static NDArray cast(NDArray x, DataType type) {
+        return cast(x, type, x.getManager());
+    }
+
+    /** As {@link #cast(NDArray, DataType)}, the result owned by {@code manager} (a step's, for weights). */
+    static NDArray cast(NDArray x, DataType type, NDManager manager) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        return manager.zeros(x.getShape(), type, x.getDevice()).addi(x);
     }
 
     /** Row lookup that leaves the result in the manager of {@code ids}, not of the table. */
