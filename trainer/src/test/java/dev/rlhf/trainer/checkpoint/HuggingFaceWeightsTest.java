@@ -141,6 +141,44 @@ class HuggingFaceWeightsTest {
         assertRefused(llama3.replace("\"low_freq_factor\": 1.0,", ""), "rope_scaling.low_freq_factor");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-random-qwen2", "tiny-random-qwen3", "tiny-random-llama3", "tinystories-656k-hf"})
+    void parameterCountIsWhatTheFileHolds(String name) throws Exception {
+        long stored = SafetensorsFiles.entries(fixture(name).resolve("model.safetensors")).stream()
+                .mapToLong(e -> e.shape().size()).sum();
+        assertThat(HuggingFaceCheckpoint.readConfig(fixture(name)).parameterCount()).isEqualTo(stored);
+    }
+
+    /** The parameter counts behind trainer/README.md's memory table, from the models' published config.json values. */
+    @Test
+    void parameterCountsOfTheReadmeMemoryTable() {
+        var qwen25 = new dev.rlhf.trainer.model.LlamaConfig(896, 4864, 24, 14, 2, 151936, 32768, 1e-6f, 1e6f, true, 64,
+                true, false, false, null);
+        var qwen3 = new dev.rlhf.trainer.model.LlamaConfig(1024, 3072, 28, 16, 8, 151936, 40960, 1e-6f, 1e6f, true, 128,
+                false, false, true, null);
+        var llama32 = new dev.rlhf.trainer.model.LlamaConfig(2048, 8192, 16, 32, 8, 128256, 131072, 1e-5f, 5e5f, true, 64,
+                false, false, false, new dev.rlhf.trainer.model.LlamaConfig.Llama3RopeScaling(32f, 1f, 4f, 8192));
+        assertThat(qwen25.parameterCount()).isEqualTo(494_032_768L);
+        assertThat(qwen3.parameterCount()).isEqualTo(596_049_920L);
+        assertThat(llama32.parameterCount()).isEqualTo(1_235_814_400L);
+    }
+
+    @Test
+    void mistralSlidingWindowCapsTheContextAndPlainLlamaHasNoExtras() throws Exception {
+        String llama3 = Files.readString(fixture("tiny-random-llama3").resolve("config.json"));
+        Path mistral = Files.createTempDirectory(temp, "mistral");
+        Files.writeString(mistral.resolve("config.json"), llama3.replace("\"model_type\": \"llama\"",
+                "\"model_type\": \"mistral\", \"sliding_window\": 256").replaceAll("\"rope_scaling\": \\{[^}]*\\}", "\"rope_scaling\": null"));
+        var config = HuggingFaceCheckpoint.readConfig(mistral);
+        assertThat(config.maxSeqLen()).isEqualTo(256);
+        assertThat(config.ropeScaling()).isNull();
+        Path smol = Files.createTempDirectory(temp, "plain"); // SmolLM2 and TinyStories: model_type llama, nothing else
+        Files.writeString(smol.resolve("config.json"), Files.readString(fixture("tinystories-656k-hf").resolve("config.json")));
+        var plain = HuggingFaceCheckpoint.readConfig(smol);
+        assertThat(plain.qkvBias() || plain.outputBias() || plain.qkNorm()).isFalse();
+        assertThat(plain.headDim()).isEqualTo(16);
+    }
+
     private void assertRefused(String config, String field) throws IOException {
         Path dir = Files.createTempDirectory(temp, "config");
         Files.writeString(dir.resolve("config.json"), config);
