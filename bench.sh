@@ -14,6 +14,13 @@
 #                                                      reward-model training pairs/s (stories260K as policy;
 #                                                      --alignment false skips them), SFT tokens/s and
 #                                                      GFLOP/s vs measured matmul throughput
+#   ./bench.sh gpu [MODEL_DIR] [fp32|bf16]             GPU smoke run: generate, reward, dpo and ppo --offload-frozen for a
+#                                                      few steps on --device gpu (default bf16; MODEL_DIR defaults to the
+#                                                      bf16 tiny-random-qwen2 fixture, any supported Hugging Face directory
+#                                                      works), printing throughput and peak GPU memory per command.
+#                                                      Needs an NVIDIA GPU (nvidia-smi) and a CUDA libtorch 2.7.1:
+#                                                      PYTORCH_LIBRARY_PATH=<libtorch>/lib PYTORCH_FLAVOR=cu128.
+#                                                      Refuses (exit 2) on a machine without them.
 #
 # feedback and ui run against the real PostgreSQL on 127.0.0.1:5432 and an in-process Kafka broker;
 # trainer uses the stories260K model in ../shared/data. Extra arguments go to Maven (feedback, ui)
@@ -32,6 +39,59 @@ maven_benchmark() { # module, benchmark class pattern, extra args...
     -Dsurefire.failIfNoSpecifiedTests=false "$@"
 }
 
+# GPU smoke run: each command a few steps on the GPU, its wall time, throughput and the peak GPU
+# memory nvidia-smi saw while it ran (sampled every 200 ms; includes the CUDA context and PyTorch's cache).
+gpu_smoke() {
+  local model="${1:-../shared/data/models/tiny-random-qwen2}" dtype="${2:-bf16}"
+  if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+    echo "bench.sh gpu: no NVIDIA GPU on this machine (nvidia-smi is missing or lists none); this benchmark only runs on a GPU" >&2
+    exit 2
+  fi
+  if [ -z "${PYTORCH_LIBRARY_PATH:-}" ] || [ -z "${PYTORCH_FLAVOR:-}" ]; then
+    echo "bench.sh gpu: set PYTORCH_LIBRARY_PATH to a CUDA 12.8 libtorch 2.7.1 lib directory and PYTORCH_FLAVOR=cu128 (the CPU natives from Maven Central see no GPU)" >&2
+    exit 2
+  fi
+  [ -f "$model/config.json" ] || { echo "bench.sh gpu: $model is not a Hugging Face model directory (no config.json)" >&2; exit 2; }
+  ./mvnw -q -pl trainer -am package -DskipTests
+  local work; work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  for i in $(seq 1 32); do
+    echo "{\"prompt\": \"Tell me about the number $i.\", \"chosen\": \"$i is a fine number, and I like it.\", \"rejected\": \"No.\"}"
+  done > "$work/pairs.jsonl"
+  for i in $(seq 1 16); do echo "{\"prompt\": \"Write a short story about the number $i.\"}"; done > "$work/prompts.jsonl"
+  local java=(java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -jar trainer/target/trainer.jar)
+  local common=(--device gpu --dtype "$dtype")
+  printf '\n| command | dtype | wall s | throughput | peak GPU memory MiB |\n|---|---|---|---|---|\n' > "$work/table.md"
+  run_stage() { # name, unit, count-command, trainer args...
+    local name="$1" unit="$2" count="$3"; shift 3
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$work/$name.mem" &
+    local sampler=$!
+    local start end
+    start=$(date +%s.%N)
+    "${java[@]}" "$@" > "$work/$name.out" 2> "$work/$name.err" || { kill "$sampler"; cat "$work/$name.err" >&2; echo "bench.sh gpu: $name failed" >&2; exit 1; }
+    end=$(date +%s.%N)
+    kill "$sampler"; wait "$sampler" 2>/dev/null || true
+    local peak n wall
+    peak=$(sort -n "$work/$name.mem" | tail -1)
+    n=$(eval "$count")
+    wall=$(echo "$end - $start" | bc -l)
+    printf '| %s | %s | %.1f | %.1f %s/s (load included) | %s |\n' "$name" "$dtype" "$wall" "$(echo "$n / $wall" | bc -l)" "$unit" "$peak" >> "$work/table.md"
+    tail -2 "$work/$name.err" >&2
+  }
+  run_stage generate tokens "grep -o '\"token_ids\":\\[[^]]*' $work/generate.out | tr ',' '\\n' | wc -l" \
+    generate --model "$model" --data "$work/prompts.jsonl" --max-new-tokens 64 --temperature 0.7 --seed 1 "${common[@]}"
+  run_stage reward pairs "echo 32" \
+    reward --model "$model" --data "$work/pairs.jsonl" --out "$work/rm" --max-steps 4 --batch-size 8 --seed 1 "${common[@]}"
+  run_stage dpo pairs "echo 32" \
+    dpo --model "$model" --data "$work/pairs.jsonl" --out "$work/dpo" --max-steps 4 --batch-size 8 --seed 1 "${common[@]}"
+  run_stage ppo steps "echo 2" \
+    ppo --model "$model" --reward-model "$work/rm" --data "$work/prompts.jsonl" --out "$work/ppo" --max-steps 2 \
+    --batch-size 8 --max-new-tokens 32 --offload-frozen --seed 1 "${common[@]}"
+  grep -h '^ppo:' "$work/ppo.err" >&2 || true
+  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | sed 's/^/GPU: /'
+  cat "$work/table.md"
+}
+
 echo "load before: $(uptime)"
 case "$module" in
   feedback) maven_benchmark feedback-service 'FeedbackServiceBenchmark' "$@"; results=feedback-service/target/benchmark-results.md ;;
@@ -44,7 +104,8 @@ case "$module" in
       -jar trainer/target/trainer.jar bench --model "$model_dir/stories260K.bin" --tokenizer "$model_dir/tok512.bin" "$@" \
       | tee trainer/target/benchmark-results.md
     results="" ;;
-  *) echo "usage: ./bench.sh feedback|ui|loop|trainer [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
+  gpu) gpu_smoke "$@"; results="" ;;
+  *) echo "usage: ./bench.sh feedback|ui|loop|trainer|gpu [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
 esac
 echo "load after: $(uptime)"
 [ -n "$results" ] && cat "$results"

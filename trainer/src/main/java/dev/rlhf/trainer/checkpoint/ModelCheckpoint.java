@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.rlhf.trainer.model.LlamaConfig;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.WeightsDtype;
 import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
 import dev.rlhf.trainer.tokenizer.Llama2cTokenizer;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
@@ -62,7 +63,20 @@ public final class ModelCheckpoint {
         config.put("normEps", c.normEps());
         config.put("ropeTheta", c.ropeTheta());
         config.put("tiedEmbeddings", c.tiedEmbeddings());
+        config.put("headDim", c.headDim());
+        config.put("qkvBias", c.qkvBias());
+        config.put("outputBias", c.outputBias());
+        config.put("qkNorm", c.qkNorm());
+        if (c.ropeScaling() != null) {
+            ObjectNode scaling = config.putObject("llama3RopeScaling");
+            scaling.put("factor", c.ropeScaling().factor());
+            scaling.put("lowFreqFactor", c.ropeScaling().lowFreqFactor());
+            scaling.put("highFreqFactor", c.ropeScaling().highFreqFactor());
+            scaling.put("originalMaxPositions", c.ropeScaling().originalMaxPositions());
+        }
         manifest.put("valueHead", model.hasValueHead());
+        // The dtype the weights came in (or --save-dtype), so a trained model keeps its source's precision.
+        manifest.put("weightsDtype", model.savedDtype().torchName());
         ObjectNode tok = manifest.putObject("tokenizer");
         tok.put("kind", tokenizer instanceof Llama2cTokenizer ? "llama2c" : "huggingface");
         tok.put("bosId", tokenizer.bosId());
@@ -70,7 +84,7 @@ public final class ModelCheckpoint {
         ObjectNode meta = manifest.putObject("metadata");
         metadata.forEach(meta::put);
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(MANIFEST).toFile(), manifest);
-        SafetensorsFiles.write(dir.resolve(WEIGHTS), new LinkedHashMap<>(model.parameters()));
+        SafetensorsFiles.write(dir.resolve(WEIGHTS), new LinkedHashMap<>(model.parameters()), model.savedDtype());
         tokenizer.saveTo(dir);
     }
 
@@ -85,12 +99,23 @@ public final class ModelCheckpoint {
         }
         JsonNode c = manifest.path("config");
         LlamaConfig config;
+        WeightsDtype dtype;
         try {
+            JsonNode scaling = c.path("llama3RopeScaling");
+            int nHeads = c.path("nHeads").asInt();
+            // Fields after tiedEmbeddings were added later; their defaults are what older checkpoints computed.
             config = new LlamaConfig(c.path("dim").asInt(), c.path("hiddenDim").asInt(), c.path("nLayers").asInt(),
-                    c.path("nHeads").asInt(), c.path("nKvHeads").asInt(), c.path("vocabSize").asInt(),
+                    nHeads, c.path("nKvHeads").asInt(), c.path("vocabSize").asInt(),
                     c.path("maxSeqLen").asInt(), (float) c.path("normEps").asDouble(LlamaConfig.DEFAULT_NORM_EPS),
                     (float) c.path("ropeTheta").asDouble(LlamaConfig.DEFAULT_ROPE_THETA),
-                    c.path("tiedEmbeddings").asBoolean());
+                    c.path("tiedEmbeddings").asBoolean(),
+                    c.path("headDim").asInt(nHeads > 0 ? c.path("dim").asInt() / nHeads : 0),
+                    c.path("qkvBias").asBoolean(false), c.path("outputBias").asBoolean(false),
+                    c.path("qkNorm").asBoolean(false),
+                    scaling.isObject() ? new LlamaConfig.Llama3RopeScaling((float) scaling.path("factor").asDouble(),
+                            (float) scaling.path("lowFreqFactor").asDouble(), (float) scaling.path("highFreqFactor").asDouble(),
+                            scaling.path("originalMaxPositions").asInt()) : null);
+            dtype = WeightsDtype.parse(manifest.path("weightsDtype").asString("float32"));
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(dir.resolve(MANIFEST) + ": " + e.getMessage(), e);
         }
@@ -99,6 +124,7 @@ public final class ModelCheckpoint {
         try {
             Map<String, NDArray> weights = SafetensorsFiles.read(dir.resolve(WEIGHTS), manager);
             model = new LlamaModel(config, manager, weights);
+            model.saveAs(dtype);
         } catch (IllegalArgumentException e) {
             manager.close();
             throw new CheckpointException(dir.resolve(WEIGHTS) + ": " + e.getMessage(), e);

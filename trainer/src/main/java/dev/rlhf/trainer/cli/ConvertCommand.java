@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.rlhf.trainer.checkpoint.HuggingFaceCheckpoint;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
+import dev.rlhf.trainer.model.WeightsDtype;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trainer convert}: rewrites any model the trainer loads as a Hugging Face Llama directory
+ * {@code trainer convert}: rewrites any model the trainer loads as a Hugging Face directory of its family
  * ({@code --format hf}, readable by transformers) or as this project's checkpoint directory.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
@@ -32,6 +33,10 @@ public class ConvertCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "hf", description = "hf or checkpoint (default ${DEFAULT-VALUE}).")
     Format format;
 
+    @Option(names = "--save-dtype", paramLabel = "f32|bf16|f16",
+            description = "Dtype of the written weights (default: the dtype the weights came in).")
+    String saveDtype;
+
     @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
     Path config;
 
@@ -39,6 +44,13 @@ public class ConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadedModel loaded = CliModels.load(model, tokenizer, Device.cpu());
         try (loaded) {
+            if (saveDtype != null) {
+                try {
+                    loaded.model().saveAs(WeightsDtype.parse(saveDtype));
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException("--save-dtype " + e.getMessage());
+                }
+            }
             if (format == Format.hf) {
                 HuggingFaceCheckpoint.save(loaded.model(), loaded.tokenizer(), out);
             } else {

@@ -7,6 +7,7 @@ import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.Devices;
+import dev.rlhf.trainer.model.Precision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -95,6 +96,10 @@ public class GenerateCommand implements Callable<Integer> {
             description = "Prompts per batch; each brings its --num-samples rows (default ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--dtype", paramLabel = "fp32|bf16",
+            description = "Compute precision: fp32 (default) or bf16 (GPU only: bf16 weights and matmuls, float32 norms and softmax).")
+    String dtype;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "JSON or properties file of these options (names without dashes); flags override it.")
     Path config;
@@ -146,7 +151,16 @@ public class GenerateCommand implements Callable<Integer> {
     }
 
     private LoadedModel load(Device target) throws IOException {
-        return CliModels.load(model, tokenizer, target);
+        Precision precision = precision(target);
+        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        precision.applyTo(loaded.model(), false);
+        return loaded;
+    }
+
+    private Precision precision(Device target) {
+        DtypeOptions options = new DtypeOptions();
+        options.dtype = dtype;
+        return options.precision(target);
     }
 
     private GenerationConfig generationConfig() {

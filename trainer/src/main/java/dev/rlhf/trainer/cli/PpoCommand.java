@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.rlhf.trainer.align.ppo.KlEstimator;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoModels;
+import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.ppo.PpoTrainer;
 import dev.rlhf.trainer.checkpoint.CheckpointException;
@@ -55,6 +56,9 @@ public class PpoCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", description = "Training device (default ${DEFAULT-VALUE}).")
     String device;
+
+    @Mixin
+    DtypeOptions dtypes;
 
     @Option(names = "--offload-frozen", description = "Keep the reference and reward models on the CPU (saves accelerator memory).")
     boolean offloadFrozen;
@@ -180,6 +184,7 @@ public class PpoCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--device " + e.getMessage());
         }
+        dtypes.precision(target);
         PpoModels models;
         try {
             models = PpoModels.load(model, tokenizer, rewardModel, target, run.offloadFrozen(), run.ppo().miniBatchSize());
@@ -187,6 +192,12 @@ public class PpoCommand implements Callable<Integer> {
             throw new BadInputException(e.getMessage(), e);
         }
         try (models) {
+            dtypes.applyTo(models.actor(), true);
+            dtypes.applyTo(models.critic(), true);
+            dtypes.applyTo(models.reference(), false);
+            if (models.reward() instanceof ValueHeadRewardSource scorer) {
+                dtypes.applyTo(scorer.model(), false);
+            }
             MetricsSink sink = metricsFile == null ? MetricsSink.none() : MetricsSink.jsonl(metricsFile);
             PpoTrainer trainer = new PpoTrainer(models, run, sink);
             Progress progress = new Progress("ppo", trainer.totalSteps(prompts.size()), "step", System.err);

@@ -121,6 +121,9 @@ public class SftCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
     Path config;
 
+    @Mixin
+    DtypeOptions dtypes;
+
     @Override
     public Integer call() throws IOException {
         SftConfig sft = sftConfig();
@@ -133,8 +136,10 @@ public class SftCommand implements Callable<Integer> {
             throw new BadInputException("--device " + e.getMessage());
         }
         MetricsSink sink = metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
+        dtypes.precision(target);
         LoadedModel loaded = CliModels.load(model, tokenizer, target);
         try (loaded) {
+            dtypes.applyTo(loaded.model(), true);
             Progress[] progress = new Progress[1];
             SftTrainer trainer = new SftTrainer(loaded, sft, sink).onStep((step, total, tokens) -> {
                 if (progress[0] == null) {

@@ -22,6 +22,9 @@ public class TrainingOptions {
     @Mixin
     PresetOption preset;
 
+    @Mixin
+    DtypeOptions dtypes;
+
     @Option(names = "--model", required = true, paramLabel = "PATH",
             description = "Model to start from: llama2.c .bin, Hugging Face directory, or a checkpoint directory of this project.")
     Path model;
@@ -78,9 +81,18 @@ public class TrainingOptions {
         return metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
     }
 
+    /** The model to train, set up for {@code --dtype} and {@code --save-dtype}. */
     LoadedModel loadModel() throws IOException {
         Device target = device();
-        return CliModels.load(model, tokenizer, target);
+        dtypes.precision(target);
+        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        try {
+            dtypes.applyTo(loaded.model(), true);
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+        return loaded;
     }
 
     List<RankedResponses> readData() throws IOException {

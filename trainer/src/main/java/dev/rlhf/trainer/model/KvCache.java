@@ -29,8 +29,8 @@ public final class KvCache implements AutoCloseable {
         this.values = new NDArray[config.nLayers()];
         Shape shape = new Shape(batchSize, config.nKvHeads(), capacity, config.headDim());
         for (int layer = 0; layer < config.nLayers(); layer++) {
-            keys[layer] = manager.zeros(shape, model.dataType());
-            values[layer] = manager.zeros(shape, model.dataType());
+            keys[layer] = manager.zeros(shape, model.computeType());
+            values[layer] = manager.zeros(shape, model.computeType());
         }
     }
 

@@ -21,9 +21,18 @@ import java.util.function.Predicate;
  * residual), a final RMSNorm, and a tied or separate output head. An optional scalar value head
  * turns the same trunk into a reward model or a PPO critic.
  *
+ * <p>The families differ only in options of {@link LlamaConfig}: Qwen2 adds q/k/v biases, Qwen3 an
+ * RMSNorm over each q and k head before RoPE and a head size of its own, Llama 3.1 a rescaling of
+ * the rotary frequencies; Mistral and SmolLM2 are plain Llama.
+ *
  * <p>Weights are plain named NDArrays with Hugging Face names ({@code model.layers.0.self_attn.q_proj.weight}),
  * so checkpoints, freezing and adapters work on names. Rotary embedding uses llama2.c's layout
  * (consecutive pairs within a head); Hugging Face checkpoints are permuted on load and save.
+ *
+ * <p>Precision: weights are float32 unless {@link #storeIn} narrowed them (frozen models on a GPU).
+ * {@link #computeIn} picks the type of the matrix products (bfloat16 on a GPU); the residual stream,
+ * RMSNorm, softmax and everything after the logits stay float32, as under torch.autocast, so
+ * trained weights and optimizer states remain float32 masters.
  *
  * <p>Memory: every activation is owned by the manager of the {@code tokens} array passed in, so a
  * caller that scopes each step in a sub-manager frees everything the step created.
@@ -45,6 +54,8 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray ropeCos;
     private final NDArray ropeSin;
     private final Map<String, LinearAdapter> adapters = new LinkedHashMap<>();
+    private DataType computeType = DataType.FLOAT32;
+    private WeightsDtype savedDtype = WeightsDtype.F32;
 
     /**
      * Wraps named weights (the model takes ownership of {@code manager}). Shapes are checked against
@@ -84,9 +95,10 @@ public final class LlamaModel implements AutoCloseable {
         for (Map.Entry<String, Shape> entry : expectedShapes(config).entrySet()) {
             Shape shape = entry.getValue();
             float[] values = new float[(int) shape.size()];
-            boolean norm = shape.dimension() == 1;
+            boolean norm = entry.getKey().endsWith("norm.weight");
+            boolean bias = entry.getKey().endsWith(".bias");
             for (int i = 0; i < values.length; i++) {
-                values[i] = norm ? 1f : (float) (random.nextGaussian() * 0.02);
+                values[i] = norm ? 1f : bias ? 0f : (float) (random.nextGaussian() * 0.02);
             }
             weights.put(entry.getKey(), manager.create(values, shape));
         }
@@ -99,10 +111,22 @@ public final class LlamaModel implements AutoCloseable {
         shapes.put(EMBEDDING, new Shape(c.vocabSize(), c.dim()));
         for (int i = 0; i < c.nLayers(); i++) {
             shapes.put(layer(i, "input_layernorm.weight"), new Shape(c.dim()));
-            shapes.put(layer(i, "self_attn.q_proj.weight"), new Shape(c.dim(), c.dim()));
+            shapes.put(layer(i, "self_attn.q_proj.weight"), new Shape(c.qDim(), c.dim()));
             shapes.put(layer(i, "self_attn.k_proj.weight"), new Shape(c.kvDim(), c.dim()));
             shapes.put(layer(i, "self_attn.v_proj.weight"), new Shape(c.kvDim(), c.dim()));
-            shapes.put(layer(i, "self_attn.o_proj.weight"), new Shape(c.dim(), c.dim()));
+            if (c.qkvBias()) {
+                shapes.put(layer(i, "self_attn.q_proj.bias"), new Shape(c.qDim()));
+                shapes.put(layer(i, "self_attn.k_proj.bias"), new Shape(c.kvDim()));
+                shapes.put(layer(i, "self_attn.v_proj.bias"), new Shape(c.kvDim()));
+            }
+            if (c.qkNorm()) {
+                shapes.put(layer(i, "self_attn.q_norm.weight"), new Shape(c.headDim()));
+                shapes.put(layer(i, "self_attn.k_norm.weight"), new Shape(c.headDim()));
+            }
+            shapes.put(layer(i, "self_attn.o_proj.weight"), new Shape(c.dim(), c.qDim()));
+            if (c.outputBias()) {
+                shapes.put(layer(i, "self_attn.o_proj.bias"), new Shape(c.dim()));
+            }
             shapes.put(layer(i, "post_attention_layernorm.weight"), new Shape(c.dim()));
             shapes.put(layer(i, "mlp.gate_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
             shapes.put(layer(i, "mlp.up_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
@@ -145,13 +169,14 @@ public final class LlamaModel implements AutoCloseable {
             positions = positionsFromMask(step, keyMask, batch, past, time);
         }
         NDArray bias = attentionBias(step, keyMask, batch, past, time);
-        NDArray cos = embed(positions, ropeCos).expandDims(2); // [B, T, 1, headDim/2]
-        NDArray sin = embed(positions, ropeSin).expandDims(2);
+        NDArray cos = cast(embed(positions, ropeCos), computeType).expandDims(2); // [B, T, 1, headDim/2]
+        NDArray sin = cast(embed(positions, ropeSin), computeType).expandDims(2);
 
-        NDArray x = embed(tokens, parameters.get(EMBEDDING));
+        NDArray x = cast(embed(tokens, parameters.get(EMBEDDING)), DataType.FLOAT32); // the residual stream
         for (int i = 0; i < config.nLayers(); i++) {
-            x = x.add(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache));
-            x = x.add(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))));
+            x = x.add(cast(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache),
+                    DataType.FLOAT32));
+            x = x.add(cast(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))), DataType.FLOAT32));
         }
         if (cache != null) {
             cache.advance(time);
@@ -159,9 +184,9 @@ public final class LlamaModel implements AutoCloseable {
         return rmsNorm(x, FINAL_NORM);
     }
 
-    /** Next-token logits [..., vocab] from hidden states [..., dim]. */
+    /** Next-token logits [..., vocab] from hidden states [..., dim], float32 whatever the compute type. */
     public NDArray logits(NDArray hidden) {
-        return linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD);
+        return cast(linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD), DataType.FLOAT32);
     }
 
     /** Scalar values [...] from hidden states [..., dim], through the value head. */
@@ -170,7 +195,8 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalStateException("this model has no value head; call addValueHead() first");
         }
         NDArray out = hidden.getNDArrayInternal()
-                .linear(hidden, parameters.get(VALUE_HEAD_WEIGHT), parameters.get(VALUE_HEAD_BIAS))
+                .linear(hidden, weight(VALUE_HEAD_WEIGHT, DataType.FLOAT32, hidden.getManager()),
+                        weight(VALUE_HEAD_BIAS, DataType.FLOAT32, hidden.getManager()))
                 .singletonOrThrow();
         return out.squeeze(-1);
     }
@@ -193,9 +219,14 @@ public final class LlamaModel implements AutoCloseable {
         int heads = config.nHeads();
         int kvHeads = config.nKvHeads();
         int headDim = config.headDim();
-        NDArray q = linear(x, layer(i, "self_attn.q_proj.weight")).reshape(batch, time, heads, headDim);
-        NDArray k = linear(x, layer(i, "self_attn.k_proj.weight")).reshape(batch, time, kvHeads, headDim);
-        NDArray v = linear(x, layer(i, "self_attn.v_proj.weight")).reshape(batch, time, kvHeads, headDim);
+        NDArray q = linear(x, layer(i, "self_attn.q_proj")).reshape(batch, time, heads, headDim);
+        NDArray k = linear(x, layer(i, "self_attn.k_proj")).reshape(batch, time, kvHeads, headDim);
+        NDArray v = linear(x, layer(i, "self_attn.v_proj")).reshape(batch, time, kvHeads, headDim);
+        if (config.qkNorm()) {
+            // Qwen3: each head of q and k is normalised on its own, before the rotation.
+            q = cast(rmsNorm(q, layer(i, "self_attn.q_norm.weight")), computeType);
+            k = cast(rmsNorm(k, layer(i, "self_attn.k_norm.weight")), computeType);
+        }
         q = rotate(q, cos, sin).transpose(0, 2, 1, 3); // [B, H, T, hd]
         k = rotate(k, cos, sin).transpose(0, 2, 1, 3); // [B, Hkv, T, hd]
         v = v.transpose(0, 2, 1, 3);
@@ -208,25 +239,28 @@ public final class LlamaModel implements AutoCloseable {
         // one key/value head each (head h uses key head h / perKv, as in llama2.c and HF repeat_kv).
         q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
         NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
-        NDArray scores = Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)).add(bias);
-        NDArray weights = scores.softmax(-1);
+        // Scores in the compute type, softmax in float32 (a bf16 softmax loses the small weights).
+        NDArray scores = cast(Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)), DataType.FLOAT32).add(bias);
+        NDArray weights = cast(scores.softmax(-1), computeType);
         NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
                 .reshape(batch, heads, time, headDim)
                 .transpose(0, 2, 1, 3)
-                .reshape(batch, time, config.dim());
-        return linear(out, layer(i, "self_attn.o_proj.weight"));
+                .reshape(batch, time, config.qDim());
+        return linear(out, layer(i, "self_attn.o_proj"));
     }
 
     /** SwiGLU: {@code w2(silu(w1 x) * w3 x)}. */
     private NDArray mlp(int i, NDArray x) {
-        NDArray gate = linear(x, layer(i, "mlp.gate_proj.weight"));
-        NDArray up = linear(x, layer(i, "mlp.up_proj.weight"));
-        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer(i, "mlp.down_proj.weight"));
+        NDArray gate = linear(x, layer(i, "mlp.gate_proj"));
+        NDArray up = linear(x, layer(i, "mlp.up_proj"));
+        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer(i, "mlp.down_proj"));
     }
 
+    /** RMSNorm over the last axis, always in float32 (returns float32). */
     private NDArray rmsNorm(NDArray x, String weightName) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
-        return x.div(rms).mul(parameters.get(weightName));
+        NDArray x32 = cast(x, DataType.FLOAT32);
+        NDArray rms = x32.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
+        return x32.div(rms).mul(weight(weightName, DataType.FLOAT32, x.getManager()));
     }
 
     /** Rotary embedding on consecutive pairs (2j, 2j+1) of each head: x [B, T, heads, hd]. */
@@ -240,10 +274,41 @@ public final class LlamaModel implements AutoCloseable {
         return rotatedReal.stack(rotatedImag, -1).reshape(shape);
     }
 
-    private NDArray linear(NDArray x, String weightName) {
-        NDArray out = x.getNDArrayInternal().linear(x, parameters.get(weightName), null).singletonOrThrow();
+    /**
+     * {@code x W^T (+ b)} in the compute type, for a projection named without its suffix
+     * ({@code ...q_proj}) or a weight named in full (the tied head's {@code model.embed_tokens.weight}).
+     */
+    private NDArray linear(NDArray x, String name) {
+        String weightName = name.endsWith(".weight") ? name : name + ".weight";
+        String biasName = name.endsWith(".weight") ? null : name + ".bias";
+        NDArray bias = biasName != null && parameters.containsKey(biasName) ? weight(biasName, computeType, x.getManager()) : null;
+        NDArray input = cast(x, computeType);
+        NDArray out = input.getNDArrayInternal().linear(input, weight(weightName, computeType, x.getManager()), bias).singletonOrThrow();
         LinearAdapter adapter = adapters.get(weightName);
-        return adapter == null ? out : out.add(adapter.apply(x));
+        return adapter == null ? out : out.add(cast(adapter.apply(x), out.getDataType()));
+    }
+
+    /** A weight in {@code type}: the stored array itself, or a cast the autograd graph sees through. */
+    private NDArray weight(String name, DataType type, NDManager step) {
+        return cast(parameters.get(name), type, step);
+    }
+
+    /**
+     * {@code x} in {@code type}, differentiably. DJL's {@code toType} runs under PyTorch's no-grad
+     * guard, so its result is cut off from the autograd graph (a float32 master weight cast to
+     * bfloat16 would get no gradient). An in-place add into zeros of the target type is recorded
+     * like any add, and autograd casts the gradient back to {@code x}'s type.
+     */
+    static NDArray cast(NDArray x, DataType type) {
+        return cast(x, type, x.getManager());
+    }
+
+    /** As {@link #cast(NDArray, DataType)}, the result owned by {@code manager} (a step's, for weights). */
+    static NDArray cast(NDArray x, DataType type, NDManager manager) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        return manager.zeros(x.getShape(), type, x.getDevice()).addi(x);
     }
 
     /** Row lookup that leaves the result in the manager of {@code ids}, not of the table. */
@@ -280,19 +345,17 @@ public final class LlamaModel implements AutoCloseable {
         } else {
             allowed = allowed.expandDims(0);
         }
-        return allowed.sub(1f).mul(-MASKED_SCORE).reshape(allowed.getShape().get(0), 1, 1, time, keys)
-                .toType(dataType(), false);
+        return allowed.sub(1f).mul(-MASKED_SCORE).reshape(allowed.getShape().get(0), 1, 1, time, keys);
     }
 
     private static NDArray[] rotaryTables(NDManager manager, LlamaConfig config) {
-        int half = config.headDim() / 2;
+        float[] inverseFrequencies = config.ropeInverseFrequencies();
+        int half = inverseFrequencies.length;
         float[] cos = new float[config.maxSeqLen() * half];
         float[] sin = new float[config.maxSeqLen() * half];
         for (int pos = 0; pos < config.maxSeqLen(); pos++) {
             for (int j = 0; j < half; j++) {
-                // Same float arithmetic as llama2.c: freq = 1 / theta^(2j / headDim).
-                float freq = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0f * j) / config.headDim()));
-                float angle = pos * freq;
+                float angle = pos * inverseFrequencies[j]; // float32 product, as transformers' rotary embedding
                 cos[pos * half + j] = (float) Math.cos(angle);
                 sin[pos * half + j] = (float) Math.sin(angle);
             }
@@ -316,8 +379,52 @@ public final class LlamaModel implements AutoCloseable {
         return manager.getDevice();
     }
 
+    /** The type the weights are stored in (float32 unless {@link #storeIn} narrowed them). */
     public DataType dataType() {
         return parameters.get(EMBEDDING).getDataType();
+    }
+
+    /** The type of the matrix products (and of the KV cache). */
+    public DataType computeType() {
+        return computeType;
+    }
+
+    /**
+     * Runs the matrix products in {@code type} (float32, or bfloat16/float16 on a GPU); norms,
+     * softmax and logits stay float32. Weights are cast on the fly, so float32 weights stay the
+     * masters that the optimizer updates.
+     */
+    public void computeIn(DataType type) {
+        if (type != DataType.FLOAT32 && type != DataType.BFLOAT16 && type != DataType.FLOAT16) {
+            throw new IllegalArgumentException("compute type must be float32, bfloat16 or float16, got " + type);
+        }
+        this.computeType = type;
+    }
+
+    /**
+     * Converts the stored weights to {@code type}: for frozen models (reference, reward) on a GPU,
+     * halving their memory. A trained model keeps float32 weights (its optimizer's masters).
+     */
+    public void storeIn(DataType type) {
+        parameters.replaceAll((name, array) -> {
+            if (array.getDataType() == type) {
+                return array;
+            }
+            NDArray converted = array.toType(type, true);
+            converted.attach(manager);
+            array.close();
+            return converted;
+        });
+    }
+
+    /** The dtype checkpoints of this model are written in: the one its weights came in, unless changed. */
+    public WeightsDtype savedDtype() {
+        return savedDtype;
+    }
+
+    /** Sets the dtype checkpoints of this model are written in ({@code --save-dtype}). */
+    public void saveAs(WeightsDtype dtype) {
+        this.savedDtype = java.util.Objects.requireNonNull(dtype);
     }
 
     /** All weights by name, in checkpoint order (read-only view; the arrays are live). */

@@ -28,11 +28,9 @@ import org.junit.jupiter.api.Test;
  * out finite (reductions may promote them to float32, which also keeps the masked-mean denominator's
  * floor from underflowing), and metrics read as numbers with the expected values.
  *
- * <p>What it does not cover: a model's forward or backward pass in half precision. {@code LlamaModel}
- * does not run with float16 weights (tried with stories260K cast to float16 on the CPU: the forward pass
- * fails with "expected m1 and m2 to have the same dtype, but got: float != c10::Half", since parts of
- * the model stay float32), and bfloat16 cannot be tried on the CPU at all: in DJL 0.35.1
- * {@code toType(BFLOAT16)} aborts the JVM. The models train and run in float32 (trainer/README.md).
+ * <p>What it does not cover: a model's forward or backward pass in half precision; that is
+ * {@code PrecisionTest} ({@code LlamaModel.computeIn(FLOAT16)} on the CPU, float32 master weights).
+ * bfloat16 cannot be tried on the CPU at all: in DJL 0.35.1 {@code toType(BFLOAT16)} aborts the JVM.
  */
 class Float16LossInputsTest {
 
