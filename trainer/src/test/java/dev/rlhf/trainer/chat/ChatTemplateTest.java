@@ -13,6 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -86,6 +87,35 @@ class ChatTemplateTest {
         assertThat(qwen.padId()).isEqualTo(151643); // <|endoftext|>
         assertThat(qwen.encode("<|im_start|>", false)).containsExactly(151644); // special token text -> its id
         assertThat(qwen.decode(new int[] {9707, 151645})).isEqualTo("Hello"); // the end token is dropped from text
+    }
+
+    @Test
+    void aCheckpointKeepsTheTemplateAndSpecialTokens(@TempDir Path dir) throws Exception {
+        qwen.saveTo(dir);
+        assertThat(dir.resolve("tokenizer_config.json")).exists();
+        assertThat(dir.resolve("generation_config.json")).exists();
+        try (HuggingFaceTextTokenizer copy = HuggingFaceTextTokenizer.load(dir.resolve("tokenizer.json"), 151643, 151645, 151936)) {
+            List<ChatMessage> conversation = List.of(ChatMessage.user("Hi"));
+            assertThat(copy.chatTemplate().prompt(conversation)).isEqualTo(qwen.chatTemplate().prompt(conversation));
+            assertThat(copy.stopTokenIds()).isEqualTo(qwen.stopTokenIds());
+        }
+        assertThat(ModelTemplates.of(dir, null).prompt(List.of(ChatMessage.user("Hi"))))
+                .isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    }
+
+    @Test
+    void aBaseModelWithoutTemplateGetsThePlainTemplateWithBos() throws Exception {
+        Path dir = SharedData.dir().resolve("data/models/tinystories-656k-hf");
+        try (HuggingFaceTextTokenizer t = HuggingFaceTextTokenizer.load(dir.resolve("tokenizer.json"), 1, 2, 2048)) {
+            assertThat(t.chatTemplate()).isSameAs(PlainChatTemplate.INSTANCE);
+            assertThat(t.eosId()).isEqualTo(2); // <|end_story|>
+            assertThat(t.stopTokenIds()).containsExactly(2);
+            assertThat(t.padId()).isEqualTo(0); // <unk>
+            int[] ids = t.encode(t.renderPrompt(ChatMessage.userPrompt("Once upon a time")));
+            assertThat(ids[0]).isEqualTo(1);
+            assertThat(java.util.Arrays.copyOfRange(ids, 1, ids.length)).containsExactly(t.encode("Once upon a time", false));
+        }
+        assertThat(ModelTemplates.of(SharedData.stories260kModel(), SharedData.stories260kTokenizer())).isSameAs(PlainChatTemplate.INSTANCE);
     }
 
     @Test
