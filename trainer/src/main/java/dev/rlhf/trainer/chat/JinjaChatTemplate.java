@@ -66,6 +66,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
                         .withParseWhitespaceControlStrictly(true)
                         .withUseTrimmingForNotesAndExpressions(true)
                         .build())
+                // Message text is data: "{{ x }}" or "{% raw %}" inside a message is printed, never interpreted
+                // (Jinjava re-renders expression output that looks like a template unless told not to).
+                .withNestedInterpretationEnabled(false)
                 .withFailOnUnknownTokens(false) // jinja2's default Undefined: renders empty, "is defined" false
                 .build();
         this.jinjava = new Jinjava(config);

@@ -78,6 +78,29 @@ class ChatTemplateTest {
         assertThat(qwen.encode(rendered)).containsExactly(expected);
     }
 
+    /** Other families' templates (test resources, see their NOTICE) against Python jinja2's output. */
+    static List<Arguments> otherTemplateCases() throws Exception {
+        List<Arguments> out = new ArrayList<>();
+        for (String file : List.of("qwen2_5-cases.json")) {
+            JsonNode f = JSON.readTree(ChatTemplateTest.class.getResourceAsStream("/chat-templates/" + file));
+            Map<String, String> special = new LinkedHashMap<>();
+            f.get("special_tokens").properties().forEach(e -> special.put(e.getKey(), e.getValue().asString()));
+            JinjaChatTemplate template = new JinjaChatTemplate(f.get("chat_template").asString(), special);
+            for (JsonNode c : f.get("cases")) {
+                out.add(Arguments.of(f.get("template").asString() + " " + c.get("name").asString(), template, c));
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherTemplateCases")
+    void otherFamiliesTemplatesRenderAsJinja2Does(String name, JinjaChatTemplate template, JsonNode c) {
+        String rendered = template.render(ChatMessage.parse(c.get("messages"), "messages"),
+                c.get("add_generation_prompt").asBoolean(), kwargs(c));
+        assertThat(rendered).isEqualTo(c.get("rendered").asString());
+    }
+
     @Test
     void qwenSpecialTokensComeFromItsConfigs() {
         assertThat(qwen.chatTemplate()).isInstanceOf(JinjaChatTemplate.class);
