@@ -59,8 +59,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
-                // Python's operator precedence, whitespace control on {{- -}} as on {%- -%}, and the other fixes
-                // Jinjava keeps behind flags for compatibility with its older templates.
+                // Python's operator precedence and whitespace control on {{- -}} as on {%- -%}: fixes
+                // Jinjava keeps behind flags for its older templates (the other flags, e.g. snake_case properties, are left off).
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
                         .withParseWhitespaceControlStrictly(true)
