@@ -44,16 +44,10 @@ final class PromptGroup {
         return rankings.stream().map(RankingRow::groups).toList();
     }
 
-    /**
-     * The prompt as one text, the way TRL's string (non-conversational) preference format reads it:
-     * a single user turn is its text; a multi-turn prompt is the HH-RLHF transcript ending with the
-     * turn to answer: {@code "\n\nHuman: ...\n\nAssistant: ...\n\nHuman: ...\n\nAssistant:"}.
-     */
+    /** The prompt as one text ({@link Conversation#asText()}), as TRL's string (non-conversational) formats read it. */
     String promptText() {
         if (promptText == null) {
-            String text = conversation.asText();
-            promptText = conversation.turns().size() == 1 && conversation.turns().getFirst().role().equals("user")
-                    ? text : text + "\n\nAssistant:";
+            promptText = conversation.asText();
         }
         return promptText;
     }

@@ -25,14 +25,20 @@ public record Conversation(List<Turn> turns) {
     }
 
     /**
-     * The prompt as one text, the way HH-RLHF writes transcripts ("\n\nHuman: ...\n\nAssistant:"
-     * prefix excluded for a single user turn, which is returned as is).
+     * The prompt as one text, for tools that read a string prompt (TRL's standard format, base models):
+     * a single user turn is its text as is; any other conversation is the HH-RLHF transcript ending with
+     * the turn to answer, {@code "\n\nHuman: ...\n\nAssistant: ...\n\nHuman: ...\n\nAssistant:"}. The one
+     * text rendering of a prompt: exports and {@code RankingSubmitted.prompt} use it, and it is the
+     * trainer's plain chat template ({@code PlainChatTemplate}), so a model without a template of its own
+     * sees the same string whether it trains from an export or from the events. Models with a chat
+     * template render the turns themselves (the {@code messages} export, {@code RankingSubmitted.conversation}).
      */
     public String asText() {
         if (turns.size() == 1 && turns.getFirst().role().equals(Turn.USER)) {
             return turns.getFirst().content();
         }
-        return turns.stream().map(t -> "\n\n" + speaker(t.role()) + ": " + t.content()).collect(Collectors.joining());
+        return turns.stream().map(t -> "\n\n" + speaker(t.role()) + ": " + t.content()).collect(Collectors.joining())
+                + "\n\nAssistant:";
     }
 
     private static String speaker(String role) {

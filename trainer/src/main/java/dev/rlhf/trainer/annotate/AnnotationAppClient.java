@@ -91,21 +91,14 @@ public final class AnnotationAppClient {
     }
 
     public record Conversation(List<Turn> turns) {
-        /** The prompt as one text: a single user turn as is, otherwise an HH-RLHF style transcript (as the app exports it). */
+        /** The turns as the trainer's chat messages. */
+        public List<dev.rlhf.trainer.chat.ChatMessage> messages() {
+            return turns.stream().map(t -> new dev.rlhf.trainer.chat.ChatMessage(t.role(), t.content())).toList();
+        }
+
+        /** The prompt as one text: the plain chat template's rendering (as the app exports it). */
         public String asText() {
-            if (turns.size() == 1 && "user".equals(turns.getFirst().role())) {
-                return turns.getFirst().content();
-            }
-            StringBuilder text = new StringBuilder();
-            for (Turn t : turns) {
-                String speaker = switch (t.role()) {
-                    case "user" -> "Human";
-                    case "assistant" -> "Assistant";
-                    default -> "System";
-                };
-                text.append("\n\n").append(speaker).append(": ").append(t.content());
-            }
-            return text.toString();
+            return dev.rlhf.trainer.chat.PlainChatTemplate.INSTANCE.prompt(messages());
         }
     }
 

@@ -8,6 +8,8 @@ import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.model.Precision;
+import dev.rlhf.trainer.chat.ChatMessage;
+import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -44,10 +46,16 @@ public class GenerateCommand implements Callable<Integer> {
             description = "Tokenizer (llama2.c tokenizer.bin or tokenizer.json) for models that do not carry one.")
     Path tokenizer;
 
-    @Option(names = "--prompt", paramLabel = "TEXT", description = "A prompt (repeatable); instead of --data.")
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "A prompt (repeatable), a user turn rendered by the model's chat template; instead of --data.")
     List<String> prompts = new ArrayList<>();
 
-    @Option(names = "--data", paramLabel = "PATH", description = "JSONL file of {\"prompt\": ...} lines.")
+    @Option(names = "--prompt-ids", paramLabel = "ID,ID,...",
+            description = "A prompt as token ids (repeatable), used as given: no template, nothing added.")
+    List<String> promptIds = new ArrayList<>();
+
+    @Option(names = "--data", paramLabel = "PATH",
+            description = "JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines, rendered by the model's chat template.")
     Path data;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128",
@@ -106,7 +114,8 @@ public class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<String> allPrompts = readPrompts();
+        List<int[]> idPrompts = parsePromptIds();
+        List<String> allPrompts = idPrompts == null ? readPrompts() : null;
         GenerationConfig generation = generationConfig();
         if (batchSize < 1) {
             throw new BadInputException("--batch-size must be >= 1, got " + batchSize);
@@ -120,13 +129,27 @@ public class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = load(target)) {
             Generator generator = new Generator(new LlamaLanguageModel(loaded.model()), loaded.tokenizer());
+            List<int[]> allIds = idPrompts;
+            if (allIds != null) {
+                for (int[] ids : allIds) {
+                    for (int id : ids) {
+                        if (id < 0 || id >= loaded.model().config().vocabSize()) {
+                            throw new BadInputException("--prompt-ids: token id " + id + " is outside the vocabulary (0.."
+                                    + (loaded.model().config().vocabSize() - 1) + ")");
+                        }
+                    }
+                }
+                allPrompts = allIds.stream().map(ids -> loaded.tokenizer().decode(ids)).toList();
+            }
             Progress progress = allPrompts.size() > batchSize
                     ? new Progress("generate", allPrompts.size(), "tok", System.err) : null;
             for (int from = 0; from < allPrompts.size(); from += batchSize) {
                 List<String> batch = allPrompts.subList(from, Math.min(from + batchSize, allPrompts.size()));
                 List<GeneratedSample> samples;
                 try {
-                    samples = generator.generate(batch, generation);
+                    samples = allIds != null
+                            ? generator.generate(batch, allIds.subList(from, from + batch.size()), generation)
+                            : generator.generate(batch, generation);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException("prompt " + (from + 1) + "-" + (from + batch.size()) + ": " + e.getMessage());
                 }
@@ -181,16 +204,41 @@ public class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /** The --prompt-ids prompts, or null when none are given. */
+    private List<int[]> parsePromptIds() {
+        if (promptIds.isEmpty()) {
+            return null;
+        }
+        if (!prompts.isEmpty() || data != null) {
+            throw new BadInputException("--prompt-ids, --prompt and --data are alternatives; give one");
+        }
+        List<int[]> out = new ArrayList<>();
+        for (String list : promptIds) {
+            try {
+                int[] ids = java.util.Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+                if (ids.length == 0) {
+                    throw new NumberFormatException("empty");
+                }
+                out.add(ids);
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--prompt-ids " + list + ": expected comma-separated token ids such as 1,403,407");
+            }
+        }
+        return out;
+    }
+
+    /** --prompt texts (each a user turn) or --data lines, rendered by the model's chat template. */
     private List<String> readPrompts() throws IOException {
         if (!prompts.isEmpty() && data != null) {
             throw new BadInputException("--prompt and --data are alternatives; give one");
         }
         if (prompts.isEmpty() && data == null) {
-            throw new BadInputException("give --prompt TEXT or --data FILE");
+            throw new BadInputException("give --prompt TEXT, --prompt-ids IDS or --data FILE");
         }
+        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
         if (data == null) {
-            return prompts;
+            return prompts.stream().map(p -> template.prompt(ChatMessage.userPrompt(p))).toList();
         }
-        return PromptFile.read(data);
+        return PromptFile.read(data, template);
     }
 }

@@ -12,6 +12,7 @@ import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.sft.SftExample;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.MetricsSink;
+import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,14 +165,15 @@ public class PpoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PpoRunConfig run = runConfig();
-        List<String> prompts = PromptFile.read(data);
+        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
+        List<String> prompts = PromptFile.read(data, template);
         List<SftExample> ptx = null;
         if (ptxData != null) {
             if (!Files.isRegularFile(ptxData)) {
                 throw new BadInputException("--ptx-data " + ptxData + ": file not found");
             }
             try {
-                ptx = SftExample.readJsonl(ptxData);
+                ptx = SftExample.readJsonl(ptxData, template);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--ptx-data " + e.getMessage());
             }

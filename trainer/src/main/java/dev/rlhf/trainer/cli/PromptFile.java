@@ -1,5 +1,7 @@
 package dev.rlhf.trainer.cli;
 
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PromptLines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +13,10 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A {@code --data} file of {@code {"prompt": ...}} lines (generate, ppo); a bad line names the file and line. */
+/**
+ * A {@code --data} file of prompts (generate, ppo): {@code {"prompt": ...}} or {@code {"messages": [...]}}
+ * lines, rendered by the model's chat template ({@link PromptLines}); a bad line names the file and line.
+ */
 final class PromptFile {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -19,7 +24,7 @@ final class PromptFile {
     private PromptFile() {
     }
 
-    static List<String> read(Path file) throws IOException {
+    static List<String> read(Path file, ChatTemplate template) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BadInputException("--data " + file + ": file not found");
         }
@@ -37,11 +42,11 @@ final class PromptFile {
                 } catch (JacksonException e) {
                     throw new BadInputException(file + " line " + lineNumber + ": invalid JSON (" + e.getOriginalMessage() + ")");
                 }
-                JsonNode prompt = node.get("prompt");
-                if (prompt == null || !prompt.isString()) {
-                    throw new BadInputException(file + " line " + lineNumber + ": needs a string field \"prompt\"");
+                try {
+                    prompts.add(PromptLines.prompt(node, template));
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(file + " line " + lineNumber + ": " + e.getMessage());
                 }
-                prompts.add(prompt.asString());
             }
         }
         if (prompts.isEmpty()) {

@@ -49,7 +49,8 @@ public class RewardCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         RewardModelConfig config = config();
         List<RankedResponses> train = options.readData();
-        List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data");
+        List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data",
+                CliModels.chatTemplate(options.model, options.tokenizer));
         try (LoadedModel loaded = options.loadModel()) {
             RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep(new RewardTrainer.StepListener() {
                 Progress progress;

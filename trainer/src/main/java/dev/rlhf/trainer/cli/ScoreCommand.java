@@ -64,7 +64,7 @@ public class ScoreCommand implements Callable<Integer> {
         if (maxLength != null && maxLength < 2) {
             throw new BadInputException("--max-length must be >= 2, got " + maxLength);
         }
-        List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data");
+        List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data", CliModels.chatTemplate(model, tokenizer));
         Device target;
         try {
             target = Devices.select(device);

@@ -165,7 +165,7 @@ public class ServeCommand implements Callable<Integer> {
                 throw new BadInputException("--health-prompts " + healthPrompts + ": file not found");
             }
             try {
-                healthPromptList = PromptFile.read(healthPrompts);
+                healthPromptList = PromptFile.read(healthPrompts, CliModels.chatTemplate(model, tokenizer));
             } catch (java.io.IOException e) {
                 throw new BadInputException("--health-prompts " + healthPrompts + ": " + e.getMessage(), e);
             }

@@ -9,6 +9,7 @@ import dev.rlhf.trainer.sft.SftTrainer;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.Lora;
 import dev.rlhf.trainer.training.MetricsSink;
+import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -127,8 +128,9 @@ public class SftCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         SftConfig sft = sftConfig();
-        List<SftExample> train = readExamples(data, "--data");
-        List<SftExample> eval = evalData == null ? null : readExamples(evalData, "--eval-data");
+        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
+        List<SftExample> train = readExamples(data, "--data", template);
+        List<SftExample> eval = evalData == null ? null : readExamples(evalData, "--eval-data", template);
         Device target;
         try {
             target = Devices.select(device);
@@ -181,12 +183,12 @@ public class SftCommand implements Callable<Integer> {
         }
     }
 
-    private static List<SftExample> readExamples(Path file, String option) throws IOException {
+    private static List<SftExample> readExamples(Path file, String option, ChatTemplate template) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(option + " " + file + ": file not found");
         }
         try {
-            return SftExample.readJsonl(file);
+            return SftExample.readJsonl(file, template);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
-        subcommands = {ServeCommand.class, AnnotateCommand.class, EnsureProjectCommand.class, GenerateCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
+        subcommands = {ServeCommand.class, AnnotateCommand.class, EnsureProjectCommand.class, GenerateCommand.class, RenderCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
             PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class, VersionsCommand.class})
 public final class TrainerCli {
 

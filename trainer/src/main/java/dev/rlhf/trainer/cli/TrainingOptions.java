@@ -6,6 +6,7 @@ import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
+import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,15 +97,16 @@ public class TrainingOptions {
     }
 
     List<RankedResponses> readData() throws IOException {
-        return readPreferences(data, "--data");
+        return readPreferences(data, "--data", CliModels.chatTemplate(model, tokenizer));
     }
 
-    static List<RankedResponses> readPreferences(Path file, String option) throws IOException {
+    /** A preference file, prompts rendered by {@code template} (the model's chat template). */
+    static List<RankedResponses> readPreferences(Path file, String option, ChatTemplate template) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(option + " " + file + ": file not found");
         }
         try {
-            return PreferenceFile.read(file);
+            return PreferenceFile.read(file, template);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -2,6 +2,8 @@ package dev.rlhf.trainer.serve;
 
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PlainChatTemplate;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import java.io.IOException;
@@ -64,11 +66,16 @@ public final class PreferenceStore implements AutoCloseable {
         return comparisons;
     }
 
-    /** The first {@code count} rankings, as training data. */
+    /** The first {@code count} rankings, as training data, prompts rendered with the plain template. */
     public List<RankedResponses> head(int count) {
+        return head(count, PlainChatTemplate.INSTANCE);
+    }
+
+    /** The first {@code count} rankings, as training data, prompts (their conversations) rendered with {@code template}. */
+    public List<RankedResponses> head(int count, ChatTemplate template) {
         List<RankedResponses> out = new ArrayList<>();
         for (ObjectNode line : log.head(count)) {
-            out.add(PreferenceFile.parse(line));
+            out.add(PreferenceFile.parse(line, template));
         }
         return out;
     }
@@ -108,6 +115,12 @@ public final class PreferenceStore implements AutoCloseable {
         line.put("project_id", event.getProjectId());
         line.put("prompt_id", event.getPromptId());
         line.put("prompt", event.getPrompt());
+        if (!event.getConversation().isEmpty()) { // the prompt's turns, as the rankings export writes them
+            ArrayNode conversation = line.putArray("conversation");
+            for (dev.rlhf.schemas.events.Turn t : event.getConversation()) {
+                conversation.addObject().put("role", t.getRole()).put("content", t.getContent());
+            }
+        }
         ArrayNode responses = line.putArray("responses");
         for (RankedResponse r : event.getResponses()) {
             ObjectNode response = responses.addObject();

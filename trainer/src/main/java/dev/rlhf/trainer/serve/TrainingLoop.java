@@ -6,13 +6,15 @@ import dev.rlhf.schemas.events.GenerationSettings;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.events.SampleRequested;
 import dev.rlhf.schemas.events.SamplesGenerated;
-import dev.rlhf.schemas.events.Turn;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoTrainer;
 import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.ModelTemplates;
+import dev.rlhf.trainer.chat.PromptLines;
 import dev.rlhf.trainer.checkpoint.AtomicDirectory;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelLoader;
@@ -37,12 +39,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -112,6 +114,7 @@ public final class TrainingLoop implements AutoCloseable {
     private final Set<String> awaitingRanking = ConcurrentHashMap.newKeySet();
     private long lastStatusAt;
     private String lastStatus = "";
+    private volatile ChatTemplate template;
 
     public TrainingLoop(Path stateDir, Path basePolicy, Path tokenizer, Device device, LoopConfig config, OutboundEvents out)
             throws IOException {
@@ -170,7 +173,9 @@ public final class TrainingLoop implements AutoCloseable {
         line.put(DurableLog.ID, request.getEventId().toString());
         line.put("project_id", request.getProjectId());
         line.put("prompt_id", request.getPromptId());
-        line.put("prompt", promptText(request.getPrompt()));
+        // The conversation stays structured; the policy's chat template renders it when it is used (promptOf).
+        ArrayNode messages = line.putArray("messages");
+        request.getPrompt().forEach(t -> messages.addObject().put("role", t.getRole()).put("content", t.getContent()));
         line.put("num_samples", request.getNumSamples());
         GenerationSettings g = request.getGeneration();
         if (g != null) {
@@ -187,16 +192,27 @@ public final class TrainingLoop implements AutoCloseable {
         requests.append(line);
     }
 
-    /** A conversation as one text, the way the annotation app renders it into RankingSubmitted.prompt. */
-    static String promptText(List<Turn> turns) {
-        if (turns.size() == 1 && turns.getFirst().getRole().equals("user")) {
-            return turns.getFirst().getContent();
+    /**
+     * The prompt text of a stored sample request or ranking: its conversation ({@code messages} of a request,
+     * {@code conversation} of a ranking; older lines: the {@code prompt} text as one user turn) rendered by
+     * the SFT policy's chat template, so sampling, reward model and policy training all see the same tokens.
+     */
+    String promptOf(JsonNode line) {
+        return PromptLines.prompt(line, template());
+    }
+
+    /** The chat template of the SFT policy (read once from its tokenizer files); trained versions keep it. */
+    ChatTemplate template() {
+        ChatTemplate t = template;
+        if (t == null) {
+            try {
+                t = ModelTemplates.of(basePolicy, tokenizer);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            template = t;
         }
-        return turns.stream().map(t -> "\n\n" + switch (t.getRole()) {
-            case "user" -> "Human";
-            case "assistant" -> "Assistant";
-            default -> "System";
-        } + ": " + t.getContent()).collect(Collectors.joining());
+        return t;
     }
 
     // ------------------------------------------------------------ worker thread
@@ -306,7 +322,7 @@ public final class TrainingLoop implements AutoCloseable {
         GenerationConfig generation = generation(first.path("generation"), Math.max(2, k))
                 .withSeed(first.path("generation").path("seed").isNumber() ? first.path("generation").path("seed").asLong()
                         : config.seed() + 7919L * state.version() + from);
-        List<String> prompts = batch.stream().map(r -> r.get("prompt").asString()).toList();
+        List<String> prompts = batch.stream().map(this::promptOf).toList();
         long t0 = System.nanoTime();
         List<GeneratedSample> samples = policy().generate(prompts, generation);
         for (int p = 0; p < batch.size(); p++) {
@@ -351,7 +367,7 @@ public final class TrainingLoop implements AutoCloseable {
         String version = versionName(state.version());
         GenerationConfig generation = config.generation().withNumSamples(config.numSamples())
                 .withSeed(config.seed() + 2_000_029L * refill);
-        List<GeneratedSample> samples = policy().generate(chosen.stream().map(p -> p.get("prompt").asString()).toList(), generation);
+        List<GeneratedSample> samples = policy().generate(chosen.stream().map(this::promptOf).toList(), generation);
         int k = generation.numSamples();
         for (int p = 0; p < chosen.size(); p++) {
             List<GeneratedResponse> responses = new ArrayList<>();
@@ -408,7 +424,7 @@ public final class TrainingLoop implements AutoCloseable {
     /** Training data of a round: its first rankings, less those of held-out probe prompts. */
     private List<RankedResponses> trainingData(LoopState.Round round) throws IOException {
         HeldOut heldOut = heldOutPrompts();
-        List<RankedResponses> data = store.head(round.rankings());
+        List<RankedResponses> data = store.head(round.rankings(), template());
         if (!heldOut.excludedFromTraining()) {
             return data;
         }
@@ -505,7 +521,7 @@ public final class TrainingLoop implements AutoCloseable {
         } else {
             Map<String, String> byId = new LinkedHashMap<>();
             for (ObjectNode r : requests.head(requests.size())) {
-                byId.putIfAbsent(r.get("prompt_id").asString(), r.get("prompt").asString());
+                byId.putIfAbsent(r.get("prompt_id").asString(), promptOf(r));
             }
             List<String> held = byId.entrySet().stream().filter(e -> Math.floorMod(e.getKey().hashCode(), HOLDOUT_MODULUS) == 0)
                     .map(Map.Entry::getValue).distinct().limit(config.healthMaxPrompts()).toList();
@@ -514,7 +530,7 @@ public final class TrainingLoop implements AutoCloseable {
             } else {
                 List<String> any = byId.values().stream().distinct().limit(config.healthMaxPrompts()).toList();
                 if (any.isEmpty()) {
-                    any = store.head(store.size()).stream().map(RankedResponses::prompt).distinct().limit(config.healthMaxPrompts()).toList();
+                    any = store.head(store.size(), template()).stream().map(RankedResponses::prompt).distinct().limit(config.healthMaxPrompts()).toList();
                 }
                 log.warn("Too few requested prompts to hold any out: version health is measured on {} training prompts; "
                         + "pass --health-prompts FILE for a held-out set", any.size());
@@ -640,7 +656,7 @@ public final class TrainingLoop implements AutoCloseable {
         int k = config.numSamples();
         int fromPrevious = promoted && config.comparePrevious() ? k / 2 : 0;
         int fromNew = k - fromPrevious;
-        List<String> texts = chosen.stream().map(p -> p.get("prompt").asString()).toList();
+        List<String> texts = chosen.stream().map(this::promptOf).toList();
         String newVersion = versionName(promoted ? round.number() : state.version());
         String oldVersion = versionName(round.base());
         long seed = config.seed() + 1_000_003L * round.number();

@@ -1,5 +1,9 @@
 package dev.rlhf.trainer.sft;
 
+import dev.rlhf.trainer.chat.ChatMessage;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PlainChatTemplate;
+import dev.rlhf.trainer.chat.PromptLines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,11 +20,19 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public record SftExample(String prompt, String completion) {
 
-    /**
-     * Reads {@code {"prompt", "completion"}} or {@code {"text"}} lines; a bad line is an
-     * {@link IllegalArgumentException} naming the file and line.
-     */
+    /** {@link #readJsonl(Path, ChatTemplate)} with the plain template. */
     public static List<SftExample> readJsonl(Path file) throws IOException {
+        return readJsonl(file, PlainChatTemplate.INSTANCE);
+    }
+
+    /**
+     * Reads {@code {"prompt", "completion"}}, {@code {"messages": [..., assistant]}} or {@code {"text"}}
+     * lines; a bad line is an {@link IllegalArgumentException} naming the file and line. A prompt (a
+     * string: one user turn; or messages) is rendered by {@code template} with a generation prompt and
+     * the completion (a string, or TRL's {@code [{"role": "assistant", ...}]}) is the assistant turn;
+     * {@code {"text"}} is plain text, learned whole, no template.
+     */
+    public static List<SftExample> readJsonl(Path file, ChatTemplate template) throws IOException {
         var json = JsonMapper.builder().build();
         List<SftExample> examples = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file)) {
@@ -39,13 +51,30 @@ public record SftExample(String prompt, String completion) {
                 JsonNode prompt = node.get("prompt");
                 JsonNode completion = node.get("completion");
                 JsonNode text = node.get("text");
-                if (prompt != null && prompt.isString() && completion != null && completion.isString()) {
-                    examples.add(new SftExample(prompt.asString(), completion.asString()));
+                JsonNode messages = node.get("messages");
+                try {
+                    if (messages != null && messages.isArray()) {
+                        ChatMessage.PromptAndResponse split = ChatMessage.splitLastAssistant(
+                                ChatMessage.parse(messages, "messages"), "messages");
+                        examples.add(new SftExample(template.render(split.prompt(), true, PromptLines.templateKwargs(node)),
+                                split.response()));
+                        continue;
+                    }
+                    if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isArray()) {
+                        String response = ChatMessage.splitLastAssistant(ChatMessage.parse(completion, "completion"), "completion").response();
+                        examples.add(new SftExample(PromptLines.prompt(node, template), response));
+                        continue;
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage());
+                }
+                if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isString()) {
+                    examples.add(new SftExample(PromptLines.prompt(node, template), completion.asString()));
                 } else if (text != null && text.isString()) {
                     examples.add(new SftExample("", text.asString()));
                 } else {
                     throw new IllegalArgumentException(file + " line " + number
-                            + ": needs string fields \"prompt\" and \"completion\", or \"text\"");
+                            + ": needs string fields \"prompt\" and \"completion\", \"messages\" ending in an assistant turn, or \"text\"");
                 }
             }
         }

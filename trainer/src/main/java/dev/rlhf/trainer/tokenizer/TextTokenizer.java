@@ -1,7 +1,11 @@
 package dev.rlhf.trainer.tokenizer;
 
+import dev.rlhf.trainer.chat.ChatMessage;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PlainChatTemplate;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Text to token ids and back, for the model families the trainer loads. */
 public interface TextTokenizer {
@@ -9,9 +13,28 @@ public interface TextTokenizer {
     /** Token ids of {@code text}, starting with BOS when {@code addBos}. */
     int[] encode(String text, boolean addBos);
 
-    /** Token ids of {@code text} as a prompt: BOS first. */
+    /**
+     * Token ids of a text the chat template rendered (a prompt, or prompt + response): BOS first where
+     * the template does not write its own special tokens ({@link ChatTemplate#prependsBos()}).
+     */
     default int[] encode(String text) {
-        return encode(text, true);
+        return encode(text, chatTemplate().prependsBos());
+    }
+
+    /**
+     * The template conversations are rendered with: the model's own chat template, or the
+     * {@link PlainChatTemplate} for base models without one.
+     */
+    default ChatTemplate chatTemplate() {
+        return PlainChatTemplate.INSTANCE;
+    }
+
+    /**
+     * The prompt text of a conversation the model is to answer (the chat template with
+     * {@code add_generation_prompt}); its token ids are {@link #encode(String)}.
+     */
+    default String renderPrompt(List<ChatMessage> conversation) {
+        return chatTemplate().prompt(conversation);
     }
 
     /** Text of {@code ids}; special tokens (BOS, EOS) are left out. */
@@ -27,7 +50,13 @@ public interface TextTokenizer {
 
     int bosId();
 
+    /** The token that ends a response (the turn's end token of the chat template); appended to responses in training. */
     int eosId();
+
+    /** The padding token, as the model defines it (EOS where it defines none). Padded positions are masked. */
+    default int padId() {
+        return eosId();
+    }
 
     /** Tokens that end a generated sequence: EOS, plus whatever else the model family uses. */
     default java.util.Set<Integer> stopTokenIds() {

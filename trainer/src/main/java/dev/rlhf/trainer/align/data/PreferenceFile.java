@@ -1,6 +1,10 @@
 package dev.rlhf.trainer.align.data;
 
 import dev.rlhf.trainer.align.reward.Ranking;
+import dev.rlhf.trainer.chat.ChatMessage;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PlainChatTemplate;
+import dev.rlhf.trainer.chat.PromptLines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,13 +22,22 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code schemas/.../export-schemas/}): each line either a {@code pairs} line
  * ({@code {"prompt", "chosen", "rejected", ...}}) or a {@code rankings} line
  * ({@code {"prompt", "responses": [{"id", "text"}, ...], "ranking": [[id, ...], ...], ...}}); the two may
- * be mixed. A bad line is an {@link IllegalArgumentException} naming the file, the line and the field.
+ * be mixed; or a {@code messages} line ({@code {"chosen": [turns..., assistant], "rejected": [turns..., assistant]}},
+ * TRL's conversational format, optionally with the prompt apart as {@code "prompt": [turns...]}). The prompt
+ * is rendered by the model's chat template ({@link PromptLines}): a line's {@code conversation} (rankings
+ * export) or messages keep their turns; a string prompt is one user turn. A bad line is an
+ * {@link IllegalArgumentException} naming the file, the line and the field.
  */
 public final class PreferenceFile {
 
     private PreferenceFile() {}
 
+    /** {@link #read(Path, ChatTemplate)} with the plain template. */
     public static List<RankedResponses> read(Path file) throws IOException {
+        return read(file, PlainChatTemplate.INSTANCE);
+    }
+
+    public static List<RankedResponses> read(Path file, ChatTemplate template) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(file + ": file not found");
         }
@@ -45,7 +58,7 @@ public final class PreferenceFile {
                     throw new IllegalArgumentException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
                 }
                 try {
-                    out.add(parse(node));
+                    out.add(parse(node, template));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(where + e.getMessage());
                 }
@@ -57,16 +70,49 @@ public final class PreferenceFile {
         return out;
     }
 
-    /** One export line (pairs or rankings). */
+    /** One export line, its prompt rendered with the plain template. */
     public static RankedResponses parse(JsonNode node) {
+        return parse(node, PlainChatTemplate.INSTANCE);
+    }
+
+    /** One export line (pairs, messages or rankings), its prompt rendered with {@code template}. */
+    public static RankedResponses parse(JsonNode node, ChatTemplate template) {
         if (!node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object");
         }
-        String prompt = text(node, "prompt");
+        if (node.path("chosen").isArray() || node.path("rejected").isArray()) {
+            return messages(node, template);
+        }
+        String prompt = PromptLines.prompt(node, template);
         if (node.has("ranking") || node.has("responses")) {
             return ranking(node, prompt);
         }
         return RankedResponses.pair(prompt, text(node, "chosen"), text(node, "rejected"));
+    }
+
+    /** A {@code messages} line: both conversations share the prompt turns and end with the assistant turn compared. */
+    private static RankedResponses messages(JsonNode node, ChatTemplate template) {
+        List<ChatMessage> chosen = ChatMessage.parse(node.get("chosen"), "chosen");
+        List<ChatMessage> rejected = ChatMessage.parse(node.get("rejected"), "rejected");
+        List<ChatMessage> prompt;
+        if (node.has("prompt")) { // TRL's explicit prompt: chosen/rejected are the responses alone
+            prompt = PromptLines.conversation(node);
+            chosen = concat(prompt, chosen);
+            rejected = concat(prompt, rejected);
+        }
+        ChatMessage.PromptAndResponse c = ChatMessage.splitLastAssistant(chosen, "chosen");
+        ChatMessage.PromptAndResponse r = ChatMessage.splitLastAssistant(rejected, "rejected");
+        if (!c.prompt().equals(r.prompt())) {
+            throw new IllegalArgumentException("\"chosen\" and \"rejected\" differ before their last assistant turn (the prompt)");
+        }
+        String rendered = template.render(c.prompt(), true, PromptLines.templateKwargs(node));
+        return RankedResponses.pair(rendered, c.response(), r.response());
+    }
+
+    private static List<ChatMessage> concat(List<ChatMessage> a, List<ChatMessage> b) {
+        List<ChatMessage> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static RankedResponses ranking(JsonNode node, String prompt) {

@@ -1,0 +1,130 @@
+package dev.rlhf.trainer.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rlhf.feedback.prompt.Conversation;
+import dev.rlhf.schemas.events.RankedResponse;
+import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.events.Turn;
+import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.align.data.PreferenceFile;
+import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.TokenizedResponse;
+import dev.rlhf.trainer.chat.PromptLines;
+import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
+import dev.rlhf.trainer.tokenizer.TextTokenizer;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The same prompt reaches the reward model as the same token ids whether training comes from
+ * {@code serve} (a {@code RankingSubmitted} event as the annotation app builds it, stored by the
+ * {@link PreferenceStore}; a {@code SampleRequested} conversation as the loop stores it) or from an
+ * export of the same ranking ({@code messages}, {@code rankings}, and, for a model without a chat
+ * template, {@code pairs}, whose prompt text is the feedback service's own {@code Conversation.asText}).
+ * Checked for the plain template (stories260K) and a real chat template (Qwen3's, tokenizer files only).
+ */
+class PromptParityTest {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** An OASST/HH-style multi-turn prompt with a system turn, as the feedback service stores it. */
+    static final List<dev.rlhf.feedback.prompt.Turn> TURNS = List.of(
+            new dev.rlhf.feedback.prompt.Turn("system", "You are a storyteller."),
+            new dev.rlhf.feedback.prompt.Turn("user", "Tell me about a dog."),
+            new dev.rlhf.feedback.prompt.Turn("assistant", "Once upon a time, there was a dog named Max."),
+            new dev.rlhf.feedback.prompt.Turn("user", "What did Max do?"));
+    static final String CHOSEN = "Max ran to the park and played with a ball.";
+    static final String REJECTED = "He sat.";
+
+    @Test
+    void plainTemplateServeAndEveryExportGiveTheRewardModelTheSameIds() throws Exception {
+        try (var loaded = ModelLoader.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), ai.djl.Device.cpu())) {
+            List<List<int[]>> all = idsOfEveryPath(loaded.tokenizer(), true);
+            assertThat(all.getFirst().getFirst()[0]).isEqualTo(1); // BOS
+        }
+    }
+
+    @Test
+    void qwenChatTemplateServeAndStructuredExportsGiveTheRewardModelTheSameIds() throws Exception {
+        try (HuggingFaceTextTokenizer qwen = HuggingFaceTextTokenizer.load(
+                SharedData.dir().resolve("data/models/tiny-random-qwen3/tokenizer.json"), 151643, 151645, 151936)) {
+            List<List<int[]>> all = idsOfEveryPath(qwen, false);
+            int[] chosen = all.getFirst().getFirst();
+            assertThat(chosen[0]).isEqualTo(151644); // <|im_start|> of the system turn, no BOS
+            assertThat(chosen[chosen.length - 1]).isEqualTo(151645); // the response closed by <|im_end|>
+            String text = qwen.decode(chosen);
+            assertThat(text).startsWith("system\nYou are a storyteller.").contains("assistant\n" + CHOSEN);
+        }
+    }
+
+    /** Token ids (chosen, rejected) by each path; asserts they are all equal and returns them. */
+    static List<List<int[]>> idsOfEveryPath(TextTokenizer tokenizer, boolean withPairsExport) {
+        Conversation conversation = new Conversation(TURNS);
+        var template = tokenizer.chatTemplate();
+
+        // serve: the event as SubmissionService builds it, stored as PreferenceStore stores it
+        RankingSubmitted event = RankingSubmitted.newBuilder()
+                .setEventId(UUID.randomUUID()).setProjectId("p").setPromptId("q")
+                .setPrompt(conversation.asText())
+                .setResponses(List.of(RankedResponse.newBuilder().setId("a").setText(CHOSEN).build(),
+                        RankedResponse.newBuilder().setId("b").setText(REJECTED).build()))
+                .setRanking(List.of(List.of("a"), List.of("b")))
+                .setAnnotatorId("ann").setSubmittedAt(Instant.now()).setDurationMs(1000)
+                .setConversation(TURNS.stream().map(t -> Turn.newBuilder().setRole(t.role()).setContent(t.content()).build()).toList())
+                .build();
+        RankedResponses serve = PreferenceFile.parse(PreferenceStore.line(event), template);
+
+        // the messages export: {"chosen": [turns..., assistant], "rejected": [...]}
+        ObjectNode messages = JSON.createObjectNode();
+        turns(messages.putArray("chosen"), CHOSEN);
+        turns(messages.putArray("rejected"), REJECTED);
+        RankedResponses messagesExport = PreferenceFile.parse(messages, template);
+
+        // the rankings export: prompt text and its conversation
+        ObjectNode rankings = JSON.createObjectNode();
+        rankings.put("prompt", conversation.asText());
+        turns(rankings.putArray("conversation"), null);
+        ArrayNode responses = rankings.putArray("responses");
+        responses.addObject().put("id", "a").put("text", CHOSEN);
+        responses.addObject().put("id", "b").put("text", REJECTED);
+        ArrayNode ranking = rankings.putArray("ranking");
+        ranking.addArray().add("a");
+        ranking.addArray().add("b");
+        RankedResponses rankingsExport = PreferenceFile.parse(rankings, template);
+
+        // a sample request of the same prompt, as TrainingLoop.onSampleRequest stores it
+        ObjectNode request = JSON.createObjectNode();
+        turns(request.putArray("messages"), null);
+        assertThat(PromptLines.prompt(request, template)).isEqualTo(serve.prompt());
+
+        List<RankedResponses> paths = new java.util.ArrayList<>(List.of(serve, messagesExport, rankingsExport));
+        if (withPairsExport) {
+            JsonNode pairs = JSON.createObjectNode().put("prompt", conversation.asText()).put("chosen", CHOSEN).put("rejected", REJECTED);
+            paths.add(PreferenceFile.parse(pairs, template));
+        }
+        List<List<int[]>> ids = paths.stream().map(r -> List.of(
+                TokenizedResponse.of(r.prompt(), r.responses().get(0), tokenizer, 4096).ids(),
+                TokenizedResponse.of(r.prompt(), r.responses().get(1), tokenizer, 4096).ids())).toList();
+        for (List<int[]> path : ids) {
+            assertThat(path.get(0)).containsExactly(ids.getFirst().get(0));
+            assertThat(path.get(1)).containsExactly(ids.getFirst().get(1));
+        }
+        assertThat(paths).allSatisfy(r -> assertThat(r.responses()).containsExactly(CHOSEN, REJECTED));
+        return ids;
+    }
+
+    private static void turns(ArrayNode array, String assistant) {
+        TURNS.forEach(t -> array.addObject().put("role", t.role()).put("content", t.content()));
+        if (assistant != null) {
+            array.addObject().put("role", "assistant").put("content", assistant);
+        }
+    }
+}
