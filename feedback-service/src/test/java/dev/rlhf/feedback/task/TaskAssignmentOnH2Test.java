@@ -168,7 +168,7 @@ class TaskAssignmentOnH2Test {
         assertInvalid(() -> projects.create(new ProjectService.ProjectSettings("h2\0name", "", 2, 1, 600)), "name", "name contains a NUL character");
         assertInvalid(() -> projects.update(project, new ProjectService.ProjectSettings("h2-texts", "lone \ud800", 2, 1, 600)), "guidelines",
                 "guidelines contains an unpaired UTF-16 surrogate (\\ud800)");
-        var tokens = new dev.rlhf.feedback.annotator.ApiTokenService(jdbc, annotatorRepository);
+        var tokens = new dev.rlhf.feedback.annotator.ApiTokenService(jdbc, annotatorRepository, dev.rlhf.feedback.annotator.CredentialsProperties.defaults());
         UUID owner = UUID.randomUUID();
         annotatorRepository.insert(new Annotator(owner, "h2-owner", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
         assertInvalid(() -> tokens.create(owner, "ci\0"), "name", "name contains a NUL character");
