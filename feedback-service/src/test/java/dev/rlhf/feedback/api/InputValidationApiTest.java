@@ -102,7 +102,7 @@ class InputValidationApiTest extends IntegrationTest {
     void rankingSubmissionsWithUnstorableTextsNullElementsOrNoDurationAreRefusedAndStoreNothing() {
         UUID project = fixtures.project("validation-" + UUID.randomUUID(), 3, 1, 600);
         var task = fixtures.task(project, "Pick a colour " + UUID.randomUUID(), 3, 1);
-        TestApi ann = api(fixtures.annotator("valid-ann-" + Long.toHexString(System.nanoTime())), TaskFixtures.PASSWORD);
+        TestApi ann = api(fixtures.annotator("valid-ann-" + Long.toHexString(System.nanoTime()), project), TaskFixtures.PASSWORD);
         assertThat(ann.get("/api/v1/tasks/next?projectId=" + project).status()).isEqualTo(200);
         String path = "/api/v1/tasks/" + task.taskId() + "/ranking";
         String r1 = task.responseIds().get(0).toString(), r2 = task.responseIds().get(1).toString(), r3 = task.responseIds().get(2).toString();
@@ -136,7 +136,7 @@ class InputValidationApiTest extends IntegrationTest {
     void skipReasonsAreCheckedBeforeTheDatabase() {
         UUID project = fixtures.project("skip-validation-" + UUID.randomUUID(), 2, 1, 600);
         var task = fixtures.task(project, "Skip me " + UUID.randomUUID(), 2, 1);
-        TestApi ann = api(fixtures.annotator("skip-ann-" + Long.toHexString(System.nanoTime())), TaskFixtures.PASSWORD);
+        TestApi ann = api(fixtures.annotator("skip-ann-" + Long.toHexString(System.nanoTime()), project), TaskFixtures.PASSWORD);
         assertThat(ann.get("/api/v1/tasks/next?projectId=" + project).status()).isEqualTo(200);
         String path = "/api/v1/tasks/" + task.taskId() + "/skip";
 
@@ -210,7 +210,7 @@ class InputValidationApiTest extends IntegrationTest {
     void theDurationAndRewriteAreTheSameInTheDatabaseTheExportAndTheEvent() {
         UUID project = fixtures.project("same-everywhere-" + UUID.randomUUID(), 2, 1, 600);
         var task = fixtures.task(project, "Say something " + UUID.randomUUID(), 2, 1);
-        String username = fixtures.annotator("same-ann-" + Long.toHexString(System.nanoTime()));
+        String username = fixtures.annotator("same-ann-" + Long.toHexString(System.nanoTime()), project);
         TestApi ann = api(username, TaskFixtures.PASSWORD);
         assertThat(ann.get("/api/v1/tasks/next?projectId=" + project).status()).isEqualTo(200);
         String rewrite = "Hello \uD83D\uDC4B world";

@@ -44,7 +44,7 @@ class ProjectMembersApiTest extends IntegrationTest {
         var task = fixtures.task(project, "Which answer is kinder?", 2, 1);
         TestApi alice = api(fixtures.annotator("members-alice"), TaskFixtures.PASSWORD);
         TestApi bob = api(fixtures.annotator("members-bob", project), TaskFixtures.PASSWORD);
-        var ranking = Map.of("ranking", List.of(List.of(task.responseIds().get(0).toString()), List.of(task.responseIds().get(1).toString())));
+        var ranking = Map.of("ranking", List.of(List.of(task.responseIds().get(0).toString()), List.of(task.responseIds().get(1).toString())), "durationMs", 4200);
 
         // Not a member: the project is as invisible as one that does not exist.
         assertThat(names(alice.get("/api/v1/projects"))).doesNotContain("members-only");

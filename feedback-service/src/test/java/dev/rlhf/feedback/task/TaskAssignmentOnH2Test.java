@@ -176,7 +176,9 @@ class TaskAssignmentOnH2Test {
 
         fixtures = new TaskFixtures(null, prompts, taskRepository);
         var task = fixtures.task(project, "h2 texts", 2, 1);
-        annotatorRepository.insert(new Annotator(UUID.randomUUID(), "h2-texter", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
+        UUID texter = UUID.randomUUID();
+        annotatorRepository.insert(new Annotator(texter, "h2-texter", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
+        members.add(project, texter, Instant.now());
         List<String> ids = tasks.next("h2-texter", project).orElseThrow().responses().stream().map(r -> r.id().toString()).toList();
         List<List<String>> ranking = List.of(ids.subList(0, 1), ids.subList(1, 2));
         assertInvalid(() -> submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, "Blue\0", 10L)),

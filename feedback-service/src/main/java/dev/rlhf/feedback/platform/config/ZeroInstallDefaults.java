@@ -54,6 +54,10 @@ public class ZeroInstallDefaults implements EnvironmentPostProcessor, Ordered {
         // under 32 concurrent API clients that was ~8% of the service's CPU samples, for spans nobody reads.
         // The per-request http.server.requests observation stays. Set it to true to trace the filters.
         defaults.put("management.observations.enable.spring.security", "false");
+        // After a 413 for an oversized body (rlhf.api.max-body-bytes), Tomcat reads and drops at most this
+        // much of the rest before closing; closing on unread bytes resets the connection, and the client
+        // then loses the 413 itself. Tomcat's 2 MB left a 20 MB chunked upload with no answer.
+        defaults.put("server.tomcat.max-swallow-size", "64MB");
         env.getPropertySources().addLast(new MapPropertySource(SOURCE_NAME, defaults));
     }
 
