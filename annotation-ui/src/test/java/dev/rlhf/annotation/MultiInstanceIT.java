@@ -68,7 +68,9 @@ class MultiInstanceIT {
     static final int KILL_AFTER = 600;
     /** A start takes 20 s on an idle machine, a minute on a busy shared one. */
     static final Duration START_LIMIT = Duration.ofSeconds(240);
-    static final String ADMIN_PASSWORD = "multi-admin-password";
+    static final String ADMIN_PASSWORD = "two-instances-secret-7391";
+    /** Meets the password policy (12+ characters, not containing the username, not a common one). */
+    static final String ANNOTATOR_PASSWORD = "two-instances-annotator-5822";
     static final Pattern OWNS = Pattern.compile("Outbox relay owns slots \\[([0-9, ]*)] of 16 \\((\\d+) relay\\(s\\)");
 
     @TempDir
@@ -109,7 +111,7 @@ class MultiInstanceIT {
         // While B starts: the project, its tasks and the accounts, on A.
         String projectId = createProjectWithTasks(a);
         for (int i = 0; i < CLIENTS; i++) {
-            createAnnotator(a, "multi-" + i);
+            createAnnotator(a, "multi-" + i, projectId);
         }
         b.awaitHealth(appB, "/actuator/health/readiness", body -> true, START_LIMIT);
         // A hands half its slots to B within a poll (asserted at the end, from both logs).
@@ -353,15 +355,15 @@ class MultiInstanceIT {
         return projectId;
     }
 
-    private void createAnnotator(PackagedApp app, String username) throws Exception {
+    private void createAnnotator(PackagedApp app, String username, String projectId) throws Exception {
         var account = http.send(admin(app, "/api/v1/annotators").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", username, "password", "pw-" + username,
-                        "roles", List.of("ANNOTATOR"))))).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("username", username, "password", ANNOTATOR_PASSWORD,
+                        "roles", List.of("ANNOTATOR"), "projects", List.of(projectId))))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(account.statusCode()).as(account.body()).isEqualTo(201);
     }
 
     private String token(PackagedApp app, String username) throws Exception {
-        var token = http.send(basic(app, username, "pw-" + username, "/api/v1/tokens").header("Content-Type", "application/json")
+        var token = http.send(basic(app, username, ANNOTATOR_PASSWORD, "/api/v1/tokens").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"multi\"}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(token.statusCode()).as(token.body()).isEqualTo(201);
         return json.readTree(token.body()).path("token").asString();

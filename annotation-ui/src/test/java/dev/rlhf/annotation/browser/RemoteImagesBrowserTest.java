@@ -22,6 +22,7 @@ import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.imports.ImportFormat;
 import dev.rlhf.feedback.imports.ImportService;
+import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 
 /**
@@ -42,6 +43,8 @@ class RemoteImagesBrowserTest extends BrowserTest {
     ImportService imports;
     @Autowired
     AnnotatorService annotators;
+    @Autowired
+    ProjectMemberService members;
 
     HttpServer tracker;
     final List<String> fetched = new CopyOnWriteArrayList<>();
@@ -77,6 +80,7 @@ class RemoteImagesBrowserTest extends BrowserTest {
                 .imported()).isEqualTo(1);
         String username = "pixel-" + suffix;
         annotators.create(username, "annotator-password", EnumSet.of(Annotator.Role.ANNOTATOR));
+        members.add(project, List.of(username));
         // Every page of this browser context records the CSP violations the browser reports.
         context.addInitScript("window.__refused = [];"
                 + "document.addEventListener('securitypolicyviolation', e => window.__refused.push(e.violatedDirective + ' ' + e.blockedURI));");
