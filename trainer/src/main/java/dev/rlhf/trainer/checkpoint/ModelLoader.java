@@ -24,6 +24,12 @@ public final class ModelLoader {
      *                  not carry their own; null to use the model's own
      */
     public static LoadedModel load(Path model, Path tokenizer, Device device) throws IOException {
+        // The loading thread is the one that samples and trains with the model: autograd off there (outside
+        // gradient collectors), whichever thread happened to start the PyTorch engine. Without this, a command
+        // run on a thread other than the engine's first (a second command in one JVM after serve's worker
+        // thread started the engine) fails its first optimizer step with "a leaf Variable that requires grad
+        // is being used in an in-place operation".
+        dev.rlhf.trainer.model.Devices.noGradOnThisThread();
         if (!Files.exists(model)) {
             throw new CheckpointException(model + ": no such file or directory");
         }

@@ -19,6 +19,9 @@ import tools.jackson.databind.node.ObjectNode;
  * stories260K the same tokens as its plain prompt; {@code reward}, {@code dpo}, {@code sft} and {@code ppo}
  * read the {@code messages} export and {@code {"messages"}} lines, and on a model without a chat
  * template (the plain template) train exactly as on the equivalent {@code pairs} / {@code prompt} lines.
+ * On tiny-random-qwen3 (a real chat template): {@code --prompt-ids} of the rendered cases equal their
+ * {@code {"messages"}} lines, and the messages export trains exactly as the rankings export (its
+ * {@code conversation}), not as the pairs export.
  */
 class ConversationCommandsTest {
 
@@ -101,6 +104,105 @@ class ConversationCommandsTest {
         CapturedRun bad = CapturedRun.of("generate", "--model", MODEL, "--tokenizer", TOKENIZER, "--prompt-ids", "1,x");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("--prompt-ids");
+    }
+
+    static final String QWEN3 = SharedData.dir().resolve("data/models/tiny-random-qwen3").toString();
+
+    /**
+     * On Qwen3 (a real chat template): {@code --prompt-ids} of each rendered case with a generation prompt
+     * (qwen3-cases.json's token ids) and the case's {@code {"messages"}} line give the same greedy tokens and logprob.
+     */
+    @Test
+    void onQwen3GenerateFromTheRenderedCaseIdsEqualsGenerateFromItsMessagesLine() throws Exception {
+        JsonNode file = JSON.readTree(SharedData.dir().resolve("data/chat-templates/qwen3-cases.json").toFile());
+        List<String> lines = new ArrayList<>();
+        List<String> args = new ArrayList<>(List.of("generate", "--model", QWEN3, "--temperature", "0", "--max-new-tokens", "6", "--device", "cpu"));
+        for (JsonNode c : file.get("cases")) {
+            if (!c.get("add_generation_prompt").asBoolean()) {
+                continue;
+            }
+            ObjectNode line = JSON.createObjectNode();
+            line.set("messages", c.get("messages"));
+            if (c.has("template_kwargs")) {
+                line.set("template_kwargs", c.get("template_kwargs"));
+            }
+            lines.add(JSON.writeValueAsString(line));
+            StringBuilder ids = new StringBuilder();
+            c.get("token_ids").forEach(id -> ids.append(ids.isEmpty() ? "" : ",").append(id.asInt()));
+            args.addAll(List.of("--prompt-ids", ids.toString()));
+        }
+        assertThat(lines).hasSize(4);
+        Path data = temp.resolve("qwen-messages.jsonl");
+        Files.write(data, lines);
+        CapturedRun fromIds = CapturedRun.of(args.toArray(String[]::new));
+        CapturedRun fromMessages = CapturedRun.of("generate", "--model", QWEN3, "--data", data.toString(), "--temperature", "0",
+                "--max-new-tokens", "6", "--device", "cpu");
+        assertThat(fromIds.code()).as(fromIds.err()).isZero();
+        assertThat(fromMessages.code()).as(fromMessages.err()).isZero();
+        List<JsonNode> a = fromIds.out().lines().filter(l -> l.startsWith("{")).map(JSON::readTree).toList();
+        List<JsonNode> b = fromMessages.out().lines().filter(l -> l.startsWith("{")).map(JSON::readTree).toList();
+        assertThat(a).hasSize(4);
+        assertThat(b).hasSize(4);
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(b.get(i).get("token_ids")).as("case %d", i).isEqualTo(a.get(i).get("token_ids"));
+            assertThat(b.get(i).get("logprob").asDouble()).as("case %d", i).isEqualTo(a.get(i).get("logprob").asDouble());
+        }
+    }
+
+    /**
+     * On Qwen3, {@code reward} and {@code dpo} train on the messages export exactly as on the rankings export of the
+     * same rankings (its {@code conversation} rendered by the chat template): every metric of every step equal.
+     * The pairs export (a prompt string: the transcript as one user turn) is a different prompt there, and trains differently.
+     */
+    @Test
+    void onQwen3RewardAndDpoTrainOnTheMessagesExportExactlyAsOnTheRankingsExport() throws Exception {
+        String turns = "{\"role\": \"system\", \"content\": \"Tell stories.\"}, {\"role\": \"user\", \"content\": \"Tim saw a bird.\"}, "
+                + "{\"role\": \"assistant\", \"content\": \"The bird was blue.\"}, {\"role\": \"user\", \"content\": \"What next?\"}";
+        String transcript = "\\n\\nSystem: Tell stories.\\n\\nHuman: Tim saw a bird.\\n\\nAssistant: The bird was blue.\\n\\nHuman: What next?\\n\\nAssistant:";
+        Path messages = temp.resolve("q-messages.jsonl");
+        Files.writeString(messages,
+                "{\"chosen\": [" + turns + ", {\"role\": \"assistant\", \"content\": \"The bird flew to the park.\"}], "
+                        + "\"rejected\": [" + turns + ", {\"role\": \"assistant\", \"content\": \"The bird sat.\"}]}\n"
+                        + "{\"chosen\": [{\"role\": \"user\", \"content\": \"One day, Sue\"}, {\"role\": \"assistant\", \"content\": \"went to the park.\"}], "
+                        + "\"rejected\": [{\"role\": \"user\", \"content\": \"One day, Sue\"}, {\"role\": \"assistant\", \"content\": \"stayed home.\"}]}\n");
+        Path rankings = temp.resolve("q-rankings.jsonl");
+        Files.writeString(rankings,
+                "{\"prompt\": \"" + transcript + "\", \"conversation\": [" + turns + "], \"responses\": [{\"id\": \"a\", \"text\": \"The bird flew to the park.\"}, "
+                        + "{\"id\": \"b\", \"text\": \"The bird sat.\"}], \"ranking\": [[\"a\"], [\"b\"]], \"annotator_id\": \"x\"}\n"
+                        + "{\"prompt\": \"One day, Sue\", \"conversation\": [{\"role\": \"user\", \"content\": \"One day, Sue\"}], \"responses\": [{\"id\": \"a\", \"text\": \"went to the park.\"}, "
+                        + "{\"id\": \"b\", \"text\": \"stayed home.\"}], \"ranking\": [[\"a\"], [\"b\"]], \"annotator_id\": \"x\"}\n");
+        Path pairs = temp.resolve("q-pairs.jsonl");
+        Files.writeString(pairs,
+                "{\"prompt\": \"" + transcript + "\", \"chosen\": \"The bird flew to the park.\", \"rejected\": \"The bird sat.\"}\n"
+                        + "{\"prompt\": \"One day, Sue\", \"chosen\": \"went to the park.\", \"rejected\": \"stayed home.\"}\n");
+        for (String command : List.of("reward", "dpo")) {
+            // reward: 2 steps (its step-1 loss already reads the prompt through the value head); dpo: step 1's
+            // logps/chosen (its step-1 loss is ln 2 whatever the data, the policy being the reference).
+            int steps = command.equals("reward") ? 2 : 1;
+            List<List<String>> runs = new ArrayList<>();
+            for (Path file : List.of(messages, rankings, pairs)) {
+                Path metrics = temp.resolve(command + "-q-" + file.getFileName());
+                CapturedRun r = CapturedRun.of(command, "--model", QWEN3, "--data", file.toString(),
+                        "--out", temp.resolve(command + "-q-out-" + file.getFileName()).toString(), "--metrics", metrics.toString(),
+                        "--seed", "5", "--device", "cpu", "--max-steps", Integer.toString(steps), "--batch-size", "2", "--lr", "1e-3",
+                        "--preset", "small");
+                assertThat(r.code()).as(command + " " + file + ": " + r.err()).isZero();
+                runs.add(Files.readAllLines(metrics));
+            }
+            List<JsonNode> fromMessages = runs.get(0).stream().map(JSON::readTree).toList();
+            List<JsonNode> fromRankings = runs.get(1).stream().map(JSON::readTree).toList();
+            List<JsonNode> fromPairs = runs.get(2).stream().map(JSON::readTree).toList();
+            assertThat(fromMessages).hasSize(steps);
+            String metric = command.equals("reward") ? "loss" : "logps/chosen";
+            for (int step = 0; step < steps; step++) {
+                assertThat(fromMessages.get(step).get("loss").asDouble()).as(command + " step " + step)
+                        .isEqualTo(fromRankings.get(step).get("loss").asDouble());
+                assertThat(fromMessages.get(step).get(metric).asDouble()).as(command + " step " + step)
+                        .isEqualTo(fromRankings.get(step).get(metric).asDouble());
+            }
+            assertThat(fromPairs.getFirst().get(metric).asDouble()).as(command + ": the pairs export's prompt is another prompt on Qwen")
+                    .isNotEqualTo(fromMessages.getFirst().get(metric).asDouble());
+        }
     }
 
     /** Multi-turn preference data as the messages export and as the pairs export (prompt = the plain transcript). */

@@ -47,6 +47,31 @@ class HuggingFaceModelsCommandTest {
         }
     }
 
+    /**
+     * The Qwen fixtures' prompts are token ids: {@code generate --prompt-ids} (nothing added to them) must print
+     * reference.json's 16 greedy ids exactly. None of them is an EOS id (151643, 151645), so the reference's
+     * "no EOS stop" and generate's stop at EOS agree; the test checks that too, so it stays honest if the
+     * fixture changes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-random-qwen2", "tiny-random-qwen3"})
+    void generateFromPromptIdsGivesTheReferenceGreedyTokens(String name) {
+        JsonNode ref = JSON.readTree(fixture(name).resolve("reference.json").toFile());
+        assertThat(ref.path("cases")).hasSize(3);
+        for (JsonNode c : ref.path("cases")) {
+            JsonNode expected = c.path("greedy_new_ids");
+            assertThat(expected).hasSize(16);
+            expected.forEach(id -> assertThat(id.asInt()).as("an EOS id in the reference").isNotIn(151643, 151645));
+            StringBuilder ids = new StringBuilder();
+            c.path("input_ids").forEach(id -> ids.append(ids.isEmpty() ? "" : ",").append(id.asInt()));
+            GenerateCommandTest.Result r = GenerateCommandTest.run("generate", "--model", fixture(name).toString(),
+                    "--prompt-ids", ids.toString(), "--temperature", "0", "--max-new-tokens", "16", "--device", "cpu");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.lines()).hasSize(1);
+            assertThat(JSON.readTree(r.out()).path("token_ids")).as(name + "/" + c.path("name").asString()).isEqualTo(expected);
+        }
+    }
+
     @Test
     void convertWritesTheRequestedDtype() throws Exception {
         Path out = temp.resolve("bf16");

@@ -65,10 +65,50 @@ class PromptParityTest {
         }
     }
 
+    /**
+     * The same on the loaded tiny-random-qwen3 model with a value head initialised as {@code reward} does: every path's (prompt, response)
+     * texts, tokenized as the reward trainer and scorer do, get the same reward; a different response does not.
+     */
+    @Test
+    void qwenChatTemplatePathsGiveTheSameRewardScoreOnTheLoadedModel() throws Exception {
+        try (var loaded = ModelLoader.load(SharedData.dir().resolve("data/models/tiny-random-qwen3"), null, ai.djl.Device.cpu())) {
+            idsOfEveryPath(loaded.tokenizer(), false);
+            var model = loaded.model();
+            dev.rlhf.trainer.align.reward.RewardTrainer.initialiseValueHead(model, 7); // as the reward command does
+            List<RankedResponses> paths = everyPath(loaded.tokenizer().chatTemplate(), false);
+            List<double[]> scores = paths.stream().map(r -> dev.rlhf.trainer.align.reward.RewardScorer.rewards(model, loaded.tokenizer(),
+                    List.of(r.prompt(), r.prompt()), r.responses(), 4096, 2)).toList();
+            for (double[] s : scores) {
+                assertThat(s).containsExactly(scores.getFirst());
+            }
+            assertThat(scores.getFirst()[0]).isNotEqualTo(scores.getFirst()[1]);
+            assertThat(Double.isFinite(scores.getFirst()[0])).isTrue();
+            // and the plain template's prompt (the transcript as one user turn) would score differently
+            RankedResponses plain = PreferenceFile.parse(JSON.createObjectNode().put("prompt", new Conversation(TURNS).asText())
+                    .put("chosen", CHOSEN).put("rejected", REJECTED), loaded.tokenizer().chatTemplate());
+            double[] plainScores = dev.rlhf.trainer.align.reward.RewardScorer.rewards(model, loaded.tokenizer(),
+                    List.of(plain.prompt(), plain.prompt()), plain.responses(), 4096, 2);
+            assertThat(plainScores[0]).isNotEqualTo(scores.getFirst()[0]);
+        }
+    }
+
     /** Token ids (chosen, rejected) by each path; asserts they are all equal and returns them. */
     static List<List<int[]>> idsOfEveryPath(TextTokenizer tokenizer, boolean withPairsExport) {
+        List<RankedResponses> paths = everyPath(tokenizer.chatTemplate(), withPairsExport);
+        List<List<int[]>> ids = paths.stream().map(r -> List.of(
+                TokenizedResponse.of(r.prompt(), r.responses().get(0), tokenizer, 4096).ids(),
+                TokenizedResponse.of(r.prompt(), r.responses().get(1), tokenizer, 4096).ids())).toList();
+        for (List<int[]> path : ids) {
+            assertThat(path.get(0)).containsExactly(ids.getFirst().get(0));
+            assertThat(path.get(1)).containsExactly(ids.getFirst().get(1));
+        }
+        assertThat(paths).allSatisfy(r -> assertThat(r.responses()).containsExactly(CHOSEN, REJECTED));
+        return ids;
+    }
+
+    /** The ranking as serve stores it and as each export has it (pairs only where asked), read with {@code template}. */
+    static List<RankedResponses> everyPath(dev.rlhf.trainer.chat.ChatTemplate template, boolean withPairsExport) {
         Conversation conversation = new Conversation(TURNS);
-        var template = tokenizer.chatTemplate();
 
         // serve: the event as SubmissionService builds it, stored as PreferenceStore stores it
         RankingSubmitted event = RankingSubmitted.newBuilder()
@@ -110,15 +150,7 @@ class PromptParityTest {
             JsonNode pairs = JSON.createObjectNode().put("prompt", conversation.asText()).put("chosen", CHOSEN).put("rejected", REJECTED);
             paths.add(PreferenceFile.parse(pairs, template));
         }
-        List<List<int[]>> ids = paths.stream().map(r -> List.of(
-                TokenizedResponse.of(r.prompt(), r.responses().get(0), tokenizer, 4096).ids(),
-                TokenizedResponse.of(r.prompt(), r.responses().get(1), tokenizer, 4096).ids())).toList();
-        for (List<int[]> path : ids) {
-            assertThat(path.get(0)).containsExactly(ids.getFirst().get(0));
-            assertThat(path.get(1)).containsExactly(ids.getFirst().get(1));
-        }
-        assertThat(paths).allSatisfy(r -> assertThat(r.responses()).containsExactly(CHOSEN, REJECTED));
-        return ids;
+        return paths;
     }
 
     private static void turns(ArrayNode array, String assistant) {
