@@ -6,7 +6,7 @@ import java.util.stream.Collectors;
 
 /** The export line formats (see the README section "Exports, consensus and agreement"). */
 public enum ExportFormat {
-    /** One line per preference pair: prompt/chosen/rejected texts (TRL, OpenRLHF). */
+    /** One line per preference pair: prompt/chosen/rejected texts (TRL, OpenRLHF), plus the prompt's conversation. */
     PAIRS,
     /** One line per preference pair as chat messages (TRL's conversational implicit-prompt format). */
     MESSAGES,
@@ -14,7 +14,7 @@ public enum ExportFormat {
     RANKINGS,
     /** One line per prompt: the ranked-pairs consensus and its agreement. */
     CONSENSUS,
-    /** One line per rewrite: {"prompt", "completion"}. */
+    /** One line per rewrite: {"prompt", "completion"}, plus the prompt's conversation. */
     SFT;
 
     public String id() {

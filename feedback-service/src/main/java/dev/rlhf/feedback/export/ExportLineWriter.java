@@ -25,6 +25,9 @@ final class ExportLineWriter {
     private static final SerializedString PROMPT_ID = new SerializedString("prompt_id");
     private static final SerializedString CHOSEN_ID = new SerializedString("chosen_id");
     private static final SerializedString REJECTED_ID = new SerializedString("rejected_id");
+    private static final SerializedString CONVERSATION = new SerializedString("conversation");
+    private static final SerializedString ROLE = new SerializedString("role");
+    private static final SerializedString CONTENT = new SerializedString("content");
 
     private final JsonGenerator out;
     private final ExportRequest request;
@@ -101,6 +104,8 @@ final class ExportLineWriter {
             out.writeString(chosen.textJson());
             out.writeName(REJECTED);
             out.writeString(rejected.textJson());
+            // The prompt's turns as well, so a model with a chat template renders them as serve does.
+            conversation(group);
         }
         out.writeName(PROMPT_ID);
         out.writeString(group.promptIdJson());
@@ -182,6 +187,7 @@ final class ExportLineWriter {
         out.writeStartObject();
         out.writeStringProperty("prompt", group.promptText());
         out.writeStringProperty("completion", r.rewrite());
+        conversation(group);
         out.writeStringProperty("prompt_id", group.promptId.toString());
         out.writeStringProperty("ranking_id", r.id().toString());
         out.writeStringProperty("annotator", r.annotator());
@@ -190,11 +196,21 @@ final class ExportLineWriter {
         endLine();
     }
 
+    /**
+     * The prompt's turns, {@code "conversation": [{"role", "content"}, ...]} (the prompt without the
+     * response): on {@code rankings}, {@code consensus}, {@code pairs} and {@code sft} lines. Pre-encoded
+     * once per prompt, as every pair line of the prompt repeats it.
+     */
     private void conversation(PromptGroup group) {
-        out.writeName("conversation");
+        out.writeName(CONVERSATION);
         out.writeStartArray();
-        for (Turn t : group.conversation.turns()) {
-            turn(t.role(), t.content());
+        for (SerializedString[] t : group.conversationJson()) {
+            out.writeStartObject();
+            out.writeName(ROLE);
+            out.writeString(t[0]);
+            out.writeName(CONTENT);
+            out.writeString(t[1]);
+            out.writeEndObject();
         }
         out.writeEndArray();
     }

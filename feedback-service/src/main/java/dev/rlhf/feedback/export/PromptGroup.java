@@ -34,6 +34,7 @@ final class PromptGroup {
     private String promptText;
     private SerializedString promptTextJson;
     private SerializedString promptIdJson;
+    private List<SerializedString[]> conversationJson;
 
     PromptGroup(UUID promptId, Conversation conversation) {
         this.promptId = promptId;
@@ -59,6 +60,16 @@ final class PromptGroup {
             promptIdJson = new SerializedString(promptId.toString());
         }
         return promptTextJson;
+    }
+
+    /** The conversation's turns as pre-encoded {role, content} pairs, encoded once per prompt. */
+    List<SerializedString[]> conversationJson() {
+        if (conversationJson == null) {
+            conversationJson = conversation.turns().stream()
+                    .map(t -> new SerializedString[] {new SerializedString(t.role()), new SerializedString(t.content())})
+                    .toList();
+        }
+        return conversationJson;
     }
 
     SerializedString promptIdJson() {

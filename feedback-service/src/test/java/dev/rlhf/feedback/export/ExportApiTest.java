@@ -90,6 +90,19 @@ class ExportApiTest extends IntegrationTest {
         // HH-RLHF transcript, ending with the turn to answer, as TRL's string format expects
         assertThat(multiTurn.path("prompt").asString())
                 .isEqualTo("\n\nHuman: Hi\n\nAssistant: Hello! How can I help?\n\nHuman: Tell me a joke\n\nAssistant:");
+        // ...and its turns, so a chat template renders the prompt as serve and the messages export do
+        assertMultiTurnConversation(multiTurn);
+        assertThat(first.path("conversation").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"What is 2+2?\"}]");
+        assertThat(lines).allMatch(l -> l.path("conversation").isArray() && !l.path("conversation").isEmpty());
+        assertThat(export("format=pairs&consensus=true")).allMatch(l -> l.path("conversation").isArray() && !l.path("conversation").isEmpty());
+    }
+
+    /** P2's turns as the {@code conversation} field: the same name and shape as the rankings export's. */
+    private void assertMultiTurnConversation(JsonNode line) {
+        assertThat(line.path("conversation").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"Hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Hello! How can I help?\"},{\"role\":\"user\",\"content\":\"Tell me a joke\"}]");
+        JsonNode ranking = export("format=rankings").stream().filter(l -> id(l, "prompt_id").equals(f.p2.toString())).findFirst().orElseThrow();
+        assertThat(line.path("conversation")).isEqualTo(ranking.path("conversation"));
     }
 
     @Test
@@ -173,10 +186,18 @@ class ExportApiTest extends IntegrationTest {
     @Test
     void sftIsTheRewrites() {
         List<JsonNode> lines = export("format=sft");
-        assertThat(lines).hasSize(1);
-        assertThat(lines.getFirst().path("prompt").asString()).isEqualTo("What is 2+2?");
-        assertThat(lines.getFirst().path("completion").asString()).isEqualTo("The answer is 4.");
-        assertThat(lines.getFirst().path("annotator").asString()).isEqualTo(f.bob);
+        assertThat(lines).hasSize(2);
+        JsonNode single = lines.stream().filter(l -> id(l, "prompt_id").equals(f.p1.toString())).findFirst().orElseThrow();
+        assertThat(single.path("prompt").asString()).isEqualTo("What is 2+2?");
+        assertThat(single.path("completion").asString()).isEqualTo("The answer is 4.");
+        assertThat(single.path("annotator").asString()).isEqualTo(f.bob);
+        assertThat(single.path("conversation").toString()).isEqualTo("[{\"role\":\"user\",\"content\":\"What is 2+2?\"}]");
+        JsonNode multiTurn = lines.stream().filter(l -> id(l, "prompt_id").equals(f.p2.toString())).findFirst().orElseThrow();
+        assertThat(multiTurn.path("prompt").asString())
+                .isEqualTo("\n\nHuman: Hi\n\nAssistant: Hello! How can I help?\n\nHuman: Tell me a joke\n\nAssistant:");
+        assertThat(multiTurn.path("completion").asString()).isEqualTo(FeedbackFixture.MULTI_TURN_REWRITE);
+        assertThat(multiTurn.path("annotator").asString()).isEqualTo(f.alice);
+        assertMultiTurnConversation(multiTurn);
     }
 
     @Test

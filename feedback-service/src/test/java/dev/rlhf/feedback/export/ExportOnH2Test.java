@@ -52,7 +52,7 @@ class ExportOnH2Test {
         // from T0+1h: bob and carol on P1, both P2 rankings, alice on P3
         assertThat(lines(exports, f, "rankings", null, "2026-03-01T11:00:00Z")).hasSize(5);
         assertThat(lines(exports, f, "consensus", null, null)).hasSize(3);
-        assertThat(lines(exports, f, "sft", null, null)).hasSize(1);
+        assertThat(lines(exports, f, "sft", null, null)).hasSize(2);
 
         var stats = new ProjectStatsService(jdbc, json, projects, gold, transactions).stats(f.project);
         assertThat(stats.counts().pairs()).isEqualTo(19);

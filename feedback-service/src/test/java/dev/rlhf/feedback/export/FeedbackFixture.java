@@ -27,7 +27,7 @@ import dev.rlhf.feedback.task.TaskRepository;
  *    bob    r4 > r1 > [r2 r3]          at T0+1h  20 s, rewrite                  5 pairs (tie gives none)
  *    carol  r1 > r4 > r3 > r2          at T0+2h  30 s                           6 pairs
  * P2 Hi / Hello! How can I help? / Tell me a joke   s1, s2 (v3); task t2 needs 2
- *    alice  s1 > s2                    at T0+3h  12 s                           1 pair
+ *    alice  s1 > s2                    at T0+3h  12 s, rewrite                  1 pair
  *    bob    s2 > s1                    at T0+4h  22 s                           1 pair
  * P3 "Pick one"   u1, u2 (v1); task t3 needs 2
  *    alice  [u1 u2]                    at T0+5h  14 s, none acceptable          0 pairs
@@ -36,6 +36,8 @@ import dev.rlhf.feedback.task.TaskRepository;
 public final class FeedbackFixture {
 
     public static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+    /** Alice's rewrite on the multi-turn prompt P2: the sft export's multi-turn line. */
+    public static final String MULTI_TURN_REWRITE = "Why did the scarecrow win an award? He was outstanding in his field.";
 
     public final String suffix;
     public final UUID project;
@@ -75,7 +77,8 @@ public final class FeedbackFixture {
         s1 = prompts.insertResponseIfAbsent(p2, "Why did the chicken cross the road?", "model-a", "v3", -12.5).id();
         s2 = prompts.insertResponseIfAbsent(p2, "Knock knock.", "model-b", "v3", -3.0).id();
         UUID t2 = tasks.createIfAbsent(project, p2, List.of(s1, s2), 2);
-        rankings.insert(ranking(t2, p2, a, List.of(List.of(s1), List.of(s2)), Map.of(), false, null, 12_000, T0.plus(Duration.ofHours(3))));
+        rankings.insert(ranking(t2, p2, a, List.of(List.of(s1), List.of(s2)), Map.of(), false, MULTI_TURN_REWRITE, 12_000,
+                T0.plus(Duration.ofHours(3))));
         rankings.insert(ranking(t2, p2, b, List.of(List.of(s2), List.of(s1)), Map.of(), false, null, 22_000, T0.plus(Duration.ofHours(4))));
 
         p3 = prompts.insertPromptIfAbsent(project, Conversation.ofUser("Pick one"), "prompts", null).id();

@@ -11,7 +11,9 @@ import tools.jackson.databind.json.JsonMapper;
  * reader (and {@code trainer serve}'s stores) turns a line into the prompt the model sees.
  * <ul>
  *   <li>{@code "messages": [...]}: the conversation (a final assistant turn, the response to it, is left out);</li>
- *   <li>{@code "conversation": [...]} (the {@code rankings} and {@code consensus} exports), when not empty;</li>
+ *   <li>{@code "conversation": [...]} (the {@code rankings}, {@code consensus}, {@code pairs}, {@code sft} and
+ *       {@code kto} exports), when not empty: preferred to the line's {@code prompt} string, which for a
+ *       multi-turn prompt is the HH transcript and would otherwise reach a chat template as one user turn;</li>
  *   <li>{@code "prompt"}: a string is one user turn; an array is the conversation (TRL's conversational prompt).</li>
  * </ul>
  * An optional {@code "template_kwargs": {...}} passes variables to the template (e.g. {@code enable_thinking}).

@@ -27,8 +27,9 @@ public record SftExample(String prompt, String completion) {
 
     /**
      * Reads {@code {"prompt", "completion"}}, {@code {"messages": [..., assistant]}} or {@code {"text"}}
-     * lines; a bad line is an {@link IllegalArgumentException} naming the file and line. A prompt (a
-     * string: one user turn; or messages) is rendered by {@code template} with a generation prompt and
+     * lines; a bad line is an {@link IllegalArgumentException} naming the file and line. A prompt (the
+     * line's {@code conversation} when it has one, as the {@code sft} export writes it; else a string
+     * prompt: one user turn; or messages) is rendered by {@code template} with a generation prompt and
      * the completion (a string, or TRL's {@code [{"role": "assistant", ...}]}) is the assistant turn;
      * {@code {"text"}} is plain text, learned whole, no template.
      */
@@ -65,12 +66,14 @@ public record SftExample(String prompt, String completion) {
                         examples.add(new SftExample(PromptLines.prompt(node, template), response));
                         continue;
                     }
+                    if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isString()) {
+                        examples.add(new SftExample(PromptLines.prompt(node, template), completion.asString()));
+                        continue;
+                    }
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage());
                 }
-                if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isString()) {
-                    examples.add(new SftExample(PromptLines.prompt(node, template), completion.asString()));
-                } else if (text != null && text.isString()) {
+                if (text != null && text.isString()) {
                     examples.add(new SftExample("", text.asString()));
                 } else {
                     throw new IllegalArgumentException(file + " line " + number

@@ -10,14 +10,19 @@ import dev.rlhf.trainer.SharedData;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.data.TokenizedResponse;
+import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.PromptLines;
 import dev.rlhf.trainer.checkpoint.ModelLoader;
+import dev.rlhf.trainer.sft.SftExample;
 import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -27,9 +32,11 @@ import tools.jackson.databind.node.ObjectNode;
  * The same prompt reaches the reward model as the same token ids whether training comes from
  * {@code serve} (a {@code RankingSubmitted} event as the annotation app builds it, stored by the
  * {@link PreferenceStore}; a {@code SampleRequested} conversation as the loop stores it) or from an
- * export of the same ranking ({@code messages}, {@code rankings}, and, for a model without a chat
- * template, {@code pairs}, whose prompt text is the feedback service's own {@code Conversation.asText}).
- * Checked for the plain template (stories260K) and a real chat template (Qwen3's, tokenizer files only).
+ * export of the same ranking ({@code messages}, {@code rankings}, {@code pairs} with its {@code conversation},
+ * and, for a model without a chat template, a {@code pairs} line with only its prompt text, the feedback
+ * service's own {@code Conversation.asText}); the {@code sft} and {@code kto} lines' {@code conversation}
+ * gives the same prompt. Checked for the plain template (stories260K) and a real chat template (Qwen3's,
+ * tokenizer files only).
  */
 class PromptParityTest {
 
@@ -62,7 +69,47 @@ class PromptParityTest {
             assertThat(chosen[chosen.length - 1]).isEqualTo(151645); // the response closed by <|im_end|>
             String text = qwen.decode(chosen);
             assertThat(text).startsWith("system\nYou are a storyteller.").contains("assistant\n" + CHOSEN);
+
+            // Without its conversation a pairs line is the transcript as one user turn: other ids under a chat template.
+            RankedResponses stringOnly = PreferenceFile.parse(pairsLine(false), qwen.chatTemplate());
+            assertThat(TokenizedResponse.of(stringOnly.prompt(), CHOSEN, qwen, 4096).ids()).isNotEqualTo(chosen);
         }
+    }
+
+    @Test
+    void qwenChatTemplateRendersTheSftAndKtoExportsConversation(@TempDir Path dir) throws Exception {
+        try (HuggingFaceTextTokenizer qwen = HuggingFaceTextTokenizer.load(
+                SharedData.dir().resolve("data/models/tiny-random-qwen3/tokenizer.json"), 151643, 151645, 151936)) {
+            var template = qwen.chatTemplate();
+            String servePrompt = template.render(new Conversation(TURNS).turns().stream()
+                    .map(t -> new ChatMessage(t.role(), t.content())).toList(), true, java.util.Map.of());
+            assertThat(servePrompt).startsWith("<|im_start|>system\nYou are a storyteller.<|im_end|>\n")
+                    .endsWith("<|im_start|>user\nWhat did Max do?<|im_end|>\n<|im_start|>assistant\n");
+
+            // an sft export line as the feedback service writes it: prompt text, completion, and the conversation
+            ObjectNode sft = JSON.createObjectNode();
+            sft.put("prompt", new Conversation(TURNS).asText());
+            sft.put("completion", CHOSEN);
+            turns(sft.putArray("conversation"), null);
+            sft.put("prompt_id", "q").put("source", "rewrite");
+            Path file = dir.resolve("sft.jsonl");
+            Files.writeString(file, JSON.writeValueAsString(sft) + "\n");
+            List<SftExample> examples = SftExample.readJsonl(file, template);
+            assertThat(examples).containsExactly(new SftExample(servePrompt, CHOSEN));
+
+            // a kto line ({"prompt", "completion", "label"}) with its conversation: the same prompt
+            ObjectNode kto = sft.deepCopy().put("label", true);
+            assertThat(PromptLines.prompt(kto, template)).isEqualTo(servePrompt);
+        }
+    }
+
+    /** A {@code pairs} export line of the ranking, with or without its {@code conversation}. */
+    static JsonNode pairsLine(boolean withConversation) {
+        ObjectNode pairs = JSON.createObjectNode().put("prompt", new Conversation(TURNS).asText()).put("chosen", CHOSEN).put("rejected", REJECTED);
+        if (withConversation) {
+            turns(pairs.putArray("conversation"), null);
+        }
+        return pairs.put("prompt_id", "q").put("source", "annotator");
     }
 
     /**
@@ -145,10 +192,12 @@ class PromptParityTest {
         turns(request.putArray("messages"), null);
         assertThat(PromptLines.prompt(request, template)).isEqualTo(serve.prompt());
 
-        List<RankedResponses> paths = new java.util.ArrayList<>(List.of(serve, messagesExport, rankingsExport));
+        // the pairs export: prompt text, chosen, rejected, and the prompt's conversation
+        RankedResponses pairsExport = PreferenceFile.parse(pairsLine(true), template);
+
+        List<RankedResponses> paths = new java.util.ArrayList<>(List.of(serve, messagesExport, rankingsExport, pairsExport));
         if (withPairsExport) {
-            JsonNode pairs = JSON.createObjectNode().put("prompt", conversation.asText()).put("chosen", CHOSEN).put("rejected", REJECTED);
-            paths.add(PreferenceFile.parse(pairs, template));
+            paths.add(PreferenceFile.parse(pairsLine(false), template));
         }
         return paths;
     }

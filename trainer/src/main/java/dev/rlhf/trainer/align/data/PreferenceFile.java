@@ -24,8 +24,9 @@ import tools.jackson.databind.json.JsonMapper;
  * ({@code {"prompt", "responses": [{"id", "text"}, ...], "ranking": [[id, ...], ...], ...}}); the two may
  * be mixed; or a {@code messages} line ({@code {"chosen": [turns..., assistant], "rejected": [turns..., assistant]}},
  * TRL's conversational format, optionally with the prompt apart as {@code "prompt": [turns...]}). The prompt
- * is rendered by the model's chat template ({@link PromptLines}): a line's {@code conversation} (rankings
- * export) or messages keep their turns; a string prompt is one user turn. A bad line is an
+ * is rendered by the model's chat template ({@link PromptLines}): a line's {@code conversation} (the
+ * {@code rankings} and {@code pairs} exports write it) or messages keep their turns, in preference to the
+ * {@code prompt} string; a string prompt alone is one user turn. A bad line is an
  * {@link IllegalArgumentException} naming the file, the line and the field.
  */
 public final class PreferenceFile {
