@@ -132,8 +132,8 @@ public class AnnotatorService {
     }
 
     /**
-     * Disables or enables an account. A disabled account cannot log in, its sessions end and its API
-     * tokens are revoked. Nobody can disable their own account (so the last admin cannot lock everyone out).
+     * Disables or enables an account. A disabled account cannot log in, its sessions end, its API
+     * tokens are revoked and its open task leases end (the tasks go back to the pool at once). Nobody can disable their own account (so the last admin cannot lock everyone out).
      */
     @Transactional
     public Annotator setDisabled(UUID accountId, boolean disabled, Annotator byAdmin) {
@@ -144,12 +144,14 @@ public class AnnotatorService {
         if (disabled == !account.enabled()) {
             return account;
         }
-        annotators.setDisabled(account.id(), disabled ? Instant.now() : null);
+        Instant now = Instant.now();
+        annotators.setDisabled(account.id(), disabled ? now : null);
         int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
+        int leases = disabled ? annotators.endOpenLeases(account.id(), now) : 0;
         status.changed(account.id());
         if (disabled) {
-            log.info("Account '{}' disabled by '{}': its sessions end and {} API token(s) were revoked",
-                    account.username(), byAdmin.username(), revoked);
+            log.info("Account '{}' disabled by '{}': its sessions end, {} API token(s) were revoked and {} open lease(s) ended",
+                    account.username(), byAdmin.username(), revoked, leases);
         } else {
             log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
         }
