@@ -78,13 +78,7 @@ public class AnnotatorController {
         }
         Annotator admin = annotators.of(caller);
         Annotator target = annotators.byIdOrUsername(account);
-        if (change.password() != null) {
-            annotators.setPassword(target.id(), change.password(), admin.username());
-        }
-        if (change.disabled() != null) {
-            annotators.setDisabled(target.id(), change.disabled(), admin);
-        }
-        return AccountView.of(annotators.byId(target.id()));
+        return AccountView.of(annotators.change(target.id(), change.disabled(), change.password(), admin));
     }
 
     public record PasswordChange(String currentPassword, String newPassword) {

@@ -84,6 +84,15 @@ public class AnnotatorRepository {
                 .params(at, id, at).update();
     }
 
+    /**
+     * Every admin account, their rows locked until the transaction ends (in id order, so two
+     * transactions taking them cannot deadlock): what a check that an enabled admin remains reads.
+     */
+    public java.util.List<Annotator> lockAdmins() {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM annotators WHERE roles LIKE '%ADMIN%' ORDER BY id FOR UPDATE")
+                .query(AnnotatorRepository::map).list();
+    }
+
     /** The account's credentials version, or empty when it is disabled or gone. */
     public Optional<Integer> activeCredentialsVersion(UUID id) {
         return jdbc.sql("SELECT credentials_version FROM annotators WHERE id = ? AND disabled_at IS NULL")

@@ -133,27 +133,52 @@ public class AnnotatorService {
 
     /**
      * Disables or enables an account. A disabled account cannot log in, its sessions end, its API
-     * tokens are revoked and its open task leases end (the tasks go back to the pool at once). Nobody can disable their own account (so the last admin cannot lock everyone out).
+     * tokens are revoked and its open task leases end (the tasks go back to the pool at once).
+     * Nobody can disable their own account, and at least one enabled admin always remains.
      */
     @Transactional
     public Annotator setDisabled(UUID accountId, boolean disabled, Annotator byAdmin) {
+        return change(accountId, disabled, null, byAdmin);
+    }
+
+    /**
+     * An admin's change of an account, all or nothing: {@code disabled} (null: unchanged) and/or a new
+     * password (null: unchanged). Everything is checked before anything is changed: the password
+     * policy, that nobody disables their own account, and that at least one enabled admin remains
+     * (under the admin rows' locks, so two admins disabling each other at once cannot both succeed).
+     */
+    @Transactional
+    public Annotator change(UUID accountId, Boolean disabled, String newPassword, Annotator byAdmin) {
         Annotator account = byId(accountId);
-        if (disabled && account.id().equals(byAdmin.id())) {
+        boolean disabling = Boolean.TRUE.equals(disabled) && account.enabled();
+        if (Boolean.TRUE.equals(disabled) && account.id().equals(byAdmin.id())) {
             throw ApiException.conflict("You cannot disable your own account");
         }
-        if (disabled == !account.enabled()) {
-            return account;
+        if (newPassword != null) {
+            checkPassword(account.username(), newPassword);
         }
-        Instant now = Instant.now();
-        annotators.setDisabled(account.id(), disabled ? now : null);
-        int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
-        int leases = disabled ? annotators.endOpenLeases(account.id(), now) : 0;
-        status.changed(account.id());
-        if (disabled) {
-            log.info("Account '{}' disabled by '{}': its sessions end, {} API token(s) were revoked and {} open lease(s) ended",
-                    account.username(), byAdmin.username(), revoked, leases);
-        } else {
-            log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
+        if (disabling && account.isAdmin()) {
+            List<Annotator> admins = annotators.lockAdmins();
+            boolean anotherRemains = admins.stream().anyMatch(a -> a.enabled() && !a.id().equals(account.id()));
+            if (!anotherRemains) {
+                throw ApiException.conflict("At least one enabled admin must remain");
+            }
+        }
+        if (newPassword != null) {
+            replacePassword(account, newPassword, byAdmin.username());
+        }
+        if (disabled != null && disabled == account.enabled()) {
+            Instant now = Instant.now();
+            annotators.setDisabled(account.id(), disabled ? now : null);
+            int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
+            int leases = disabled ? annotators.endOpenLeases(account.id(), now) : 0;
+            status.changed(account.id());
+            if (disabled) {
+                log.info("Account '{}' disabled by '{}': its sessions end, {} API token(s) were revoked and {} open lease(s) ended",
+                        account.username(), byAdmin.username(), revoked, leases);
+            } else {
+                log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
+            }
         }
         return byId(accountId);
     }

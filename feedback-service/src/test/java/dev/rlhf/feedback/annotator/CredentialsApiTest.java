@@ -155,6 +155,13 @@ class CredentialsApiTest extends IntegrationTest {
 
         assertProblem(send("PATCH", "/api/v1/annotators/" + ADMIN, admin, Map.of("disabled", true)), 409)
                 .isEqualTo("You cannot disable your own account");
+        // A refused change changes nothing: not the password that came with it either (nor its tokens).
+        String adminsToken = "Bearer " + json.readTree(send("POST", "/api/v1/tokens", admin, Map.of("name", "t")).body())
+                .path("token").asString();
+        assertProblem(send("PATCH", "/api/v1/annotators/" + ADMIN, admin, Map.of("password", "a-new-admin-phrase-8", "disabled", true)), 409)
+                .isEqualTo("You cannot disable your own account");
+        assertThat(send("GET", "/api/v1/projects", admin, null).statusCode()).as("the password is unchanged").isEqualTo(200);
+        assertThat(send("GET", "/api/v1/projects", adminsToken, null).statusCode()).as("the tokens still work").isEqualTo(200);
         assertProblem(send("PATCH", "/api/v1/annotators/" + dave, basic(dave, PASSWORD), Map.of("disabled", true)), 403);
     }
 
