@@ -41,6 +41,14 @@ class CredentialsApiTest extends IntegrationTest {
 
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    AnnotatorService annotatorService;
+    @Autowired
+    ApiTokenService tokenService;
+    @Autowired
+    AccountStatus accountStatus;
+    @Autowired
+    org.springframework.transaction.support.TransactionOperations tx;
 
     final HttpClient http = HttpClient.newHttpClient();
     final Logger throttleLog = (Logger) LoggerFactory.getLogger(LoginThrottle.class);
@@ -231,6 +239,29 @@ class CredentialsApiTest extends IntegrationTest {
         assertThat(warnings.getFirst().getLevel()).isEqualTo(Level.WARN);
         assertThat(warnings.getFirst().getFormattedMessage())
                 .isEqualTo("Login throttled: account '" + frank + "' locked for 60 s after 5 failed logins (last from " + address + ")");
+    }
+
+    @Test
+    void theAccountAndTokenMemoryIsClearedWhenAChangeCommitsNotBefore() throws Exception {
+        String hank = account("hank");
+        String secret = json.readTree(send("POST", "/api/v1/tokens", basic(hank, PASSWORD), Map.of("name", "t")).body())
+                .path("token").asString();
+        Annotator before = annotatorService.byUsername(hank);
+        tx.executeWithoutResult(status -> {
+            annotatorService.setPassword(before.id(), "hanks-new-phrase-6", ADMIN);
+            // Another request meanwhile still reads the committed, old row, and remembers it.
+            try {
+                var meanwhile = java.util.concurrent.CompletableFuture.supplyAsync(() -> List.of(
+                        accountStatus.isCurrent(before.id(), before.credentialsVersion()),
+                        tokenService.accountOf(secret).isPresent())).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(meanwhile).containsExactly(true, true);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(accountStatus.isCurrent(before.id(), before.credentialsVersion())).as("sessions end once it commits").isFalse();
+        assertThat(tokenService.accountOf(secret)).as("the token stops once it commits").isEmpty();
+        assertProblem(send("GET", "/api/v1/projects", "Bearer " + secret, null), 401);
     }
 
     @Test
