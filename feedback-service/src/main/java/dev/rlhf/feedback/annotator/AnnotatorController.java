@@ -20,6 +20,7 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.project.ProjectMemberService;
 
 /**
@@ -77,7 +78,7 @@ public class AnnotatorController {
             throw ApiException.badRequest("Name what to change: \"disabled\" (true or false) and/or \"password\"");
         }
         Annotator admin = annotators.of(caller);
-        Annotator target = annotators.byIdOrUsername(account);
+        Annotator target = annotators.byIdOrUsername(Inputs.text("account", account, AnnotatorService.MAX_USERNAME_CHARS));
         return AccountView.of(annotators.change(target.id(), change.disabled(), change.password(), admin));
     }
 
@@ -129,7 +130,8 @@ public class AnnotatorController {
             if (!me.isAdmin()) {
                 throw ApiException.forbidden("Only admins may list other accounts' tokens (without ?annotator or ?all you get your own)");
             }
-            var listed = all ? tokens.listAll() : tokens.list(annotators.byIdOrUsername(annotator).id());
+            var listed = all ? tokens.listAll()
+                    : tokens.list(annotators.byIdOrUsername(Inputs.text("annotator", annotator, AnnotatorService.MAX_USERNAME_CHARS)).id());
             return listed.stream().map(TokenInfo::of).toList();
         }
         return tokens.list(me.id()).stream().map(TokenInfo::of).toList();

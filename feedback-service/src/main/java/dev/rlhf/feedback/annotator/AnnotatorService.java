@@ -25,6 +25,8 @@ import dev.rlhf.feedback.api.Inputs;
 public class AnnotatorService {
 
     private static final Logger log = LoggerFactory.getLogger(AnnotatorService.class);
+    /** The width of {@code annotators.username}. */
+    public static final int MAX_USERNAME_CHARS = 100;
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@-]{1,100}");
     /** The default minimum password length; {@link #minPasswordLength()} is the one in force. */
     public static final int MIN_PASSWORD_LENGTH = 12;
