@@ -88,8 +88,10 @@ public class AnnotatorController {
     /** The caller's own password; the current one is required (a leaked API token is not enough). */
     @PostMapping("/annotators/me/password")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    public void changeOwnPassword(@RequestBody PasswordChange change, Principal caller) {
-        annotators.changeOwnPassword(annotators.of(caller).id(), change.currentPassword(), change.newPassword());
+    public void changeOwnPassword(@RequestBody PasswordChange change, Principal caller,
+                                  jakarta.servlet.http.HttpServletRequest request) {
+        annotators.changeOwnPassword(annotators.of(caller).id(), change.currentPassword(), change.newPassword(),
+                request.getRemoteAddr());
     }
 
     /**
@@ -105,6 +107,10 @@ public class AnnotatorController {
     @PostMapping("/tokens")
     @ResponseStatus(HttpStatus.CREATED)
     public TokenView createToken(@RequestBody NewToken request, Principal caller) {
+        // A token must not mint tokens: else a leaked one could renew itself forever, and expiry would bound nothing.
+        if (dev.rlhf.feedback.security.ApiTokenAuthenticationFilter.viaApiToken(caller)) {
+            throw ApiException.forbidden("create tokens with your password (HTTP Basic) or in the app");
+        }
         var issued = tokens.issue(annotators.of(caller).id(), request.name(), request.expiresInDays());
         return new TokenView(issued.id(), issued.name(), issued.token(), issued.expiresAt());
     }

@@ -15,6 +15,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.api.Inputs;
+import dev.rlhf.feedback.security.LoginThrottle;
 
 /**
  * Accounts: creating them, finding the one behind a login, changing passwords and disabling them.
@@ -36,9 +37,11 @@ public class AnnotatorService {
     private final PasswordPolicy policy;
     private final ApiTokenService tokens;
     private final AccountStatus status;
+    private final LoginThrottle throttle;
 
     public AnnotatorService(AnnotatorRepository annotators, PasswordEncoder passwords, PasswordPolicy policy,
-                            ApiTokenService tokens, AccountStatus status) {
+                            ApiTokenService tokens, AccountStatus status, LoginThrottle throttle) {
+        this.throttle = throttle;
         this.annotators = annotators;
         this.passwords = passwords;
         this.policy = policy;
@@ -51,7 +54,7 @@ public class AnnotatorService {
         AnnotatorRepository repository = new AnnotatorRepository(jdbc);
         CredentialsProperties defaults = CredentialsProperties.defaults();
         return new AnnotatorService(repository, passwords, new PasswordPolicy(defaults), new ApiTokenService(jdbc, repository, defaults),
-                new AccountStatus(repository));
+                new AccountStatus(repository), new LoginThrottle(defaults));
     }
 
     public int minPasswordLength() {
@@ -108,10 +111,25 @@ public class AnnotatorService {
      */
     @Transactional
     public void changeOwnPassword(UUID accountId, String currentPassword, String newPassword) {
+        changeOwnPassword(accountId, currentPassword, newPassword, null);
+    }
+
+    /**
+     * As {@link #changeOwnPassword(UUID, String, String)}; the current-password check is throttled as
+     * logins are ({@link LoginThrottle}, keyed by the account and {@code address}): while locked, 429.
+     */
+    @Transactional
+    public void changeOwnPassword(UUID accountId, String currentPassword, String newPassword, String address) {
         Annotator me = byId(accountId);
+        var refused = throttle.check(me.username(), address);
+        if (refused.isPresent()) {
+            throw new ApiException(org.springframework.http.HttpStatus.TOO_MANY_REQUESTS, refused.get().getMessage());
+        }
         if (currentPassword == null || !passwords.matches(currentPassword, me.passwordHash())) {
+            throttle.failed(me.username(), address);
             throw ApiException.badRequest("currentPassword is not your current password");
         }
+        throttle.succeeded(me.username());
         if (newPassword != null && newPassword.equals(currentPassword)) {
             throw ApiException.badRequest("newPassword is the same as the current password");
         }

@@ -115,6 +115,9 @@ class CredentialsApiTest extends IntegrationTest {
         assertThat(listed.get(0).path("name").asString()).isEqualTo("laptop");
         assertThat(listed.get(0).path("annotator").asString()).isEqualTo(bob);
         assertProblem(send("GET", "/api/v1/tokens?all=true", bobsToken, null), 403);
+        // A token cannot mint tokens (a leaked one could otherwise renew itself past its expiry).
+        assertProblem(send("POST", "/api/v1/tokens", bobsToken, Map.of("name", "renewed", "expiresInDays", 365)), 403)
+                .isEqualTo("create tokens with your password (HTTP Basic) or in the app");
         assertProblem(send("GET", "/api/v1/tokens?annotator=" + carol, bobsToken, null), 403);
         assertProblem(send("DELETE", "/api/v1/tokens/" + carols.path("id").asString(), bobsToken, null), 404);
         assertThat(send("GET", "/api/v1/projects", carolsToken, null).statusCode()).isEqualTo(200);
@@ -262,6 +265,22 @@ class CredentialsApiTest extends IntegrationTest {
         assertThat(accountStatus.isCurrent(before.id(), before.credentialsVersion())).as("sessions end once it commits").isFalse();
         assertThat(tokenService.accountOf(secret)).as("the token stops once it commits").isEmpty();
         assertProblem(send("GET", "/api/v1/projects", "Bearer " + secret, null), 401);
+    }
+
+    @Test
+    void guessingTheCurrentPasswordWithATokenIsThrottledAsLoginsAre() throws Exception {
+        String ivy = account("ivy");
+        String token = "Bearer " + json.readTree(send("POST", "/api/v1/tokens", basic(ivy, PASSWORD), Map.of("name", "t")).body())
+                .path("token").asString();
+        String path = "/api/v1/annotators/me/password";
+        for (int i = 0; i < 5; i++) {
+            assertProblem(send("POST", path, token, Map.of("currentPassword", "guess-number-" + i, "newPassword", "another-long-phrase-7")), 400)
+                    .isEqualTo("currentPassword is not your current password");
+        }
+        assertProblem(send("POST", path, token, Map.of("currentPassword", PASSWORD, "newPassword", "another-long-phrase-7")), 429)
+                .startsWith("Too many failed logins for this account");
+        assertThat(send("GET", "/api/v1/projects", basic(ivy, PASSWORD), null).statusCode()).as("the password is unchanged, and locked")
+                .isEqualTo(429);
     }
 
     @Test
