@@ -95,11 +95,6 @@ public class ApiTokenService {
         return new NewToken(id, tokenName, token, expiresAt);
     }
 
-    /** The username owning a valid (unrevoked, unexpired, of an enabled account) token. */
-    public Optional<String> ownerOf(String token) {
-        return annotators.findByApiTokenHash(hash(token)).map(Annotator::username);
-    }
-
     /** The account owning a valid (unrevoked, unexpired, enabled) token: one query, or none when it was read within {@link #ACCOUNT_CACHE_TTL}. */
     public Optional<Annotator> accountOf(String token) {
         String tokenHash = hash(token);
