@@ -72,7 +72,10 @@ public class MyAccountView extends VerticalLayout {
             return;
         }
         try {
-            annotators.changeOwnPassword(me.id(), currentPassword.getValue(), newPassword.getValue());
+            // Throttled as logins are, by the account and the browser's address.
+            var request = com.vaadin.flow.server.VaadinRequest.getCurrent();
+            annotators.changeOwnPassword(me.id(), currentPassword.getValue(), newPassword.getValue(),
+                    request == null ? null : request.getRemoteAddr());
         } catch (ApiException rejected) {
             passwordError.setText(rejected.getMessage());
             return;

@@ -368,7 +368,7 @@ class AdminViewsTest extends SpringBrowserlessTest {
         assertThat(panel.tokenDialog.isOpened()).isTrue();
         String secret = $(TextField.class).id("token-secret").getValue();
         assertThat(secret).startsWith("rlhf_");
-        assertThat(apiTokens.ownerOf(secret)).contains(TestInfrastructure.ADMIN);
+        assertThat(apiTokens.accountOf(secret).map(dev.rlhf.feedback.annotator.Annotator::username)).contains(TestInfrastructure.ADMIN);
         assertThat(test(panel.tokens).size()).isEqualTo(before + 1);
         // Columns: name, account, created, expires, status, revoke.
         assertThat(test(panel.tokens).getCellText(0, 1)).isEqualTo(TestInfrastructure.ADMIN);
@@ -383,7 +383,7 @@ class AdminViewsTest extends SpringBrowserlessTest {
 
         // The newest token is the first row; its Revoke button is in the last column.
         test((com.vaadin.flow.component.button.Button) test(panel.tokens).getCellComponent(0, 5)).click();
-        assertThat(apiTokens.ownerOf(secret)).isEmpty();
+        assertThat(apiTokens.accountOf(secret)).isEmpty();
         assertThat(test(panel.tokens).getCellText(0, 4)).startsWith("revoked");
     }
 
@@ -397,7 +397,7 @@ class AdminViewsTest extends SpringBrowserlessTest {
 
         test(accountButton(view, name, 0)).click();
         assertThat(accounts.byId(account.id()).enabled()).isFalse();
-        assertThat(apiTokens.ownerOf(secret)).as("a disabled account's tokens are revoked").isEmpty();
+        assertThat(apiTokens.accountOf(secret)).as("a disabled account's tokens are revoked").isEmpty();
         assertThat(view.accounts.getGenericDataView().getItems().filter(a -> a.username().equals(name)).findFirst()).get()
                 .extracting(Annotator::enabled).isEqualTo(false);
         test(accountButton(view, name, 0)).click();

@@ -20,6 +20,7 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.project.ProjectMemberService;
 
 /**
@@ -77,14 +78,8 @@ public class AnnotatorController {
             throw ApiException.badRequest("Name what to change: \"disabled\" (true or false) and/or \"password\"");
         }
         Annotator admin = annotators.of(caller);
-        Annotator target = annotators.byIdOrUsername(account);
-        if (change.password() != null) {
-            annotators.setPassword(target.id(), change.password(), admin.username());
-        }
-        if (change.disabled() != null) {
-            annotators.setDisabled(target.id(), change.disabled(), admin);
-        }
-        return AccountView.of(annotators.byId(target.id()));
+        Annotator target = annotators.byIdOrUsername(Inputs.text("account", account, AnnotatorService.MAX_USERNAME_CHARS));
+        return AccountView.of(annotators.change(target.id(), change.disabled(), change.password(), admin));
     }
 
     public record PasswordChange(String currentPassword, String newPassword) {
@@ -93,8 +88,10 @@ public class AnnotatorController {
     /** The caller's own password; the current one is required (a leaked API token is not enough). */
     @PostMapping("/annotators/me/password")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    public void changeOwnPassword(@RequestBody PasswordChange change, Principal caller) {
-        annotators.changeOwnPassword(annotators.of(caller).id(), change.currentPassword(), change.newPassword());
+    public void changeOwnPassword(@RequestBody PasswordChange change, Principal caller,
+                                  jakarta.servlet.http.HttpServletRequest request) {
+        annotators.changeOwnPassword(annotators.of(caller).id(), change.currentPassword(), change.newPassword(),
+                request.getRemoteAddr());
     }
 
     /**
@@ -110,6 +107,10 @@ public class AnnotatorController {
     @PostMapping("/tokens")
     @ResponseStatus(HttpStatus.CREATED)
     public TokenView createToken(@RequestBody NewToken request, Principal caller) {
+        // A token must not mint tokens: else a leaked one could renew itself forever, and expiry would bound nothing.
+        if (dev.rlhf.feedback.security.ApiTokenAuthenticationFilter.viaApiToken(caller)) {
+            throw ApiException.forbidden("create tokens with your password (HTTP Basic) or in the app");
+        }
         var issued = tokens.issue(annotators.of(caller).id(), request.name(), request.expiresInDays());
         return new TokenView(issued.id(), issued.name(), issued.token(), issued.expiresAt());
     }
@@ -135,7 +136,8 @@ public class AnnotatorController {
             if (!me.isAdmin()) {
                 throw ApiException.forbidden("Only admins may list other accounts' tokens (without ?annotator or ?all you get your own)");
             }
-            var listed = all ? tokens.listAll() : tokens.list(annotators.byIdOrUsername(annotator).id());
+            var listed = all ? tokens.listAll()
+                    : tokens.list(annotators.byIdOrUsername(Inputs.text("annotator", annotator, AnnotatorService.MAX_USERNAME_CHARS)).id());
             return listed.stream().map(TokenInfo::of).toList();
         }
         return tokens.list(me.id()).stream().map(TokenInfo::of).toList();

@@ -73,6 +73,26 @@ public class AnnotatorRepository {
                 .params(when == null ? null : OffsetDateTime.ofInstant(when, java.time.ZoneOffset.UTC), id).update() == 1;
     }
 
+    /**
+     * Ends every unexpired lease of the account now, in all projects (it was disabled): the tasks
+     * count those slots as free again at once. The rows stay, as expired leases. Run it after the
+     * account's row is locked (the disable's update does), the lock a lease grant takes first.
+     */
+    public int endOpenLeases(UUID id, Instant now) {
+        var at = OffsetDateTime.ofInstant(now, java.time.ZoneOffset.UTC);
+        return jdbc.sql("UPDATE assignments SET lease_expires_at = ? WHERE annotator_id = ? AND status = 'LEASED' AND lease_expires_at > ?")
+                .params(at, id, at).update();
+    }
+
+    /**
+     * Every admin account, their rows locked until the transaction ends (in id order, so two
+     * transactions taking them cannot deadlock): what a check that an enabled admin remains reads.
+     */
+    public java.util.List<Annotator> lockAdmins() {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM annotators WHERE roles LIKE '%ADMIN%' ORDER BY id FOR UPDATE")
+                .query(AnnotatorRepository::map).list();
+    }
+
     /** The account's credentials version, or empty when it is disabled or gone. */
     public Optional<Integer> activeCredentialsVersion(UUID id) {
         return jdbc.sql("SELECT credentials_version FROM annotators WHERE id = ? AND disabled_at IS NULL")

@@ -15,6 +15,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.api.Inputs;
+import dev.rlhf.feedback.security.LoginThrottle;
 
 /**
  * Accounts: creating them, finding the one behind a login, changing passwords and disabling them.
@@ -25,6 +26,8 @@ import dev.rlhf.feedback.api.Inputs;
 public class AnnotatorService {
 
     private static final Logger log = LoggerFactory.getLogger(AnnotatorService.class);
+    /** The width of {@code annotators.username}. */
+    public static final int MAX_USERNAME_CHARS = 100;
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._@-]{1,100}");
     /** The default minimum password length; {@link #minPasswordLength()} is the one in force. */
     public static final int MIN_PASSWORD_LENGTH = 12;
@@ -34,9 +37,11 @@ public class AnnotatorService {
     private final PasswordPolicy policy;
     private final ApiTokenService tokens;
     private final AccountStatus status;
+    private final LoginThrottle throttle;
 
     public AnnotatorService(AnnotatorRepository annotators, PasswordEncoder passwords, PasswordPolicy policy,
-                            ApiTokenService tokens, AccountStatus status) {
+                            ApiTokenService tokens, AccountStatus status, LoginThrottle throttle) {
+        this.throttle = throttle;
         this.annotators = annotators;
         this.passwords = passwords;
         this.policy = policy;
@@ -49,7 +54,7 @@ public class AnnotatorService {
         AnnotatorRepository repository = new AnnotatorRepository(jdbc);
         CredentialsProperties defaults = CredentialsProperties.defaults();
         return new AnnotatorService(repository, passwords, new PasswordPolicy(defaults), new ApiTokenService(jdbc, repository, defaults),
-                new AccountStatus(repository));
+                new AccountStatus(repository), new LoginThrottle(defaults));
     }
 
     public int minPasswordLength() {
@@ -106,10 +111,25 @@ public class AnnotatorService {
      */
     @Transactional
     public void changeOwnPassword(UUID accountId, String currentPassword, String newPassword) {
+        changeOwnPassword(accountId, currentPassword, newPassword, null);
+    }
+
+    /**
+     * As {@link #changeOwnPassword(UUID, String, String)}; the current-password check is throttled as
+     * logins are ({@link LoginThrottle}, keyed by the account and {@code address}): while locked, 429.
+     */
+    @Transactional
+    public void changeOwnPassword(UUID accountId, String currentPassword, String newPassword, String address) {
         Annotator me = byId(accountId);
+        var refused = throttle.check(me.username(), address);
+        if (refused.isPresent()) {
+            throw new ApiException(org.springframework.http.HttpStatus.TOO_MANY_REQUESTS, refused.get().getMessage());
+        }
         if (currentPassword == null || !passwords.matches(currentPassword, me.passwordHash())) {
+            throttle.failed(me.username(), address);
             throw ApiException.badRequest("currentPassword is not your current password");
         }
+        throttle.succeeded(me.username());
         if (newPassword != null && newPassword.equals(currentPassword)) {
             throw ApiException.badRequest("newPassword is the same as the current password");
         }
@@ -132,26 +152,53 @@ public class AnnotatorService {
     }
 
     /**
-     * Disables or enables an account. A disabled account cannot log in, its sessions end and its API
-     * tokens are revoked. Nobody can disable their own account (so the last admin cannot lock everyone out).
+     * Disables or enables an account. A disabled account cannot log in, its sessions end, its API
+     * tokens are revoked and its open task leases end (the tasks go back to the pool at once).
+     * Nobody can disable their own account, and at least one enabled admin always remains.
      */
     @Transactional
     public Annotator setDisabled(UUID accountId, boolean disabled, Annotator byAdmin) {
+        return change(accountId, disabled, null, byAdmin);
+    }
+
+    /**
+     * An admin's change of an account, all or nothing: {@code disabled} (null: unchanged) and/or a new
+     * password (null: unchanged). Everything is checked before anything is changed: the password
+     * policy, that nobody disables their own account, and that at least one enabled admin remains
+     * (under the admin rows' locks, so two admins disabling each other at once cannot both succeed).
+     */
+    @Transactional
+    public Annotator change(UUID accountId, Boolean disabled, String newPassword, Annotator byAdmin) {
         Annotator account = byId(accountId);
-        if (disabled && account.id().equals(byAdmin.id())) {
+        boolean disabling = Boolean.TRUE.equals(disabled) && account.enabled();
+        if (Boolean.TRUE.equals(disabled) && account.id().equals(byAdmin.id())) {
             throw ApiException.conflict("You cannot disable your own account");
         }
-        if (disabled == !account.enabled()) {
-            return account;
+        if (newPassword != null) {
+            checkPassword(account.username(), newPassword);
         }
-        annotators.setDisabled(account.id(), disabled ? Instant.now() : null);
-        int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
-        status.changed(account.id());
-        if (disabled) {
-            log.info("Account '{}' disabled by '{}': its sessions end and {} API token(s) were revoked",
-                    account.username(), byAdmin.username(), revoked);
-        } else {
-            log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
+        if (disabling && account.isAdmin()) {
+            List<Annotator> admins = annotators.lockAdmins();
+            boolean anotherRemains = admins.stream().anyMatch(a -> a.enabled() && !a.id().equals(account.id()));
+            if (!anotherRemains) {
+                throw ApiException.conflict("At least one enabled admin must remain");
+            }
+        }
+        if (newPassword != null) {
+            replacePassword(account, newPassword, byAdmin.username());
+        }
+        if (disabled != null && disabled == account.enabled()) {
+            Instant now = Instant.now();
+            annotators.setDisabled(account.id(), disabled ? now : null);
+            int revoked = disabled ? tokens.revokeAll(account.id()) : 0;
+            int leases = disabled ? annotators.endOpenLeases(account.id(), now) : 0;
+            status.changed(account.id());
+            if (disabled) {
+                log.info("Account '{}' disabled by '{}': its sessions end, {} API token(s) were revoked and {} open lease(s) ended",
+                        account.username(), byAdmin.username(), revoked, leases);
+            } else {
+                log.info("Account '{}' enabled again by '{}'", account.username(), byAdmin.username());
+            }
         }
         return byId(accountId);
     }

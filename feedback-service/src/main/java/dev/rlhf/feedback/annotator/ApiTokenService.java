@@ -35,7 +35,7 @@ public class ApiTokenService {
     /**
      * How long {@link #accountOf} may answer from memory. API clients send their token with every
      * request; this saves a query per request. A revocation (or a password change or disable, which
-     * revoke the account's tokens) in this process takes effect at once (the memory is cleared); one
+     * revoke the account's tokens) in this process takes effect when it commits (the memory is cleared); one
      * made by another instance sharing the database within this time. Expiry is checked at each read
      * from the database, so a token may outlive its expiry by at most this time.
      */
@@ -47,6 +47,8 @@ public class ApiTokenService {
     private final AnnotatorRepository annotators;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, CachedAccount> accounts = new ConcurrentHashMap<>();
+    /** Raised by every clearing of {@link #accounts}; a read that saw it change meanwhile does not keep what it read. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
     private record CachedAccount(Annotator account, long readAtNanos) {
     }
@@ -93,11 +95,6 @@ public class ApiTokenService {
         return new NewToken(id, tokenName, token, expiresAt);
     }
 
-    /** The username owning a valid (unrevoked, unexpired, of an enabled account) token. */
-    public Optional<String> ownerOf(String token) {
-        return annotators.findByApiTokenHash(hash(token)).map(Annotator::username);
-    }
-
     /** The account owning a valid (unrevoked, unexpired, enabled) token: one query, or none when it was read within {@link #ACCOUNT_CACHE_TTL}. */
     public Optional<Annotator> accountOf(String token) {
         String tokenHash = hash(token);
@@ -106,12 +103,19 @@ public class ApiTokenService {
         if (cached != null && now - cached.readAtNanos() < ACCOUNT_CACHE_TTL.toNanos()) {
             return Optional.of(cached.account());
         }
+        long readGeneration = generation.get();
         Optional<Annotator> account = annotators.findByApiTokenHash(tokenHash);
         if (account.isPresent()) {
             if (accounts.size() >= ACCOUNT_CACHE_MAX) {
                 accounts.clear();
             }
-            accounts.put(tokenHash, new CachedAccount(account.get(), now));
+            CachedAccount entry = new CachedAccount(account.get(), now);
+            accounts.put(tokenHash, entry);
+            // A revocation committed while we read may have been missed by our query and cleared the memory
+            // before our put: then forget what we read (the clearing raises the generation before it clears).
+            if (generation.get() != readGeneration) {
+                accounts.remove(tokenHash, entry);
+            }
         } else {
             accounts.remove(tokenHash);
         }
@@ -123,7 +127,7 @@ public class ApiTokenService {
         boolean revoked = jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND revoked_at IS NULL")
                 .param(tokenId).update() == 1;
         // Only hashes are remembered, not token ids: forget them all (revocations are rare).
-        accounts.clear();
+        forgetAccounts();
         return revoked;
     }
 
@@ -131,8 +135,19 @@ public class ApiTokenService {
     public int revokeAll(UUID annotatorId) {
         int revoked = jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE annotator_id = ? AND revoked_at IS NULL")
                 .param(annotatorId).update();
-        accounts.clear();
+        forgetAccounts();
         return revoked;
+    }
+
+    /**
+     * Clears the remembered accounts once the revocation commits (at once outside a transaction):
+     * cleared before, a concurrent request could re-cache the still committed, unrevoked row.
+     */
+    private void forgetAccounts() {
+        AfterCommit.run(() -> {
+            generation.incrementAndGet();
+            accounts.clear();
+        });
     }
 
     /**
@@ -176,7 +191,7 @@ public class ApiTokenService {
     public boolean revoke(UUID annotatorId, UUID tokenId) {
         boolean revoked = jdbc.sql("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE id = ? AND annotator_id = ? AND revoked_at IS NULL")
                 .params(tokenId, annotatorId).update() == 1;
-        accounts.clear();
+        forgetAccounts();
         return revoked;
     }
 

@@ -17,6 +17,7 @@ import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
 import dev.rlhf.feedback.api.ApiException;
+import dev.rlhf.feedback.api.Inputs;
 import dev.rlhf.feedback.project.ProjectMemberRepository.Member;
 import dev.rlhf.feedback.task.AssignmentRepository;
 
@@ -59,7 +60,7 @@ public class ProjectMemberService {
     public List<Member> add(UUID projectId, Collection<String> usernames) {
         return tx.execute(status -> {
             projects.get(projectId);
-            for (Annotator a : resolve(usernames).values()) {
+            for (Annotator a : resolve("usernames", usernames).values()) {
                 members.add(projectId, a.id(), clock.instant());
             }
             return members.members(projectId);
@@ -70,7 +71,7 @@ public class ProjectMemberService {
     public List<Member> replace(UUID projectId, Collection<String> usernames) {
         return tx.execute(status -> {
             projects.get(projectId);
-            Map<String, Annotator> wanted = resolve(usernames);
+            Map<String, Annotator> wanted = resolve("usernames", usernames);
             for (Member current : members.members(projectId)) {
                 if (!wanted.containsKey(current.username())) {
                     removeMember(projectId, current.id());
@@ -90,6 +91,7 @@ public class ProjectMemberService {
     public void remove(UUID projectId, String username) {
         tx.executeWithoutResult(status -> {
             projects.get(projectId);
+            Inputs.text("username", username, AnnotatorService.MAX_USERNAME_CHARS);
             Annotator a = accounts.findByUsername(username).orElseThrow(() -> ApiException.notFound("No account " + username));
             removeMember(projectId, a.id());
         });
@@ -105,6 +107,7 @@ public class ProjectMemberService {
     /** A new account and its memberships, in one transaction (either both exist afterwards or neither). */
     public Annotator createAccount(String username, String password, Set<Annotator.Role> roles, List<UUID> projectIds) {
         return tx.execute(status -> {
+            Inputs.noNulls("projects", projectIds);
             Annotator created = annotators.create(username, password, roles);
             for (UUID projectId : projectIds == null ? List.<UUID>of() : projectIds) {
                 if (projectId == null || !exists(projectId)) {
@@ -129,22 +132,26 @@ public class ProjectMemberService {
     public Project createProject(ProjectService.ProjectSettings settings, Collection<String> usernames) {
         return tx.execute(status -> {
             Project created = projects.create(settings);
-            for (Annotator a : resolve(usernames).values()) {
+            for (Annotator a : resolve("members", usernames).values()) {
                 members.add(created.id(), a.id(), clock.instant());
             }
             return created;
         });
     }
 
-    /** The accounts by username, in the order given; 400 naming every username that has no account. */
-    private Map<String, Annotator> resolve(Collection<String> usernames) {
+    /**
+     * The accounts by username, in the order given; 400 naming {@code field[i]} for a null or unstorable
+     * username (a NUL, too long), else 400 naming every username that has no account.
+     */
+    private Map<String, Annotator> resolve(String field, Collection<String> usernames) {
+        List<String> given = usernames == null ? List.of() : new ArrayList<>(usernames);
+        Inputs.noNulls(field, given);
+        for (int i = 0; i < given.size(); i++) {
+            Inputs.text(field + "[" + i + "]", given.get(i), AnnotatorService.MAX_USERNAME_CHARS);
+        }
         Map<String, Annotator> found = new LinkedHashMap<>();
         List<String> unknown = new ArrayList<>();
-        for (String name : usernames == null ? List.<String>of() : new LinkedHashSet<>(usernames)) {
-            if (name == null) {
-                unknown.add("null");
-                continue;
-            }
+        for (String name : new LinkedHashSet<>(given)) {
             accounts.findByUsername(name).ifPresentOrElse(a -> found.put(name, a), () -> unknown.add(name));
         }
         if (!unknown.isEmpty()) {

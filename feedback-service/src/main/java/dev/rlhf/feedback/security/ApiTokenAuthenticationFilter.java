@@ -39,10 +39,23 @@ public class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
                 return;
             }
             UserDetails user = AnnotatorPrincipal.of(owner.get());
-            SecurityContextHolder.getContext().setAuthentication(
-                    UsernamePasswordAuthenticationToken.authenticated(user, null, user.getAuthorities()));
+            var authentication = UsernamePasswordAuthenticationToken.authenticated(user, null, user.getAuthorities());
+            authentication.setDetails(VIA_API_TOKEN);
+            SecurityContextHolder.getContext().setAuthentication(authentication);
         }
         chain.doFilter(request, response);
     }
 
+    /** The details of an authentication made with a bearer token (not a password). */
+    public static final Object VIA_API_TOKEN = new Object() {
+        @Override
+        public String toString() {
+            return "API token";
+        }
+    };
+
+    /** Whether the caller authenticated with an API bearer token. */
+    public static boolean viaApiToken(java.security.Principal caller) {
+        return caller instanceof org.springframework.security.core.Authentication a && a.getDetails() == VIA_API_TOKEN;
+    }
 }

@@ -1,7 +1,6 @@
 package dev.rlhf.feedback.security;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -59,9 +58,9 @@ public class LoginThrottle {
 
     public void failed(String username, String address) {
         long now = System.nanoTime();
-        count(accounts, key(username), settings.maxFailuresPerAccount(), now, "account '" + username + "'", address);
+        count(accounts, key(username), settings.maxFailuresPerAccount(), now, "account '" + loggable(username) + "'", address);
         if (address != null) {
-            count(addresses, address, settings.maxFailuresPerAddress(), now, "address " + address, address);
+            count(addresses, address, settings.maxFailuresPerAddress(), now, "address " + loggable(address), address);
         }
     }
 
@@ -88,7 +87,8 @@ public class LoginThrottle {
             f.lockedUntilNanos = now + locked.toNanos();
         }
         cache.put(key, f);
-        log.warn("Login throttled: {} locked for {} s after {} failed logins (last from {})", what, seconds(locked), max, address);
+        log.warn("Login throttled: {} locked for {} s after {} failed logins (last from {})", what, seconds(locked), max,
+                loggable(address));
     }
 
     private static Optional<Duration> lockedFor(Failures f, long now) {
@@ -101,8 +101,32 @@ public class LoginThrottle {
         }
     }
 
+    /**
+     * The exact username: usernames are case-sensitive, so {@code Alice} is another account than
+     * {@code alice} and failures of one must not lock the other.
+     */
     private static String key(String username) {
-        return username == null ? "" : username.toLowerCase(Locale.ROOT);
+        return username == null ? "" : username;
+    }
+
+    /** The longest text of a typed name (or address) a log line shows. */
+    static final int MAX_LOGGED_CHARS = 64;
+
+    /**
+     * A typed username or address as a log line may show it: control characters (CR and LF could
+     * forge lines) as {@code ?}, at most {@link #MAX_LOGGED_CHARS} characters (it may be a mistyped password).
+     */
+    static String loggable(String typed) {
+        if (typed == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        typed.codePoints().limit(MAX_LOGGED_CHARS).forEach(c -> {
+            int type = Character.getType(c);
+            out.appendCodePoint(Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR ? '?' : c);
+        });
+        return typed.codePointCount(0, typed.length()) > MAX_LOGGED_CHARS ? out + "..." : out.toString();
     }
 
     static long seconds(Duration d) {

@@ -41,6 +41,14 @@ class CredentialsApiTest extends IntegrationTest {
 
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    AnnotatorService annotatorService;
+    @Autowired
+    ApiTokenService tokenService;
+    @Autowired
+    AccountStatus accountStatus;
+    @Autowired
+    org.springframework.transaction.support.TransactionOperations tx;
 
     final HttpClient http = HttpClient.newHttpClient();
     final Logger throttleLog = (Logger) LoggerFactory.getLogger(LoginThrottle.class);
@@ -107,6 +115,9 @@ class CredentialsApiTest extends IntegrationTest {
         assertThat(listed.get(0).path("name").asString()).isEqualTo("laptop");
         assertThat(listed.get(0).path("annotator").asString()).isEqualTo(bob);
         assertProblem(send("GET", "/api/v1/tokens?all=true", bobsToken, null), 403);
+        // A token cannot mint tokens (a leaked one could otherwise renew itself past its expiry).
+        assertProblem(send("POST", "/api/v1/tokens", bobsToken, Map.of("name", "renewed", "expiresInDays", 365)), 403)
+                .isEqualTo("create tokens with your password (HTTP Basic) or in the app");
         assertProblem(send("GET", "/api/v1/tokens?annotator=" + carol, bobsToken, null), 403);
         assertProblem(send("DELETE", "/api/v1/tokens/" + carols.path("id").asString(), bobsToken, null), 404);
         assertThat(send("GET", "/api/v1/projects", carolsToken, null).statusCode()).isEqualTo(200);
@@ -155,6 +166,13 @@ class CredentialsApiTest extends IntegrationTest {
 
         assertProblem(send("PATCH", "/api/v1/annotators/" + ADMIN, admin, Map.of("disabled", true)), 409)
                 .isEqualTo("You cannot disable your own account");
+        // A refused change changes nothing: not the password that came with it either (nor its tokens).
+        String adminsToken = "Bearer " + json.readTree(send("POST", "/api/v1/tokens", admin, Map.of("name", "t")).body())
+                .path("token").asString();
+        assertProblem(send("PATCH", "/api/v1/annotators/" + ADMIN, admin, Map.of("password", "a-new-admin-phrase-8", "disabled", true)), 409)
+                .isEqualTo("You cannot disable your own account");
+        assertThat(send("GET", "/api/v1/projects", admin, null).statusCode()).as("the password is unchanged").isEqualTo(200);
+        assertThat(send("GET", "/api/v1/projects", adminsToken, null).statusCode()).as("the tokens still work").isEqualTo(200);
         assertProblem(send("PATCH", "/api/v1/annotators/" + dave, basic(dave, PASSWORD), Map.of("disabled", true)), 403);
     }
 
@@ -224,6 +242,45 @@ class CredentialsApiTest extends IntegrationTest {
         assertThat(warnings.getFirst().getLevel()).isEqualTo(Level.WARN);
         assertThat(warnings.getFirst().getFormattedMessage())
                 .isEqualTo("Login throttled: account '" + frank + "' locked for 60 s after 5 failed logins (last from " + address + ")");
+    }
+
+    @Test
+    void theAccountAndTokenMemoryIsClearedWhenAChangeCommitsNotBefore() throws Exception {
+        String hank = account("hank");
+        String secret = json.readTree(send("POST", "/api/v1/tokens", basic(hank, PASSWORD), Map.of("name", "t")).body())
+                .path("token").asString();
+        Annotator before = annotatorService.byUsername(hank);
+        tx.executeWithoutResult(status -> {
+            annotatorService.setPassword(before.id(), "hanks-new-phrase-6", ADMIN);
+            // Another request meanwhile still reads the committed, old row, and remembers it.
+            try {
+                var meanwhile = java.util.concurrent.CompletableFuture.supplyAsync(() -> List.of(
+                        accountStatus.isCurrent(before.id(), before.credentialsVersion()),
+                        tokenService.accountOf(secret).isPresent())).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(meanwhile).containsExactly(true, true);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(accountStatus.isCurrent(before.id(), before.credentialsVersion())).as("sessions end once it commits").isFalse();
+        assertThat(tokenService.accountOf(secret)).as("the token stops once it commits").isEmpty();
+        assertProblem(send("GET", "/api/v1/projects", "Bearer " + secret, null), 401);
+    }
+
+    @Test
+    void guessingTheCurrentPasswordWithATokenIsThrottledAsLoginsAre() throws Exception {
+        String ivy = account("ivy");
+        String token = "Bearer " + json.readTree(send("POST", "/api/v1/tokens", basic(ivy, PASSWORD), Map.of("name", "t")).body())
+                .path("token").asString();
+        String path = "/api/v1/annotators/me/password";
+        for (int i = 0; i < 5; i++) {
+            assertProblem(send("POST", path, token, Map.of("currentPassword", "guess-number-" + i, "newPassword", "another-long-phrase-7")), 400)
+                    .isEqualTo("currentPassword is not your current password");
+        }
+        assertProblem(send("POST", path, token, Map.of("currentPassword", PASSWORD, "newPassword", "another-long-phrase-7")), 429)
+                .startsWith("Too many failed logins for this account");
+        assertThat(send("GET", "/api/v1/projects", basic(ivy, PASSWORD), null).statusCode()).as("the password is unchanged, and locked")
+                .isEqualTo(429);
     }
 
     @Test

@@ -99,6 +99,24 @@ class InputValidationApiTest extends IntegrationTest {
     }
 
     @Test
+    void memberUsernamesTokenOwnersAndAccountProjectsAreCheckedBeforeTheDatabase() {
+        UUID project = fixtures.project("validation-members-" + UUID.randomUUID(), 2, 1, 600);
+        String members = "/api/v1/projects/" + project + "/members";
+        assertInvalid(admin().postJson(members, "{\"usernames\": [\"x\", null]}"), "usernames[1]", "usernames[1] is null");
+        assertInvalid(admin().putJson(members, "{\"usernames\": [null]}"), "usernames[0]", "usernames[0] is null");
+        assertInvalid(admin().postJson(members, "{\"usernames\": [\"al" + NUL + "ice\"]}"), "usernames[0]",
+                "usernames[0] contains a NUL character");
+        assertInvalid(admin().postJson(members, Map.of("usernames", List.of("u".repeat(101)))), "usernames[0]",
+                "usernames[0] has 101 characters; at most 100 are allowed");
+        assertInvalid(admin().postJson("/api/v1/projects", "{\"name\": \"with-nul-member\", \"members\": [\"b" + NUL + "\"]}"),
+                "members[0]", "members[0] contains a NUL character");
+        assertInvalid(admin().get("/api/v1/tokens?annotator=al%00ice"), "annotator", "annotator contains a NUL character");
+        assertInvalid(admin().postJson("/api/v1/annotators",
+                        "{\"username\": \"projects-null\", \"password\": \"a-long-pass-phrase-3\", \"projects\": [null]}"),
+                "projects[0]", "projects[0] is null");
+    }
+
+    @Test
     void rankingSubmissionsWithUnstorableTextsNullElementsOrNoDurationAreRefusedAndStoreNothing() {
         UUID project = fixtures.project("validation-" + UUID.randomUUID(), 3, 1, 600);
         var task = fixtures.task(project, "Pick a colour " + UUID.randomUUID(), 3, 1);

@@ -91,6 +91,23 @@ class ProjectMembersApiTest extends IntegrationTest {
     }
 
     @Test
+    void disablingAnAccountEndsItsOpenLeasesAtOnce() {
+        UUID project = fixtures.project("disable-ends-leases", 2, 1, 600);
+        var task = fixtures.task(project, "Which answer is shorter?", 2, 1);
+        TestApi frank = api(fixtures.annotator("members-frank", project), TaskFixtures.PASSWORD);
+        TestApi gina = api(fixtures.annotator("members-gina", project), TaskFixtures.PASSWORD);
+        var leased = frank.get("/api/v1/tasks/next?projectId=" + project);
+        assertThat(leased.status()).as(leased.body()).isEqualTo(200);
+        assertThat(gina.get("/api/v1/tasks/next?projectId=" + project).status()).as("the one slot is frank's").isEqualTo(204);
+
+        var disabled = admin().patchJson("/api/v1/annotators/members-frank", Map.of("disabled", true));
+        assertThat(disabled.status()).as(disabled.body()).isEqualTo(200);
+        var ginas = gina.get("/api/v1/tasks/next?projectId=" + project);
+        assertThat(ginas.status()).as("frank's lease ended when his account was disabled").isEqualTo(200);
+        assertThat(ginas.json().path("taskId").asString()).isEqualTo(task.taskId().toString());
+    }
+
+    @Test
     void projectsAndAccountsCanBeCreatedWithTheirMembershipsAndAdminsNeedNone() {
         TestApi carol = api(fixtures.annotator("members-carol"), TaskFixtures.PASSWORD);
         var created = admin().postJson("/api/v1/projects", Map.of("name", "created-with-members", "members", List.of("members-carol")));

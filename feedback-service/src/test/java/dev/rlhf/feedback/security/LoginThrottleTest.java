@@ -20,7 +20,8 @@ class LoginThrottleTest {
         fail("alice", 2);
         assertThat(throttle.check("alice", "a1")).isEmpty();
         fail("alice", 1);
-        var locked = throttle.check("ALICE", "elsewhere").orElseThrow(); // names compare ignoring case
+        assertThat(throttle.check("ALICE", "elsewhere")).as("usernames are case-sensitive: ALICE is another account").isEmpty();
+        var locked = throttle.check("alice", "elsewhere").orElseThrow();
         assertThat(locked.getMessage()).startsWith("Too many failed logins for this account");
         assertThat(locked.retryAfter()).isLessThanOrEqualTo(Duration.ofMillis(300));
         // Attempts while locked are refused, not counted.
@@ -55,6 +56,13 @@ class LoginThrottleTest {
         // A success from that address does not clear the address's lock.
         throttle.succeeded("user-1");
         assertThat(throttle.check("user-1", "10.0.0.9")).isPresent();
+    }
+
+    @Test
+    void theLoggedNameHasNoControlCharactersAndIsShort() {
+        assertThat(LoginThrottle.loggable("eve\r\n2026-12-06 WARN forged line")).isEqualTo("eve??2026-12-06 WARN forged line");
+        assertThat(LoginThrottle.loggable("p".repeat(100))).isEqualTo("p".repeat(64) + "...");
+        assertThat(LoginThrottle.loggable("alice")).isEqualTo("alice");
     }
 
     private void fail(String user, int times) {

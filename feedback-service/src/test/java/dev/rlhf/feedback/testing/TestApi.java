@@ -48,6 +48,12 @@ public final class TestApi {
                 .PUT(HttpRequest.BodyPublishers.ofString(text)));
     }
 
+    public Reply patchJson(String path, Object body) {
+        String text = body instanceof String s ? s : json.writeValueAsString(body);
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(text)));
+    }
+
     /** A POST with any body, e.g. {@code BodyPublishers.ofInputStream} for one without a Content-Length (chunked). */
     public Reply post(String path, String contentType, HttpRequest.BodyPublisher body) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType).POST(body));

@@ -26,7 +26,7 @@ import jinjava.javax.el.CompositeELResolver;
  * template sees {@code messages}, {@code add_generation_prompt}, the tokenizer's special tokens
  * ({@code bos_token}, {@code eos_token}, ...) and the caller's variables.
  *
- * <p>What Jinjava lacks of Python's jinja2, added here (docs/chat-templates.md lists it):
+ * <p>What Jinjava lacks of Python's jinja2, added here (trainer/README.md, section "Chat templates", lists it):
  * <ul>
  *   <li>Python string methods on strings ({@code startswith}, {@code endswith}, {@code split},
  *       {@code strip}/{@code lstrip}/{@code rstrip} with optional characters, {@code upper},

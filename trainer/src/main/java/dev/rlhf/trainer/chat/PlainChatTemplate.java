@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * The template of base models that have none of their own (llama2.c models such as stories260K,
- * TinyStories), documented in docs/chat-templates.md:
+ * TinyStories), documented in trainer/README.md, section "Chat templates":
  * <ul>
  *   <li>a conversation of exactly one user turn is its content, unchanged (a base model continues the
  *       text: {@code "Once upon a time"} stays {@code "Once upon a time"});</li>

@@ -36,7 +36,7 @@ public final class StartupFailureAnalyzers {
         protected FailureAnalysis analyze(Throwable root,
                                           dev.rlhf.feedback.annotator.AdminAccountInitializer.WeakAdminPasswordException cause) {
             return new FailureAnalysis(cause.getMessage() + ".",
-                    "Set RLHF_ADMIN_PASSWORD to another password (at least 12 characters, not containing the username,"
+                    "Set RLHF_ADMIN_PASSWORD to another password (long enough for rlhf.security.passwords.min-length, not containing the username,"
                             + " not a common password), or unset it to have one generated.",
                     cause);
         }
