@@ -7,6 +7,7 @@ import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -99,10 +100,16 @@ public class AnnotatorRepository {
                 .param(id).query(Integer.class).optional();
     }
 
-    private static Annotator map(ResultSet rs, int row) throws SQLException {
+    /** The {@code annotators.roles} column (comma-separated role names) as a set. */
+    public static Set<Annotator.Role> roles(String column) {
         var roles = EnumSet.noneOf(Annotator.Role.class);
-        Arrays.stream(rs.getString("roles").split(",")).map(String::trim).filter(s -> !s.isEmpty())
+        Arrays.stream(column.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .map(Annotator.Role::valueOf).forEach(roles::add);
+        return roles;
+    }
+
+    private static Annotator map(ResultSet rs, int row) throws SQLException {
+        var roles = roles(rs.getString("roles"));
         Instant created = rs.getObject("created_at", OffsetDateTime.class).toInstant();
         OffsetDateTime disabled = rs.getObject("disabled_at", OffsetDateTime.class);
         return new Annotator(rs.getObject("id", UUID.class), rs.getString("username"), rs.getString("password_hash"), roles, created,

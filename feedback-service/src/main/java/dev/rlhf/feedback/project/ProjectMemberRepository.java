@@ -3,8 +3,6 @@ package dev.rlhf.feedback.project;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.UUID;
 
@@ -12,6 +10,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 import dev.rlhf.feedback.annotator.Annotator;
+import dev.rlhf.feedback.annotator.AnnotatorRepository;
 
 /** Who is a member of which project ({@code project_members}). */
 @Repository
@@ -50,10 +49,7 @@ public class ProjectMemberRepository {
                         WHERE m.project_id = ? ORDER BY a.username""")
                 .param(projectId)
                 .query((rs, row) -> {
-                    var roles = EnumSet.noneOf(Annotator.Role.class);
-                    Arrays.stream(rs.getString("roles").split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                            .map(Annotator.Role::valueOf).forEach(roles::add);
-                    return new Member(rs.getObject("id", UUID.class), rs.getString("username"), roles,
+                    return new Member(rs.getObject("id", UUID.class), rs.getString("username"), AnnotatorRepository.roles(rs.getString("roles")),
                             rs.getObject("added_at", OffsetDateTime.class).toInstant());
                 })
                 .list();
