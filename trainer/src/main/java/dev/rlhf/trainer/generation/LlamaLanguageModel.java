@@ -2,6 +2,7 @@ package dev.rlhf.trainer.generation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.model.KvCache;
 import dev.rlhf.trainer.model.LlamaModel;
@@ -86,10 +87,9 @@ public final class LlamaLanguageModel implements LanguageModel {
             int time = newTokens[0].length;
             try (NDManager step = model.manager().newSubManager()) {
                 NDArray input = step.create(flatten(newTokens), new Shape(rows, time));
-                NDArray keyMask = step.create(flatten(mask), new Shape(rows, mask[0].length));
-                NDArray hidden = model.hiddenStates(input, keyMask, null, cache);
-                NDArray logits = model.logits(hidden.get(":, -1, :"));
-                float[] flat = logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                NDArray hidden = model.hiddenStates(input, mask, cache);
+                NDArray logits = model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
+                float[] flat = logits.toFloatArray();
                 int vocab = (int) logits.getShape().get(1);
                 float[][] out = new float[rows][];
                 for (int row = 0; row < rows; row++) {
