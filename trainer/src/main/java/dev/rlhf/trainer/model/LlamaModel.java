@@ -321,14 +321,17 @@ public final class LlamaModel implements AutoCloseable {
             k = all[0];
             v = all[1];
         }
-        // Grouped-query attention without copying keys: query heads [Hkv, perKv] broadcast over
-        // one key/value head each (head h uses key head h / perKv, as in llama2.c and HF repeat_kv).
-        q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
-        NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
+        // Grouped-query attention as one batched product per key/value head: the perKv query heads
+        // that share key head h / perKv (as in llama2.c and HF repeat_kv) become rows of one matrix,
+        // so keys and values are read in place (a broadcast over heads would copy them every step).
+        int perKv = config.queriesPerKvHead();
+        q = q.reshape(batch, kvHeads, perKv * time, headDim);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(step.attentionScale()); // [B, Hkv, perKv*T, S]
+        long keys = scores.getShape().get(3);
         // Scores in the compute type, softmax in float32 (a bf16 softmax loses the small weights).
-        NDArray scores = cast(q.matMul(keysT).mul(step.attentionScale()), DataType.FLOAT32).add(step.bias());
-        NDArray weights = cast(scores.softmax(-1), computeType);
-        NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
+        NDArray masked = cast(scores, DataType.FLOAT32).reshape(batch, kvHeads, perKv, time, keys).add(step.bias());
+        NDArray weights = cast(masked.softmax(-1).reshape(batch, kvHeads, perKv * time, keys), computeType);
+        NDArray out = weights.matMul(v) // [B, Hkv, perKv*T, hd]
                 .reshape(batch, heads, time, headDim)
                 .transpose(0, 2, 1, 3)
                 .reshape(batch, time, config.qDim());
