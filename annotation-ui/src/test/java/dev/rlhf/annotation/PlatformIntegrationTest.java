@@ -24,7 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
-import dev.rlhf.feedback.events.EventPublisher;
+import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.testing.TestInfrastructure;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
@@ -54,7 +54,7 @@ class PlatformIntegrationTest {
     int port;
 
     @Autowired
-    EventPublisher events;
+    OutboxWriter outbox;
     @Autowired
     AnnotatorRepository annotators;
     @Autowired
@@ -117,7 +117,8 @@ class PlatformIntegrationTest {
                 .setRanking(List.of(List.of("b"), List.of("a")))
                 .setAnnotatorId("alice").setSubmittedAt(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
                 .setDurationMs(1200).build();
-        events.rankingSubmitted(sent).get();
+        // The app's one path to Kafka: the outbox, published by the relay.
+        outbox.append(Topics.RANKINGS, sent.getPromptId(), sent);
 
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + KAFKA_PORT);

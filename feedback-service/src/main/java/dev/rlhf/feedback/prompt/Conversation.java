@@ -5,7 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Collectors;
+
+import dev.rlhf.schemas.prompt.PlainTranscript;
 
 /**
  * A prompt as the turns leading up to the response to rank. Multi-turn prompts (HH-RLHF, OASST)
@@ -28,25 +29,13 @@ public record Conversation(List<Turn> turns) {
      * The prompt as one text, for tools that read a string prompt (TRL's standard format, base models):
      * a single user turn is its text as is; any other conversation is the HH-RLHF transcript ending with
      * the turn to answer, {@code "\n\nHuman: ...\n\nAssistant: ...\n\nHuman: ...\n\nAssistant:"}. The one
-     * text rendering of a prompt: exports and {@code RankingSubmitted.prompt} use it, and it is the
-     * trainer's plain chat template ({@code PlainChatTemplate}), so a model without a template of its own
-     * sees the same string whether it trains from an export or from the events. Models with a chat
+     * text rendering of a prompt ({@link PlainTranscript}): exports and {@code RankingSubmitted.prompt} use it,
+     * and so does the trainer's plain chat template, so a model without a template of its own sees the
+     * same string whether it trains from an export or from the events. Models with a chat
      * template render the turns themselves (the {@code messages} export, {@code RankingSubmitted.conversation}).
      */
     public String asText() {
-        if (turns.size() == 1 && turns.getFirst().role().equals(Turn.USER)) {
-            return turns.getFirst().content();
-        }
-        return turns.stream().map(t -> "\n\n" + speaker(t.role()) + ": " + t.content()).collect(Collectors.joining())
-                + "\n\nAssistant:";
-    }
-
-    private static String speaker(String role) {
-        return switch (role) {
-            case Turn.USER -> "Human";
-            case Turn.ASSISTANT -> "Assistant";
-            default -> "System";
-        };
+        return PlainTranscript.render(turns, Turn::role, Turn::content, true);
     }
 
     /** Hex SHA-256 over the roles and contents, unambiguous: equal conversations hash equally. */
