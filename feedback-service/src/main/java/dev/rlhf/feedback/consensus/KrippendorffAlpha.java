@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * (no expected disagreement) or no unit is pairable.
  * <p>
  * In a project: unit = (task, response), coders = the annotators who ranked the task, value = the
- * response's fractional rank position in that annotator's ranking ({@link TieGroups#fractionalRanks}).
+ * response's fractional rank position in that annotator's ranking ({@link dev.rlhf.schemas.ranking.TieGroups#fractionalRanks}).
  */
 public final class KrippendorffAlpha {
 

@@ -1,5 +1,6 @@
 package dev.rlhf.feedback.consensus;
 
+import dev.rlhf.schemas.ranking.TieGroups;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

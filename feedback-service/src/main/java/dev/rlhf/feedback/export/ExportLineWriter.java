@@ -7,8 +7,8 @@ import java.util.UUID;
 import dev.rlhf.feedback.consensus.ConsensusSupport;
 import dev.rlhf.feedback.consensus.PairwiseAgreement;
 import dev.rlhf.feedback.consensus.Rate;
-import dev.rlhf.feedback.consensus.TieGroups;
 import dev.rlhf.feedback.prompt.Turn;
+import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.io.SerializedString;
 

@@ -1,6 +1,5 @@
 package dev.rlhf.feedback.metrics;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -17,9 +16,9 @@ import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.stereotype.Component;
 
-import dev.rlhf.feedback.platform.kafka.DeadLetterPublisher;
 import dev.rlhf.schemas.events.TrainerMetric;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /**
@@ -34,10 +33,10 @@ public class TrainerMetricsListener {
     private static final Logger log = LoggerFactory.getLogger(TrainerMetricsListener.class);
 
     private final TrainerMetricsService metrics;
-    private final DeadLetterPublisher deadLetters;
+    private final DeadLetters deadLetters;
     private final AvroEventDeserializer<TrainerMetric> decoder = new AvroEventDeserializer<>(TrainerMetric.class);
 
-    public TrainerMetricsListener(TrainerMetricsService metrics, DeadLetterPublisher deadLetters) {
+    public TrainerMetricsListener(TrainerMetricsService metrics, DeadLetters deadLetters) {
         this.metrics = metrics;
         this.deadLetters = deadLetters;
     }
@@ -50,8 +49,7 @@ public class TrainerMetricsListener {
             m = decoder.deserialize(record.topic(), record.headers(), record.value());
         } catch (SerializationException e) {
             log.warn("Undecodable trainer metric at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
-            deadLetters.publish(record, record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(),
-                    e.getMessage());
+            deadLetters.send(record, e.getMessage());
             return;
         }
         metrics.record(new MetricPoint(m.getRunId(), m.getPhase(), m.getStep(), m.getName(), m.getValue(), m.getTimestamp()));

@@ -36,24 +36,6 @@ public record Ranking(UUID id, UUID eventId, UUID taskId, UUID assignmentId, UUI
         return all;
     }
 
-    /** The ordered pairs (better, worse) this ranking states: each response over every one in a lower group; ties give none. */
-    public List<Pair> pairs() {
-        List<Pair> pairs = new ArrayList<>();
-        for (int i = 0; i < groups.size(); i++) {
-            for (int j = i + 1; j < groups.size(); j++) {
-                for (UUID better : groups.get(i)) {
-                    for (UUID worse : groups.get(j)) {
-                        pairs.add(new Pair(better, worse));
-                    }
-                }
-            }
-        }
-        return pairs;
-    }
-
-    public record Pair(UUID chosen, UUID rejected) {
-    }
-
     /**
      * Checks that {@code groups} is a complete ordering of exactly {@code expected}: every response
      * once, none missing, none foreign, no empty group. Returns the problem, or null when valid.

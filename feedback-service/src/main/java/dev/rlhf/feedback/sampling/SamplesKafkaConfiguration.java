@@ -1,6 +1,5 @@
 package dev.rlhf.feedback.sampling;
 
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +9,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -34,6 +32,7 @@ import org.springframework.util.backoff.ExponentialBackOff;
 import dev.rlhf.schemas.events.SamplesGenerated;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /**
@@ -49,9 +48,6 @@ public class SamplesKafkaConfiguration {
 
     public static final String CONTAINER_FACTORY = "samplesListenerContainerFactory";
     public static final String GROUP_ID = "feedback-service";
-    /** Dead-letter header with the root cause of the failure, e.g. "SerializationException: Not an Avro ...". */
-    public static final String ERROR_HEADER = "rlhf.error";
-
     static String rootCause(Throwable failure) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
@@ -77,9 +73,9 @@ public class SamplesKafkaConfiguration {
         // DLT topics have one partition: let the producer choose instead of mirroring the source partition.
         var recoverer = new DeadLetterPublishingRecoverer(deadLetters.template(),
                 (record, failure) -> new TopicPartition(Topics.deadLetter(record.topic()), -1));
-        // Next to Spring's kafka_dlt-exception-* headers: the root cause in one line, what an operator needs first.
-        recoverer.setHeadersFunction((record, failure) -> new RecordHeaders(
-                new Header[] {new RecordHeader(ERROR_HEADER, rootCause(failure).getBytes(StandardCharsets.UTF_8))}));
+        // Next to Spring's kafka_dlt-exception-* headers: the root cause in one line, what an operator needs first
+        // (e.g. "SerializationException: Not an Avro ...").
+        recoverer.setHeadersFunction((record, failure) -> new RecordHeaders(new Header[] {DeadLetters.errorHeader(rootCause(failure))}));
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(10_000);
         backOff.setMaxElapsedTime(30_000);

@@ -20,8 +20,8 @@ import dev.rlhf.feedback.consensus.KendallTauB;
 import dev.rlhf.feedback.consensus.KrippendorffAlpha;
 import dev.rlhf.feedback.consensus.PairwiseAgreement;
 import dev.rlhf.feedback.consensus.Rate;
-import dev.rlhf.feedback.consensus.TieGroups;
 import dev.rlhf.feedback.project.ProjectService;
+import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,15 +13,6 @@ class AgreementMeasuresTest {
     private static final List<List<String>> R1 = List.of(List.of("a"), List.of("b"), List.of("c"), List.of("d"));
     private static final List<List<String>> R2 = List.of(List.of("b"), List.of("a"), List.of("c"), List.of("d"));
     private static final List<List<String>> R3 = List.of(List.of("a", "b"), List.of("c"), List.of("d"));
-
-    @Test
-    void fractionalRanksShareTheMeanPosition() {
-        // [[a], [b, c], [d]]: b and c occupy positions 2 and 3 -> 2.5 each
-        assertThat(TieGroups.fractionalRanks(List.of(List.of("a"), List.of("b", "c"), List.of("d"))))
-                .isEqualTo(Map.of("a", 1.0, "b", 2.5, "c", 2.5, "d", 4.0));
-        // 4 items: C(4,2) = 6 pairs, minus the 1 pair inside [b, c] = 5
-        assertThat(TieGroups.strictPairCount(List.of(List.of("a"), List.of("b", "c"), List.of("d")))).isEqualTo(5);
-    }
 
     @Test
     void pairwiseAgreementCountsOnlyPairsBothOrderStrictly() {

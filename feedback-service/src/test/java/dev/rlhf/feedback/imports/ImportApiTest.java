@@ -32,6 +32,7 @@ import dev.rlhf.feedback.testing.IntegrationTest;
 import dev.rlhf.feedback.testing.TestApi;
 import dev.rlhf.schemas.events.SampleRequested;
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
+import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.databind.JsonNode;
 
 /** Each import format end to end through the REST API, on the real PostgreSQL. */
@@ -173,9 +174,9 @@ class ImportApiTest extends IntegrationTest {
                 assertThat(ranking.assignmentId()).isNull();
                 assertThat(ranking.taskId()).isNotNull();
                 Map<UUID, String> texts = prompts.responsesOf(promptId).stream().collect(Collectors.toMap(Response::id, Response::text));
-                assertThat(ranking.pairs()).singleElement().satisfies(pair -> {
-                    String chosen = texts.get(pair.chosen());
-                    String rejected = texts.get(pair.rejected());
+                assertThat(TieGroups.strictPairs(ranking.groups())).singleElement().satisfies(pair -> {
+                    String chosen = texts.get(pair.better());
+                    String rejected = texts.get(pair.worse());
                     assertThat(List.of(chosen, rejected)).isIn(List.of("4", "5"), List.of("Paris", "Lyon"));
                 });
             });

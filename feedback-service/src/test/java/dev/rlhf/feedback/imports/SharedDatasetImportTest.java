@@ -29,6 +29,7 @@ import dev.rlhf.feedback.ranking.Ranking;
 import dev.rlhf.feedback.ranking.RankingRepository;
 import dev.rlhf.feedback.testing.IntegrationTest;
 import dev.rlhf.feedback.testing.SharedData;
+import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.databind.JsonNode;
 
 /** The real OASST and HH-RLHF files from ../shared/data, imported through the REST API into PostgreSQL. */
@@ -109,7 +110,7 @@ class SharedDatasetImportTest extends IntegrationTest {
 
         List<Ranking> oasst = rankingsOf(project, "oasst");
         assertThat(oasst).hasSize(212);
-        assertThat(oasst.stream().mapToInt(r -> r.pairs().size()).sum()).isEqualTo(754);
+        assertThat(oasst.stream().mapToLong(r -> TieGroups.strictPairCount(r.groups())).sum()).isEqualTo(754);
         for (Ranking ranking : oasst) {
             assertThat(ranking.annotatorId()).isNull();
             assertThat(ranking.assignmentId()).isNull();
@@ -200,9 +201,9 @@ class SharedDatasetImportTest extends IntegrationTest {
         for (Ranking ranking : hh) {
             var turns = prompts.findPrompt(ranking.promptId()).orElseThrow().conversation().turns();
             Map<UUID, String> texts = prompts.responsesOf(ranking.promptId()).stream().collect(Collectors.toMap(Response::id, Response::text));
-            Ranking.Pair pair = ranking.pairs().getFirst();
-            rebuilt.add(new Transcripts(HhTranscripts.transcript(turns, texts.get(pair.chosen())),
-                    HhTranscripts.transcript(turns, texts.get(pair.rejected()))));
+            TieGroups.OrderedPair<UUID> pair = TieGroups.strictPairs(ranking.groups()).getFirst();
+            rebuilt.add(new Transcripts(HhTranscripts.transcript(turns, texts.get(pair.better())),
+                    HhTranscripts.transcript(turns, texts.get(pair.worse()))));
         }
         assertThat(rebuilt).containsExactlyInAnyOrderElementsOf(original);
 

@@ -22,10 +22,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-import dev.rlhf.feedback.platform.kafka.DeadLetterPublisher;
 import dev.rlhf.feedback.testing.IntegrationTest;
 import dev.rlhf.schemas.events.TrainerMetric;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /** Trainer metrics travel from the topic to storage and to open dashboards, once each; junk goes to the DLT. */
@@ -73,7 +73,7 @@ class TrainerMetricsListenerTest extends IntegrationTest {
             }
             assertThat(records).hasSize(1);
             assertThat(new String(records.getFirst().value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
-            assertThat(new String(records.getFirst().headers().lastHeader(DeadLetterPublisher.ERROR_HEADER).value(), StandardCharsets.UTF_8))
+            assertThat(new String(records.getFirst().headers().lastHeader(DeadLetters.ERROR_HEADER).value(), StandardCharsets.UTF_8))
                     .contains("single-object");
         }
     }

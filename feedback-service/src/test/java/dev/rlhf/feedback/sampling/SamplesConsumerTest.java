@@ -34,6 +34,7 @@ import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.schemas.events.GenerationSettings;
 import dev.rlhf.schemas.events.SamplesGenerated;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 class SamplesConsumerTest extends IntegrationTest {
@@ -121,12 +122,12 @@ class SamplesConsumerTest extends IntegrationTest {
                     && rs.stream().anyMatch(r -> new String(r.value(), StandardCharsets.ISO_8859_1).contains(unknownPrompt.getPromptId())), DEADLINE);
             var dead = records.stream().filter(r -> java.util.Arrays.equals(r.value(), garbage)).findFirst().orElseThrow();
             assertThat(dead.key()).isEqualTo(promptId.toString());
-            assertThat(header(dead, SamplesKafkaConfiguration.ERROR_HEADER)).startsWith("SerializationException: Not an Avro single-object encoded SamplesGenerated");
+            assertThat(header(dead, DeadLetters.ERROR_HEADER)).startsWith("SerializationException: Not an Avro single-object encoded SamplesGenerated");
             assertThat(header(dead, "kafka_dlt-exception-fqcn")).isNotBlank();
             assertThat(header(dead, "kafka_dlt-original-topic")).isEqualTo(Topics.SAMPLES);
             var unprocessable = records.stream()
                     .filter(r -> new String(r.value(), StandardCharsets.ISO_8859_1).contains(unknownPrompt.getPromptId())).findFirst().orElseThrow();
-            assertThat(header(unprocessable, SamplesKafkaConfiguration.ERROR_HEADER)).contains("no prompt " + unknownPrompt.getPromptId());
+            assertThat(header(unprocessable, DeadLetters.ERROR_HEADER)).contains("no prompt " + unknownPrompt.getPromptId());
         }
         assertThat(processed(unknownPrompt.getEventId())).as("rolled back with the failed inserts").isFalse();
     }

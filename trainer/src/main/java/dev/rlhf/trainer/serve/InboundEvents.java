@@ -1,11 +1,9 @@
 package dev.rlhf.trainer.serve;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.apache.avro.specific.SpecificRecord;
@@ -13,19 +11,16 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.rlhf.schemas.kafka.AvroEventDeserializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /**
@@ -33,14 +28,10 @@ import dev.rlhf.schemas.kafka.Topics;
  * its topic's handler; offsets are committed only after the handlers of a poll have returned (and the
  * {@link #beforeCommit} action, e.g. one fsync for the poll's writes), so a
  * crash re-delivers rather than loses (handlers are idempotent on event ids). A record that cannot
- * be decoded, or that its handler rejects with an {@link IllegalArgumentException}, goes, bytes and
- * headers untouched, to the topic's dead-letter topic with an {@value #ERROR_HEADER} header, and
- * consumption carries on.
+ * be decoded, or that its handler rejects with an {@link IllegalArgumentException}, is dead-lettered
+ * ({@link DeadLetters}) and consumption carries on.
  */
 public final class InboundEvents implements AutoCloseable {
-
-    /** Header on dead-lettered records: why the record could not be processed. */
-    public static final String ERROR_HEADER = "rlhf.error";
 
     private static final Logger log = LoggerFactory.getLogger(InboundEvents.class);
 
@@ -53,7 +44,7 @@ public final class InboundEvents implements AutoCloseable {
     private final Map<String, Route<?>> routes = new LinkedHashMap<>();
     private Runnable beforeCommit = () -> {};
     private final KafkaConsumer<String, byte[]> consumer;
-    private final KafkaProducer<String, byte[]> deadLetters;
+    private final DeadLetters deadLetters;
 
     public InboundEvents(String bootstrapServers, String groupId) {
         Properties c = new Properties();
@@ -64,11 +55,7 @@ public final class InboundEvents implements AutoCloseable {
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
         this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        this.deadLetters = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        this.deadLetters = new DeadLetters(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     }
 
     /** Routes the events of {@code topic}, decoded as {@code type}, to {@code handler}. Call before {@link #run()}. */
@@ -94,7 +81,6 @@ public final class InboundEvents implements AutoCloseable {
                 }
                 if (!records.isEmpty()) {
                     beforeCommit.run();
-                    deadLetters.flush();
                     consumer.commitSync();
                 }
             }
@@ -107,20 +93,10 @@ public final class InboundEvents implements AutoCloseable {
         try {
             routes.get(record.topic()).handle(record);
         } catch (SerializationException | IllegalArgumentException e) {
-            deadLetter(record, e);
-        }
-    }
-
-    private void deadLetter(ConsumerRecord<String, byte[]> record, Exception why) {
-        String dlt = Topics.deadLetter(record.topic());
-        log.warn("Record at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(), dlt, why.getMessage());
-        var dead = new ProducerRecord<>(dlt, null, record.key(), record.value(), record.headers());
-        dead.headers().add(ERROR_HEADER, String.valueOf(why.getMessage()).getBytes(StandardCharsets.UTF_8));
-        try {
-            deadLetters.send(dead).get(30, TimeUnit.SECONDS);
-        } catch (Exception sendFailure) {
-            // Not committing is the safe choice: the record comes back after a restart.
-            throw new IllegalStateException("Cannot write to the dead-letter topic " + dlt, sendFailure);
+            log.warn("Record at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
+                    Topics.deadLetter(record.topic()), e.getMessage());
+            // A failed send throws, so the poll is not committed and the record comes back after a restart.
+            deadLetters.send(record, e.getMessage());
         }
     }
 
@@ -130,7 +106,7 @@ public final class InboundEvents implements AutoCloseable {
 
     @Override
     public void close() {
-        deadLetters.close(Duration.ofSeconds(10));
+        deadLetters.close();
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
     }
 }

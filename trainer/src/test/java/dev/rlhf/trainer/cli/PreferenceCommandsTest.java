@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.SharedData;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
@@ -85,10 +86,10 @@ class PreferenceCommandsTest {
             for (RankedResponses r : rankings) {
                 double[] rewards = RewardScorer.rewards(initial.model(), initial.tokenizer(),
                         r.responses().stream().map(x -> r.prompt()).toList(), r.responses(), 512, 8);
-                List<int[]> ordered = r.ranking().orderedPairs();
+                List<OrderedPair<Integer>> ordered = r.ranking().orderedPairs();
                 double sum = 0;
-                for (int[] pair : ordered) {
-                    double diff = rewards[pair[0]] - rewards[pair[1]];
+                for (OrderedPair<Integer> pair : ordered) {
+                    double diff = rewards[pair.better()] - rewards[pair.worse()];
                     sum += Math.log1p(Math.exp(-(diff - 0.5)));
                     correct += diff > 0 ? 1 : 0;
                     margin += diff;

@@ -34,20 +34,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.kafka.core.DefaultKafkaProducerFactory;
-import org.springframework.kafka.core.KafkaTemplate;
 
-import dev.rlhf.feedback.events.EventPublisher;
-import dev.rlhf.feedback.platform.config.RlhfProperties;
 import dev.rlhf.feedback.platform.kafka.EmbeddedKafkaBroker;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /**
- * Across modules, over a real broker: the feedback service's publisher writes a RankingSubmitted
- * with the shared serializer, and the trainer's consumer decodes it. A record it cannot decode
+ * Across modules, over a real broker: a RankingSubmitted written with the shared serializer and
+ * keyed by prompt id, as the feedback service's outbox relay sends it, is decoded by the trainer's consumer. A record it cannot decode
  * goes to the dead-letter topic and the consumer carries on.
  */
 class InboundEventsKafkaTest {
@@ -75,14 +72,12 @@ class InboundEventsKafkaTest {
         InboundEvents stream = new InboundEvents(broker.bootstrapServers(), "trainer-test")
                 .on(topic, RankingSubmitted.class, received::add);
         Thread consumer = Thread.ofPlatform().start(stream::run);
-        var producerFactory = new DefaultKafkaProducerFactory<String, SpecificRecord>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        var producer = new KafkaProducer<String, SpecificRecord>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new AvroEventSerializer<>());
         try {
-            EventPublisher publisher = new EventPublisher(new KafkaTemplate<>(producerFactory), properties());
-            publisher.rankingSubmitted(first).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, first.getPromptId(), first)).get(30, TimeUnit.SECONDS);
             sendRaw("prompt-x", "this is not avro".getBytes(StandardCharsets.UTF_8));
-            publisher.rankingSubmitted(second).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, second.getPromptId(), second)).get(30, TimeUnit.SECONDS);
 
             List<RankingSubmitted> got = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -96,13 +91,13 @@ class InboundEventsKafkaTest {
             ConsumerRecord<String, byte[]> dead = readOne(Topics.deadLetter(topic));
             assertThat(dead.key()).isEqualTo("prompt-x");
             assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("this is not avro");
-            assertThat(new String(dead.headers().lastHeader(InboundEvents.ERROR_HEADER).value(), StandardCharsets.UTF_8))
+            assertThat(new String(dead.headers().lastHeader(DeadLetters.ERROR_HEADER).value(), StandardCharsets.UTF_8))
                     .contains("single-object");
         } finally {
             stream.wakeup();
             consumer.join(20_000);
             stream.close();
-            producerFactory.destroy();
+            producer.close();
         }
     }
 
@@ -118,11 +113,6 @@ class InboundEventsKafkaTest {
 
     private static RankedResponse response(String id) {
         return RankedResponse.newBuilder().setId(id).setText("text " + id).setPolicyVersion("v1").build();
-    }
-
-    private static RlhfProperties properties() {
-        return new RlhfProperties(dataDir, new RlhfProperties.Kafka(false, 0, 0),
-                new RlhfProperties.TopicSettings(topic, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 2, (short) 1));
     }
 
     private static void sendRaw(String key, byte[] value) throws Exception {

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.TopicBuilder;
@@ -16,6 +17,7 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 
 import dev.rlhf.feedback.platform.config.RlhfProperties;
+import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
 
 /** The topics of the pipeline, and the in-process broker when no external Kafka is configured. */
@@ -35,6 +37,12 @@ public class KafkaPlatformConfiguration {
         return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
     }
 
+    /** The producer of dead letters for the listeners that decode records themselves. */
+    @Bean(destroyMethod = "close")
+    DeadLetters deadLetters(KafkaProperties properties) {
+        return new DeadLetters(properties.buildProducerProperties());
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnBooleanProperty("rlhf.kafka.embedded")
     static class InProcessBroker {
@@ -51,7 +59,7 @@ public class KafkaPlatformConfiguration {
         static BeanFactoryPostProcessor kafkaClientsDependOnBroker() {
             return beanFactory -> {
                 for (Class<?> client : List.of(KafkaAdmin.class, ProducerFactory.class, ConsumerFactory.class, KafkaTemplate.class,
-                        DeadLetterPublisher.class, KafkaHealthIndicator.class)) {
+                        DeadLetters.class, KafkaHealthIndicator.class)) {
                     for (String name : beanFactory.getBeanNamesForType(client, true, false)) {
                         BeanDefinition definition = beanFactory.getBeanDefinition(name);
                         String[] existing = definition.getDependsOn();

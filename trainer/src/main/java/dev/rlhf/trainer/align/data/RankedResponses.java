@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.data;
 
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.reward.Ranking;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +33,8 @@ public record RankedResponses(String prompt, List<String> responses, Ranking ran
     /** Every (better, worse) pair as a preference pair; ties give none. */
     public List<PreferencePair> pairs() {
         List<PreferencePair> out = new ArrayList<>();
-        for (int[] pair : ranking.orderedPairs()) {
-            out.add(new PreferencePair(prompt, responses.get(pair[0]), responses.get(pair[1])));
+        for (OrderedPair<Integer> pair : ranking.orderedPairs()) {
+            out.add(new PreferencePair(prompt, responses.get(pair.better()), responses.get(pair.worse())));
         }
         return out;
     }

@@ -1,10 +1,12 @@
 package dev.rlhf.trainer.align.reward;
 
-import java.util.ArrayList;
+import dev.rlhf.schemas.ranking.TieGroups;
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * One labeler's ranking of the responses to one prompt, as indices into a batch's reward array:
@@ -41,19 +43,14 @@ public record Ranking(List<int[]> groups) {
         return of(chosen, rejected);
     }
 
-    /** Every ordered (better, worse) pair across different groups; members of one group give none. */
-    public List<int[]> orderedPairs() {
-        List<int[]> pairs = new ArrayList<>();
-        for (int g = 0; g < groups.size(); g++) {
-            for (int h = g + 1; h < groups.size(); h++) {
-                for (int better : groups.get(g)) {
-                    for (int worse : groups.get(h)) {
-                        pairs.add(new int[] {better, worse});
-                    }
-                }
-            }
-        }
-        return pairs;
+    /** Every (better, worse) pair across different groups, in group order; members of one group give none. */
+    public List<OrderedPair<Integer>> orderedPairs() {
+        return TieGroups.strictPairs(groups.stream().map(g -> IntStream.of(g).boxed().toList()).toList());
+    }
+
+    /** Number of {@link #orderedPairs()}, without building them. */
+    public long pairCount() {
+        return TieGroups.strictPairCountOfSizes(groups.stream().mapToInt(g -> g.length).toArray());
     }
 
     /** Number of responses ranked. */

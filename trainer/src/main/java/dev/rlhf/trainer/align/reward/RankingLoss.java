@@ -3,6 +3,7 @@ package dev.rlhf.trainer.align.reward;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.loss.Functions;
 import dev.rlhf.trainer.align.loss.LossOutput;
 import java.util.LinkedHashMap;
@@ -43,7 +44,7 @@ public final class RankingLoss {
     public record Pairs(long[] better, long[] worse, float[] weight) {
 
         public static Pairs of(List<Ranking> rankings, long responses) {
-            List<List<int[]>> perRanking = rankings.stream().map(Ranking::orderedPairs).filter(p -> !p.isEmpty()).toList();
+            List<List<OrderedPair<Integer>>> perRanking = rankings.stream().map(Ranking::orderedPairs).filter(p -> !p.isEmpty()).toList();
             if (perRanking.isEmpty()) {
                 throw new IllegalArgumentException("no ranking in the batch orders two responses (all tied or single)");
             }
@@ -52,15 +53,15 @@ public final class RankingLoss {
             long[] worse = new long[total];
             float[] weight = new float[total];
             int i = 0;
-            for (List<int[]> pairs : perRanking) {
+            for (List<OrderedPair<Integer>> pairs : perRanking) {
                 double w = 1.0 / ((double) pairs.size() * perRanking.size());
-                for (int[] pair : pairs) {
-                    if (pair[0] >= responses || pair[1] >= responses) {
-                        throw new IllegalArgumentException("a ranking refers to response " + Math.max(pair[0], pair[1])
+                for (OrderedPair<Integer> pair : pairs) {
+                    if (pair.better() >= responses || pair.worse() >= responses) {
+                        throw new IllegalArgumentException("a ranking refers to response " + Math.max(pair.better(), pair.worse())
                                 + " but the batch has " + responses + " rewards");
                     }
-                    better[i] = pair[0];
-                    worse[i] = pair[1];
+                    better[i] = pair.better();
+                    worse[i] = pair.worse();
                     weight[i] = (float) w;
                     i++;
                 }

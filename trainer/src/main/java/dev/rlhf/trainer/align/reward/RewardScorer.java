@@ -3,6 +3,7 @@ package dev.rlhf.trainer.align.reward;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.data.PaddedBatch;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.data.TokenizedResponse;
@@ -74,8 +75,8 @@ public final class RewardScorer {
         double margin = 0;
         int offset = 0;
         for (RankedResponses r : data) {
-            for (int[] pair : r.ranking().orderedPairs()) {
-                double diff = rewards[offset + pair[0]] - rewards[offset + pair[1]];
+            for (OrderedPair<Integer> pair : r.ranking().orderedPairs()) {
+                double diff = rewards[offset + pair.better()] - rewards[offset + pair.worse()];
                 pairs++;
                 correct += diff > 0 ? 1 : 0;
                 margin += diff;

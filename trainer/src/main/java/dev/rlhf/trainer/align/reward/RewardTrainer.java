@@ -98,7 +98,7 @@ public final class RewardTrainer {
         }
         List<TokenizedRanking> rankings = new ArrayList<>();
         for (RankedResponses r : trainSet) {
-            if (!r.ranking().orderedPairs().isEmpty()) {
+            if (r.ranking().pairCount() > 0) {
                 rankings.add(tokenize(r));
             }
         }
@@ -129,7 +129,7 @@ public final class RewardTrainer {
                     for (TokenizedRanking r : batch) {
                         offsetRankings.add(shift(r.ranking(), rows.size()));
                         rows.addAll(r.responses());
-                        pairs += r.ranking().orderedPairs().size();
+                        pairs += r.ranking().pairCount();
                     }
                     NDArray rewards = RewardScorer.rewards(model, PaddedBatch.of(rows, scope));
                     LossOutput loss = RankingLoss.compute(rewards, offsetRankings, config.margin());

@@ -8,6 +8,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.loss.LossOutput;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -75,7 +76,7 @@ class RankingLossTest {
         Ranking tied = new Ranking(List.of(new int[] {0, 1, 2}));
         assertThat(tied.orderedPairs()).isEmpty();
         assertThat(new Ranking(List.of(new int[] {0}, new int[] {1, 2}, new int[] {3})).orderedPairs())
-                .containsExactly(new int[] {0, 1}, new int[] {0, 2}, new int[] {0, 3}, new int[] {1, 3}, new int[] {2, 3});
+                .containsExactly(new OrderedPair<>(0, 1), new OrderedPair<>(0, 2), new OrderedPair<>(0, 3), new OrderedPair<>(1, 3), new OrderedPair<>(2, 3));
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray rewards = manager.create(new float[] {5, -5, 0, 1, 0});
             LossOutput out = RankingLoss.compute(rewards, List.of(tied, Ranking.pair(3, 4)), 0);
