@@ -78,7 +78,11 @@ final class Sampling implements AutoCloseable {
      * model and policy training all see the same tokens.
      */
     String render(List<ChatMessage> conversation) {
-        return template().render(conversation, true, Map.of());
+        return render(template(), conversation);
+    }
+
+    static String render(ChatTemplate template, List<ChatMessage> conversation) {
+        return template.render(conversation, true, Map.of());
     }
 
     /** The current policy, loaded once per version. */
