@@ -2,7 +2,6 @@ package dev.rlhf.trainer.serve;
 
 import static dev.rlhf.trainer.serve.StateLayout.versionName;
 
-import ai.djl.Device;
 import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.schemas.events.GenerationSettings;
 import dev.rlhf.schemas.events.SamplesGenerated;
@@ -10,7 +9,6 @@ import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import dev.rlhf.trainer.chat.ModelTemplates;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.generation.Generator;
@@ -18,7 +16,6 @@ import dev.rlhf.trainer.generation.LlamaLanguageModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +32,7 @@ final class Sampling implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
 
-    private final StateLayout layout;
-    private final Path tokenizer;
-    private final Device device;
+    private final PolicyVersions versions;
     private final LoopConfig config;
     private final OutboundEvents out;
     private final Intake intake;
@@ -48,11 +43,8 @@ final class Sampling implements AutoCloseable {
     private int currentVersion = -1;
     private volatile ChatTemplate template;
 
-    Sampling(StateLayout layout, Path tokenizer, Device device, LoopConfig config, OutboundEvents out, Intake intake,
-             LoopStateFile state) {
-        this.layout = layout;
-        this.tokenizer = tokenizer;
-        this.device = device;
+    Sampling(PolicyVersions versions, LoopConfig config, OutboundEvents out, Intake intake, LoopStateFile state) {
+        this.versions = versions;
         this.config = config;
         this.out = out;
         this.intake = intake;
@@ -64,7 +56,7 @@ final class Sampling implements AutoCloseable {
         ChatTemplate t = template;
         if (t == null) {
             try {
-                t = ModelTemplates.of(layout.basePolicy(), tokenizer);
+                t = ModelTemplates.of(versions.layout().basePolicy(), versions.tokenizer());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -92,7 +84,7 @@ final class Sampling implements AutoCloseable {
             if (current != null) {
                 current.close();
             }
-            current = ModelLoader.load(layout.policy(version), tokenizer, device);
+            current = versions.load(version);
             currentVersion = version;
         }
         return current;
@@ -100,15 +92,18 @@ final class Sampling implements AutoCloseable {
 
     /** Samples of the current policy. */
     List<GeneratedSample> generate(List<String> prompts, GenerationConfig generation) throws IOException {
-        LoadedModel policy = currentModel();
-        return new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer()).generate(prompts, generation);
+        return generate(currentModel(), prompts, generation);
     }
 
     /** Samples of another version, loaded for this call only. */
     List<GeneratedSample> generate(int version, List<String> prompts, GenerationConfig generation) throws IOException {
-        try (LoadedModel policy = ModelLoader.load(layout.policy(version), tokenizer, device)) {
-            return new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer()).generate(prompts, generation);
+        try (LoadedModel policy = versions.load(version)) {
+            return generate(policy, prompts, generation);
         }
+    }
+
+    private static List<GeneratedSample> generate(LoadedModel policy, List<String> prompts, GenerationConfig generation) {
+        return new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer()).generate(prompts, generation);
     }
 
     /** Publishes samples of a prompt; labelers now have a task of it to rank. */

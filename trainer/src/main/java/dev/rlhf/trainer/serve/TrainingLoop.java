@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *       round on everything stored: fits the reward model (warm-started from the previous round's);
  *       improves the latest promoted policy with DPO or PPO, the KL term anchored to the SFT policy
  *       (the model given with --model) unless {@code --reference previous}; writes the new version to
- *       {@code policies/v<N>} atomically; measures its {@link PolicyHealth} on held-out prompts against
- *       the SFT policy's, and promotes it only when it keeps within the {@link Guardrails}; then samples
+ *       {@code policies/v<N>} atomically; measures its {@link dev.rlhf.trainer.health.PolicyHealth} on held-out prompts against
+ *       the SFT policy's, and promotes it only when it keeps within the {@link dev.rlhf.trainer.health.Guardrails}; then samples
  *       K responses for the most recently ranked prompts, half from the new version and half from the
  *       previous one so labelers rank them head to head, and publishes them. A rejected version stays on
  *       disk, marked in its {@code health.json}; labelers get fresh samples of the current version
@@ -50,8 +50,6 @@ public final class TrainingLoop implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
 
-    /** A version's health and promotion decision, written beside its weights. */
-    public static final String HEALTH_FILE = StateLayout.HEALTH_FILE;
     /** Seconds between two {@code loop/...} status metrics while nothing changes. */
     private static final long STATUS_EVERY_SECONDS = 10;
 
@@ -82,10 +80,11 @@ public final class TrainingLoop implements AutoCloseable {
         Files.createDirectories(stateDir);
         this.intake = new Intake(layout);
         this.state = new LoopStateFile(stateDir);
-        this.sampling = new Sampling(layout, tokenizer, device, config, out, intake, state);
-        VersionHealth health = new VersionHealth(layout, tokenizer, device, config, intake, sampling, healthPrompts,
+        PolicyVersions versions = new PolicyVersions(layout, tokenizer, device);
+        this.sampling = new Sampling(versions, config, out, intake, state);
+        VersionHealth health = new VersionHealth(versions, config, intake, sampling, healthPrompts,
                 MetricsSink.jsonl(layout.healthMetrics()).and(out.metrics("health")));
-        this.round = new TrainingRound(layout, tokenizer, device, config, out, intake, sampling, health, state);
+        this.round = new TrainingRound(versions, config, out, intake, sampling, health, state);
         this.statusMetrics = out.metrics("loop");
         LoopState s = state.current();
         PreferenceStore store = intake.store();

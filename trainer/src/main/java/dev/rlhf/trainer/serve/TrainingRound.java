@@ -3,7 +3,6 @@ package dev.rlhf.trainer.serve;
 import static dev.rlhf.trainer.serve.StateLayout.versionName;
 import static dev.rlhf.trainer.serve.VersionHealth.fmt;
 
-import ai.djl.Device;
 import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
@@ -12,7 +11,6 @@ import dev.rlhf.trainer.align.ppo.PpoTrainer;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.AtomicDirectory;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.training.MetricsSink;
@@ -39,8 +37,7 @@ final class TrainingRound {
     private static final Logger log = LoggerFactory.getLogger(TrainingLoop.class);
 
     private final StateLayout layout;
-    private final Path tokenizer;
-    private final Device device;
+    private final PolicyVersions versions;
     private final LoopConfig config;
     private final OutboundEvents out;
     private final Intake intake;
@@ -48,11 +45,10 @@ final class TrainingRound {
     private final VersionHealth health;
     private final LoopStateFile state;
 
-    TrainingRound(StateLayout layout, Path tokenizer, Device device, LoopConfig config, OutboundEvents out, Intake intake,
-                  Sampling sampling, VersionHealth health, LoopStateFile state) {
-        this.layout = layout;
-        this.tokenizer = tokenizer;
-        this.device = device;
+    TrainingRound(PolicyVersions versions, LoopConfig config, OutboundEvents out, Intake intake, Sampling sampling,
+                  VersionHealth health, LoopStateFile state) {
+        this.layout = versions.layout();
+        this.versions = versions;
         this.config = config;
         this.out = out;
         this.intake = intake;
@@ -130,7 +126,7 @@ final class TrainingRound {
         Path previous = layout.rewardModel(round.number() - 1);
         Path init = Files.isDirectory(previous) ? previous : layout.basePolicy();
         log.info("Round {}: reward model on {} rankings, warm-started from {}", round.number(), data.size(), init);
-        try (LoadedModel model = ModelLoader.load(init, tokenizer, device)) {
+        try (LoadedModel model = versions.load(init)) {
             RewardTrainer.Result result = new RewardTrainer(model, config.reward().withSeed(config.seed() + round.number()), metrics)
                     .train(data, null, roundDir.resolve("reward"));
             log.info("Round {}: reward model trained ({} steps, loss {}, accuracy {}); held-out accuracy {} on {} pairs",
@@ -159,8 +155,8 @@ final class TrainingRound {
             var dpo = config.dpo().withSeed(seed).withLearningRate(config.dpo().learningRate() / gentler);
             log.info("Round {}: DPO on {} pairs, policy from {}, reference {}, lr {}", round.number(), pairs.size(), policy,
                     reference, sci(dpo.learningRate()));
-            try (LoadedModel model = ModelLoader.load(policy, tokenizer, device);
-                 LoadedModel ref = reference.equals(policy) ? null : ModelLoader.load(reference, tokenizer, device)) {
+            try (LoadedModel model = versions.load(policy);
+                 LoadedModel ref = reference.equals(policy) ? null : versions.load(reference)) {
                 return new DpoTrainer(model, dpo, metrics).withReference(ref).train(pairs, roundDir.resolve("dpo")).model();
             }
         }
@@ -173,7 +169,7 @@ final class TrainingRound {
                 prompts.size(), policy, reference, rewardModel, sci(ppoConfig.klCoef()),
                 resuming ? " (resuming from its checkpoint)" : "");
         var run = config.ppo().withPpo(ppoConfig);
-        try (PpoModels models = PpoModels.load(policy, reference, tokenizer, rewardModel, device,
+        try (PpoModels models = PpoModels.load(policy, reference, versions.tokenizer(), rewardModel, versions.device(),
                 run.offloadFrozen(), run.ppo().miniBatchSize())) {
             PpoTrainer.Result result = new PpoTrainer(models, run, metrics).train(prompts, null, ppoDir, true);
             log.info("Round {}: PPO done ({} steps, {} rollouts; last objective/scores {}, objective/kl {})", round.number(),

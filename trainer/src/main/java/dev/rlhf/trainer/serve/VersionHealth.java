@@ -2,11 +2,9 @@ package dev.rlhf.trainer.serve;
 
 import static dev.rlhf.trainer.serve.StateLayout.versionName;
 
-import ai.djl.Device;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.health.Guardrails;
 import dev.rlhf.trainer.health.HealthProbe;
@@ -44,8 +42,7 @@ final class VersionHealth {
     record HeldOut(List<String> prompts, boolean excludedFromTraining) {}
 
     private final StateLayout layout;
-    private final Path tokenizer;
-    private final Device device;
+    private final PolicyVersions versions;
     private final LoopConfig config;
     private final Intake intake;
     private final Sampling sampling;
@@ -57,11 +54,10 @@ final class VersionHealth {
     /** The SFT policy's health and samples on the probe prompts, measured at the first health check of this start. */
     private HealthProbe.Result sftProbe;
 
-    VersionHealth(StateLayout layout, Path tokenizer, Device device, LoopConfig config, Intake intake, Sampling sampling,
-                  List<String> givenHealthPrompts, MetricsSink metrics) {
-        this.layout = layout;
-        this.tokenizer = tokenizer;
-        this.device = device;
+    VersionHealth(PolicyVersions versions, LoopConfig config, Intake intake, Sampling sampling, List<String> givenHealthPrompts,
+                  MetricsSink metrics) {
+        this.layout = versions.layout();
+        this.versions = versions;
         this.config = config;
         this.intake = intake;
         this.sampling = sampling;
@@ -135,9 +131,9 @@ final class VersionHealth {
         long t0 = System.nanoTime();
         PolicyHealth sftHealth;
         PolicyHealth health;
-        try (LoadedModel sft = ModelLoader.load(layout.basePolicy(), tokenizer, device);
-             LoadedModel candidate = ModelLoader.load(layout.policyDir(round.number()), tokenizer, device);
-             LoadedModel reward = scored ? ModelLoader.load(rewardDir, tokenizer, device) : null) {
+        try (LoadedModel sft = versions.sft();
+             LoadedModel candidate = versions.load(round.number());
+             LoadedModel reward = scored ? versions.load(rewardDir) : null) {
             int rewardLength = reward == null ? 0 : ValueHeadRewardSource.trainedMaxLength(rewardDir, reward.model());
             if (sftProbe == null) { // v0 is measured once per start: the same prompts and seed give the same samples
                 sftProbe = HealthProbe.measure(sft, sft, null, rewardLength, prompts, config.healthSamplesPerPrompt(), maxNew, seed);
@@ -202,7 +198,7 @@ final class VersionHealth {
             return;
         }
         PolicyHealth h;
-        try (LoadedModel sft = ModelLoader.load(layout.basePolicy(), tokenizer, device)) {
+        try (LoadedModel sft = versions.sft()) {
             h = HealthProbe.assess(samples, sampling.currentModel(), sft, null, 0);
         }
         Map<String, Double> values = new LinkedHashMap<>();
