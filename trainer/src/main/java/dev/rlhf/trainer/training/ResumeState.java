@@ -29,6 +29,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ResumeState {
 
     public static final String STATE_JSON = "trainer-state.json";
+    /** The layout's version; states of the trainers' earlier, separate layouts have none. */
+    private static final int FORMAT = 2;
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
     /** What a trainer writes into its resume state. */
@@ -41,6 +43,7 @@ public final class ResumeState {
     public static void save(Path dir, long seed, Contents contents) throws IOException {
         AtomicDirectory.write(dir, temp -> {
             Writer writer = new Writer(temp);
+            writer.json.put("format", FORMAT);
             writer.json.put("seed", seed);
             contents.writeTo(writer);
             Files.writeString(temp.resolve(STATE_JSON), writer.json.toPrettyString());
@@ -53,6 +56,10 @@ public final class ResumeState {
             return Optional.empty();
         }
         JsonNode json = JSON.readTree(dir.resolve(STATE_JSON));
+        if (json.path("format").asInt() != FORMAT) {
+            throw new IllegalArgumentException(dir + ": resume state of format " + json.path("format").asInt()
+                    + ", this trainer reads format " + FORMAT + "; remove it to start afresh");
+        }
         if (json.path("seed").asLong() != seed) {
             throw new IllegalArgumentException(dir + ": saved with seed " + json.path("seed").asLong()
                     + ", this run uses " + seed + "; resume needs the same seed");

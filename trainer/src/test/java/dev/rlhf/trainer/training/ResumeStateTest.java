@@ -41,6 +41,14 @@ class ResumeStateTest {
     }
 
     @Test
+    void aStateOfAnEarlierLayoutIsRefusedRatherThanMisread() throws Exception {
+        Path dir = Files.createDirectories(temp.resolve("resume"));
+        Files.writeString(dir.resolve(ResumeState.STATE_JSON), "{\"seed\": 1, \"step\": 4, \"promptEpoch\": 1}");
+        assertThatThrownBy(() -> ResumeState.read(dir, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format");
+    }
+
+    @Test
     void aFailedSaveLeavesThePreviousStateWhole() throws Exception {
         Path dir = temp.resolve("resume");
         ResumeState.save(dir, 1, saved -> saved.counters().put("step", 1));

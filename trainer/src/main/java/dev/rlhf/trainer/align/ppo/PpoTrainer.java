@@ -20,29 +20,21 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * PPO with a per-token KL penalty against the SFT policy and optional pretraining mix (PPO-ptx),
- * as InstructGPT, TRL and OpenRLHF run it. One rollout: sample {@code batch-size} responses with the
- * KV cache, score each finished response with the reward model at its last token (on the policy's
- * own token ids), compute the actor's, reference's and critic's per-token numbers with full forward
- * passes (log-probabilities at the sampling temperature), turn them into
- * per-token rewards (KL penalty, clipped score, missing-EOS penalty), GAE advantages and returns.
- * Then {@code ppo-epochs} passes over the rollout in {@code num-mini-batches} minibatches, each an
- * optimizer step of the actor (clipped policy loss, plus gamma_ptx times the LM loss of a ptx batch)
- * and of the critic (clipped value loss). The KL controller is updated after each rollout.
+ * as InstructGPT, TRL and OpenRLHF run it. Each rollout: {@link RolloutMaker} samples
+ * {@code batch-size} responses and makes the {@link Rollout} (rewards, advantages, returns); then
+ * {@code ppo-epochs} passes over it in {@code num-mini-batches} minibatches, each a {@link PpoUpdate}
+ * step of the actor and the critic; then the KL controller is updated.
  *
- * <p>Exactness: the rollout's forward passes use the same row groups and padding as the first
- * epoch's minibatches, which visit the rollout in order, so the first update sees the same
- * log-probabilities and values bit for bit (ratio 1, approxkl 0, clip fractions 0). Later epochs
- * shuffle. Every random choice is a function of the seed and counters (rollout index, epoch, data
- * position), and the resumable state holds those counters, both models, both optimizers, the KL
+ * <p>Exactness: the first epoch visits the rollout in order, in the row groups its forward passes
+ * used, so step 1 sees the same log-probabilities and values bit for bit (ratio 1, approxkl 0, clip
+ * fractions 0); later epochs shuffle. Every random choice is a function of the seed and counters
+ * ({@link Seeds}: rollout index, epoch, data epoch), and the {@link ResumeState} holds those
+ * counters, the prompt and ptx {@link DataCursor} positions, both models, both optimizers, the KL
  * controller and, when a run stops in the middle of a rollout, the rollout itself; resuming continues
  * exactly as an uninterrupted run would.
  *
  * <p>Memory: every forward pass and update runs in its own sub-manager, closed before the next;
  * the rollout lives in host arrays between steps, so nothing grows with the number of steps.
- *
- * <p>The parts: {@link RolloutMaker} makes each {@link Rollout}, {@link PpoUpdate} runs the
- * optimizer steps on it; this class orders them, reads the prompts and ptx data through seeded
- * {@link DataCursor}s, and saves and restores the run through {@link ResumeState}.
  *
  * <p>Output: {@code <out>/model} (the trained actor), {@code <out>/critic} and {@code <out>/resume}.
  */
