@@ -10,10 +10,24 @@
 #                                                      in the trainer's durable store, and sustained throughput
 #                                                      (trainer LoopLatencyBenchmark)
 #   ./bench.sh trainer [trainer bench options]         generation tokens/s with and without the KV cache,
-#                                                      PPO rollout tokens/s and s per update, DPO and
+#                                                      PPO rollout tokens/s (and its sampling alone) and s per update, DPO and
 #                                                      reward-model training pairs/s (stories260K as policy;
 #                                                      --alignment false skips them), SFT tokens/s and
 #                                                      GFLOP/s vs measured matmul throughput
+#   ./bench.sh peer [--rounds N] [--threads N] [trainer bench options]
+#                                                      the trainer bench's CPU workloads side by side with the same ones
+#                                                      in plain PyTorch eager (bench/peer_pytorch.py, checked first to
+#                                                      reproduce stories260K's reference ids): KV-cache decoding ms/token
+#                                                      at each context, PPO rollout and rollout-generation tokens/s, s per
+#                                                      PPO update, DPO and reward-model pairs/s, SFT tokens/s, matmul
+#                                                      GFLOP/s. Rounds interleave (trainer, PyTorch, trainer, ...; default
+#                                                      3), both sides at the same threads (default nproc); the table shows
+#                                                      medians and trainer/PyTorch speed (>= 1.0x: the trainer at least as
+#                                                      fast), with the CPU, BLAS and thread facts, also written to
+#                                                      trainer/target/peer-results.md. Installs Debian's python3-torch and
+#                                                      libopenblas0-openmp when absent (apt-get, as root or with sudo) and
+#                                                      runs /usr/bin/python3 with OPENBLAS_CORETYPE unset, so OpenBLAS picks
+#                                                      this CPU's kernels. Takes tens of minutes; not part of ./test.sh or CI.
 #   ./bench.sh gpu [MODEL_DIR] [fp32|bf16]             GPU smoke run: generate, reward, dpo and ppo --offload-frozen for a
 #                                                      few steps on --device gpu (default bf16; MODEL_DIR defaults to the
 #                                                      bf16 tiny-random-qwen2 fixture, any supported Hugging Face directory
@@ -92,6 +106,52 @@ gpu_smoke() {
   cat "$work/table.md"
 }
 
+# Debian's python3-torch links whatever libblas.so.3 the system provides: the reference BLAS (a few
+# GFLOP/s) unless an optimised one such as libopenblas0-openmp is installed.
+peer_packages() {
+  local missing=() p
+  for p in python3-torch libopenblas0-openmp; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { echo "bench.sh peer: needs Debian's ${missing[*]} (apt-get not found)" >&2; exit 2; }
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "bench.sh peer: installing ${missing[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# The trainer's bench and bench/peer_pytorch.py on the same workloads, interleaved, at equal threads.
+peer_bench() {
+  local command="./bench.sh peer $*" rounds=3 threads bench_args=()
+  threads="$(nproc)"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --rounds) rounds="$2"; shift 2 ;;
+      --threads) threads="$2"; shift 2 ;;
+      *) bench_args+=("$1"); shift ;;
+    esac
+  done
+  peer_packages
+  local model_dir=../shared/data/models/stories260K python=/usr/bin/python3 # Debian's, where python3-torch lives
+  ./mvnw -q -pl trainer -am package -DskipTests
+  local work; work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  for round in $(seq 1 "$rounds"); do
+    echo "round $round/$rounds: trainer" >&2
+    OMP_NUM_THREADS="$threads" java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+      -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
+      -jar trainer/target/trainer.jar bench --model "$model_dir/stories260K.bin" --tokenizer "$model_dir/tok512.bin" \
+      "${bench_args[@]}" > "$work/trainer-$round.jsonl"
+    echo "round $round/$rounds: PyTorch eager" >&2
+    env -u OPENBLAS_CORETYPE OMP_NUM_THREADS="$threads" "$python" bench/peer_pytorch.py \
+      --model "$model_dir/stories260K.bin" --threads "$threads" "${bench_args[@]}" > "$work/peer-$round.jsonl"
+  done
+  "$python" bench/peer_pytorch.py table --trainer "$work"/trainer-*.jsonl --peer "$work"/peer-*.jsonl \
+    --threads "$threads" --command "$command" | tee trainer/target/peer-results.md
+}
+
 echo "load before: $(uptime)"
 case "$module" in
   feedback) maven_benchmark feedback-service 'FeedbackServiceBenchmark' "$@"; results=feedback-service/target/benchmark-results.md ;;
@@ -105,7 +165,8 @@ case "$module" in
       | tee trainer/target/benchmark-results.md
     results="" ;;
   gpu) gpu_smoke "$@"; results="" ;;
-  *) echo "usage: ./bench.sh feedback|ui|loop|trainer|gpu [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
+  peer) peer_bench "$@"; results="" ;;
+  *) echo "usage: ./bench.sh feedback|ui|loop|trainer|peer|gpu [options]  (see the comment at the top of bench.sh)" >&2; exit 2 ;;
 esac
 echo "load after: $(uptime)"
 [ -n "$results" ] && cat "$results"

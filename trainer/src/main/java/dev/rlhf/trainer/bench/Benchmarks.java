@@ -250,6 +250,27 @@ public final class Benchmarks {
     }
 
     /**
+     * Tokens per second of a PPO rollout's sampling alone: {@code prompts} story openings (as
+     * {@link #ppo}'s), {@code samplesPerPrompt} responses each of up to {@code maxNewTokens} tokens at
+     * temperature 1 with the KV cache, one untimed warm-up run, then {@code runs} timed.
+     */
+    public static double rolloutGenerationTokensPerSecond(LoadedModel policy, int prompts, int samplesPerPrompt,
+                                                          int maxNewTokens, int runs) {
+        List<String> openings = openings(policy, prompts, 3L);
+        Generator generator = new Generator(new LlamaLanguageModel(policy.model()), policy.tokenizer());
+        GenerationConfig config = GenerationConfig.defaults().withMaxNewTokens(maxNewTokens).withNumSamples(samplesPerPrompt);
+        generator.generate(openings, config.withSeed(0L));
+        long tokens = 0;
+        long start = System.nanoTime();
+        for (int r = 1; r <= runs; r++) {
+            for (GeneratedSample s : generator.generate(openings, config.withSeed((long) r))) {
+                tokens += s.tokenIds().length;
+            }
+        }
+        return tokens / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /**
      * Rankings for the preference benchmarks: {@code prompts} story openings the policy writes, each
      * with {@code k} continuations of up to {@code tokens} tokens in a seeded random full order (the
      * content does not change the speed; a full order gives every ranking k(k-1)/2 pairs).

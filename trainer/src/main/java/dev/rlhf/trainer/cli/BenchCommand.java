@@ -19,8 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer bench}: generation tokens/s with and without the KV cache at several context
- * lengths (on {@code --model}); on {@code --model} as the policy, PPO rollout tokens/s and time per
- * optimizer step, DPO pairs/s and reward-model training pairs/s; SFT training tokens/s and GFLOP/s of
+ * lengths (on {@code --model}); on {@code --model} as the policy, PPO rollout tokens/s (whole rollout,
+ * and its sampling alone) and time per optimizer step, DPO pairs/s and reward-model training pairs/s; SFT training tokens/s and GFLOP/s of
  * a freshly initialised model of {@code --width}, and that as a fraction of the engine's measured
  * matrix-multiply throughput. One JSON line per measurement on stdout.
  */
@@ -173,6 +173,15 @@ public class BenchCommand implements Callable<Integer> {
         line.put("timed_rollouts", ppo.rollouts());
         line.put("rollout_tokens_per_second", ppo.rolloutTokensPerSecond());
         line.put("seconds_per_update", ppo.secondsPerUpdate());
+        out.println(json.writeValueAsString(line));
+        out.flush();
+
+        line = new LinkedHashMap<>();
+        line.put("benchmark", "rollout_generation");
+        line.put("responses", ppo.responsesPerRollout());
+        line.put("max_new_tokens", ppo.maxNewTokens());
+        line.put("tokens_per_second", Benchmarks.rolloutGenerationTokensPerSecond(policy, ppoPrompts, ppoSamples,
+                ppoNewTokens, 3));
         out.println(json.writeValueAsString(line));
         out.flush();
 

@@ -1,7 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import dev.rlhf.trainer.health.TextHealth;
-import dev.rlhf.trainer.serve.TrainingLoop;
+import dev.rlhf.trainer.serve.StateLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,18 +43,16 @@ public class VersionsCommand implements Callable<Integer> {
             throw new BadInputException("--state-dir " + stateDir + ": no such directory");
         }
         List<Row> rows = new ArrayList<>();
-        Path v0 = stateDir.resolve("health").resolve("v0");
-        if (Files.exists(v0.resolve(TrainingLoop.HEALTH_FILE))) {
-            rows.add(row(0, v0.resolve(TrainingLoop.HEALTH_FILE), v0.resolve("samples.jsonl")));
+        StateLayout layout = new StateLayout(stateDir, null);
+        if (Files.exists(layout.health(0))) {
+            rows.add(row(0, layout.health(0), layout.probeSamples(0)));
         }
-        Path policies = stateDir.resolve("policies");
-        if (Files.isDirectory(policies)) {
-            try (Stream<Path> dirs = Files.list(policies)) {
+        if (Files.isDirectory(layout.policies())) {
+            try (Stream<Path> dirs = Files.list(layout.policies())) {
                 for (Path dir : dirs.filter(d -> d.getFileName().toString().matches("v\\d+")).toList()) {
                     int version = Integer.parseInt(dir.getFileName().toString().substring(1));
-                    Path health = dir.resolve(TrainingLoop.HEALTH_FILE);
-                    if (Files.exists(health)) {
-                        rows.add(row(version, health, stateDir.resolve("rounds").resolve("round-" + version).resolve("health-samples.jsonl")));
+                    if (Files.exists(layout.health(version))) {
+                        rows.add(row(version, layout.health(version), layout.probeSamples(version)));
                     }
                 }
             }

@@ -2,10 +2,12 @@ package dev.rlhf.trainer.serve;
 
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
-import dev.rlhf.trainer.chat.ChatTemplate;
-import dev.rlhf.trainer.chat.PlainChatTemplate;
+import dev.rlhf.schemas.ranking.TieGroups;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.chat.ChatMessage;
+import dev.rlhf.trainer.chat.ChatTemplate;
+import dev.rlhf.trainer.chat.PlainChatTemplate;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,10 +19,13 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The trainer's own durable copy of every ranking it consumed: {@code rankings.jsonl} in the state
- * directory, one line per {@code RankingSubmitted} in the annotation app's {@code rankings} export
- * format (so {@code trainer reward --data <state>/rankings.jsonl} reads it as is), plus the event id,
- * annotator and policy versions. Built on {@link DurableLog}: appended, then synced (fsync) before the
- * offset is committed; duplicates by event id dropped; counts and reads cover synced rankings only.
+ * directory, one line per {@code RankingSubmitted}, each a valid line of the annotation app's
+ * {@code rankings} export ({@code rankings.schema.json}), plus {@code event_id} and {@code project_id}.
+ * So {@code trainer reward|dpo --data <state>/rankings.jsonl} trains on it offline, and the loop reads it
+ * back through the same reader ({@link PreferenceFile}): one mapping from a stored line to training data.
+ * Lines of older versions (without {@code ranking_id}, {@code annotator}, and without {@code conversation}
+ * for a plain prompt) read as before. Built on {@link DurableLog}: appended, then synced (fsync) before
+ * the offset is committed; duplicates by event id dropped; counts and reads cover synced rankings only.
  */
 public final class PreferenceStore implements AutoCloseable {
 
@@ -36,7 +41,7 @@ public final class PreferenceStore implements AutoCloseable {
     public PreferenceStore(Path stateDir) throws IOException {
         this.log = new DurableLog(stateDir.resolve(FILE));
         for (ObjectNode line : log.head(log.size())) {
-            comparisons += comparisons(PreferenceFile.parse(line));
+            comparisons += PreferenceFile.parse(line).ranking().pairCount();
         }
     }
 
@@ -44,7 +49,7 @@ public final class PreferenceStore implements AutoCloseable {
     public synchronized boolean append(RankingSubmitted event) {
         boolean added = log.append(line(event));
         if (added) {
-            pendingComparisons += comparisons(event.getRanking().stream().map(List::size).toList());
+            pendingComparisons += TieGroups.strictPairCount(event.getRanking());
         }
         return added;
     }
@@ -61,7 +66,7 @@ public final class PreferenceStore implements AutoCloseable {
         return log.size();
     }
 
-    /** Ordered pairs across tie groups in all stored rankings. */
+    /** Comparisons (strict pairs across tie groups) in all stored rankings. */
     public synchronized long comparisons() {
         return comparisons;
     }
@@ -89,38 +94,20 @@ public final class PreferenceStore implements AutoCloseable {
         return log.file();
     }
 
-    /** Comparisons (ordered pairs across tie groups) in one ranking. */
-    public static long comparisons(RankedResponses ranking) {
-        List<Integer> sizes = new ArrayList<>();
-        for (int[] group : ranking.ranking().groups()) {
-            sizes.add(group.length);
-        }
-        return comparisons(sizes);
-    }
-
-    /** Comparisons given the sizes of the tie groups, best first: every response against each one ranked below its group. */
-    static long comparisons(List<Integer> groupSizes) {
-        long pairs = 0;
-        long before = 0;
-        for (int size : groupSizes) {
-            pairs += before * size;
-            before += size;
-        }
-        return pairs;
-    }
-
+    /** The event as a {@code rankings} export line, with its {@code event_id} and {@code project_id}. */
     static ObjectNode line(RankingSubmitted event) {
         ObjectNode line = JSON.createObjectNode();
         line.put(DurableLog.ID, event.getEventId().toString());
+        // The event is the ranking as far as the trainer knows: it carries no other id, and one is sent per ranking.
+        line.put("ranking_id", event.getEventId().toString());
         line.put("project_id", event.getProjectId());
         line.put("prompt_id", event.getPromptId());
         line.put("prompt", event.getPrompt());
-        if (!event.getConversation().isEmpty()) { // the prompt's turns, as the rankings export writes them
-            ArrayNode conversation = line.putArray("conversation");
-            for (dev.rlhf.schemas.events.Turn t : event.getConversation()) {
-                conversation.addObject().put("role", t.getRole()).put("content", t.getContent());
-            }
-        }
+        // The export always has the prompt's turns; the event leaves them out for a plain prompt (one user turn).
+        ArrayNode conversation = line.putArray("conversation");
+        List<ChatMessage> turns = event.getConversation().isEmpty() ? ChatMessage.userPrompt(event.getPrompt())
+                : event.getConversation().stream().map(t -> new ChatMessage(t.getRole(), t.getContent())).toList();
+        turns.forEach(t -> conversation.addObject().put("role", t.role()).put("content", t.content()));
         ArrayNode responses = line.putArray("responses");
         for (RankedResponse r : event.getResponses()) {
             ObjectNode response = responses.addObject();
@@ -141,10 +128,11 @@ public final class PreferenceStore implements AutoCloseable {
         }
         line.put("none_acceptable", event.getNoneAcceptable());
         line.put("rewrite", event.getRewrite());
-        line.put("annotator_id", event.getAnnotatorId());
+        // The event's annotatorId is the annotator's user name (what the export calls "annotator").
+        line.put("annotator", event.getAnnotatorId());
+        line.put("source", "annotator");
         line.put("submitted_at", event.getSubmittedAt().toString());
         line.put("duration_ms", event.getDurationMs());
-        line.put("source", "annotator");
         return line;
     }
 

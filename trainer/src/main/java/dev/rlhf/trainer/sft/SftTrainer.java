@@ -4,31 +4,31 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.rlhf.trainer.checkpoint.AtomicDirectory;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
-import dev.rlhf.trainer.checkpoint.SafetensorsFiles;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.model.Scalars;
 import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.DataCursor;
 import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.LearningRateSchedule;
 import dev.rlhf.trainer.training.Lora;
 import dev.rlhf.trainer.training.MetricsSink;
+import dev.rlhf.trainer.training.ResumeState;
+import dev.rlhf.trainer.training.Seeds;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -43,8 +43,9 @@ public final class SftTrainer {
 
     public static final String PHASE = "sft";
     private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
-    private static final String STATE_JSON = "trainer-state.json";
-    private static final String STATE_TENSORS = "trainer-state.safetensors";
+    private static final String MODEL = "model";
+    private static final String LORA = "lora";
+    private static final String TRAIN_DATA = "train";
 
     /** What a run achieved. */
     public record Result(int steps, double lastTrainLoss, double lastEvalLoss, boolean stoppedEarly, Path model) {}
@@ -112,12 +113,13 @@ public final class SftTrainer {
             }
         }
         State state = new State();
+        DataCursor<TokenizedExample> batches = new DataCursor<>(trainTokens, new Seeds(config.seed()).supervisedOrder());
         try (AdamW optimizer = new AdamW(trainable, config.optimizer(), model.manager())) {
             Path resumeDir = out.resolve("resume");
-            if (resume && Files.isRegularFile(resumeDir.resolve(STATE_JSON))) {
-                state = restore(resumeDir, trainable, optimizer);
+            Optional<ResumeState> saved = resume ? ResumeState.read(resumeDir, config.seed()) : Optional.empty();
+            if (saved.isPresent()) {
+                state = restore(saved.get(), optimizer, batches, lora);
             }
-            Batches batches = new Batches(trainTokens, state);
             double lastLoss = Double.NaN;
             boolean stoppedEarly = false;
             while (state.step < totalSteps) {
@@ -125,7 +127,7 @@ public final class SftTrainer {
                 double loss = 0;
                 long tokens = 0;
                 for (int micro = 0; micro < config.gradientAccumulation(); micro++) {
-                    List<TokenizedExample> batch = batches.next();
+                    List<TokenizedExample> batch = batches.nextBatch(config.batchSize());
                     try (NDManager scope = model.manager().newSubManager();
                          GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                         NDArray microLoss = Scalars.dividedBy(SftLoss.meanNll(model, batch, scope), config.gradientAccumulation());
@@ -143,7 +145,7 @@ public final class SftTrainer {
                 values.put("loss", loss);
                 values.put("learning_rate", (double) lr);
                 values.put("grad_norm", (double) gradNorm);
-                values.put("epoch", state.epoch + state.position / (double) trainTokens.size());
+                values.put("epoch", batches.epochProgress());
                 values.put("num_tokens", (double) tokens);
 
                 boolean last = step == totalSteps;
@@ -164,7 +166,7 @@ public final class SftTrainer {
                 metrics.record(PHASE, step, values); // one record per optimizer step, evaluation included
                 listener.afterStep(step, totalSteps, tokens);
                 if (last || stoppedEarly || (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0)) {
-                    saveResumeState(resumeDir, state, trainable, optimizer, lora);
+                    save(resumeDir, state, optimizer, batches, lora);
                 }
                 if (stoppedEarly) {
                     break;
@@ -223,68 +225,27 @@ public final class SftTrainer {
         return m.find() && Integer.parseInt(m.group(1)) < config.freezeLayers();
     }
 
-    // ---------------------------------------------------------------- data order and state
+    // ---------------------------------------------------------------- state
 
-    /** Where training stands; everything needed to continue exactly. */
+    /** Where training stands besides the weights, optimizer and data cursor. */
     private static final class State {
         int step;
-        int epoch;
-        int position;
         double bestEvalLoss = Double.POSITIVE_INFINITY;
         double lastEvalLoss = Double.NaN;
         int evalsWithoutImprovement;
     }
 
-    /** Micro-batches in a per-epoch shuffled order that is a function of (seed, epoch) only. */
-    private final class Batches {
-        private final List<TokenizedExample> examples;
-        private final State state;
-        private List<Integer> order;
-
-        Batches(List<TokenizedExample> examples, State state) {
-            this.examples = examples;
-            this.state = state;
-            this.order = orderOf(state.epoch);
-        }
-
-        List<TokenizedExample> next() {
-            if (state.position >= examples.size()) {
-                state.epoch++;
-                state.position = 0;
-                order = orderOf(state.epoch);
-            }
-            int end = Math.min(state.position + config.batchSize(), examples.size());
-            List<TokenizedExample> batch = new ArrayList<>();
-            for (int i = state.position; i < end; i++) {
-                batch.add(examples.get(order.get(i)));
-            }
-            state.position = end;
-            return batch;
-        }
-
-        private List<Integer> orderOf(int epoch) {
-            List<Integer> indices = new ArrayList<>();
-            for (int i = 0; i < examples.size(); i++) {
-                indices.add(i);
-            }
-            Collections.shuffle(indices, new Random(config.seed() * 1_000_003L + epoch));
-            return indices;
-        }
-    }
-
-    private void saveResumeState(Path dir, State state, Map<String, NDArray> trainable, AdamW optimizer, Lora lora)
+    private void save(Path dir, State state, AdamW optimizer, DataCursor<TokenizedExample> batches, Lora lora)
             throws IOException {
-        AtomicDirectory.write(dir, temp -> {
-            ModelCheckpoint.writeInto(model, loaded.tokenizer(), temp, Map.of("phase", PHASE, "step", Integer.toString(state.step)));
-            Map<String, NDArray> tensors = new LinkedHashMap<>(optimizer.state());
+        ResumeState.save(dir, config.seed(), saved -> {
+            saved.model(MODEL, model, loaded.tokenizer(), Map.of("phase", PHASE, "step", Integer.toString(state.step)));
+            saved.optimizer(MODEL, optimizer);
             if (lora != null) {
-                tensors.putAll(lora.parameters());
+                saved.tensors(LORA, lora.parameters());
             }
-            SafetensorsFiles.write(temp.resolve(STATE_TENSORS), tensors);
-            ObjectNode json = JsonMapper.builder().build().createObjectNode();
+            saved.cursor(TRAIN_DATA, batches);
+            ObjectNode json = saved.counters();
             json.put("step", state.step);
-            json.put("epoch", state.epoch);
-            json.put("position", state.position);
             if (Double.isFinite(state.bestEvalLoss)) {
                 json.put("bestEvalLoss", state.bestEvalLoss);
             }
@@ -292,40 +253,20 @@ public final class SftTrainer {
                 json.put("lastEvalLoss", state.lastEvalLoss);
             }
             json.put("evalsWithoutImprovement", state.evalsWithoutImprovement);
-            json.put("optimizerSteps", optimizer.steps());
-            json.put("seed", config.seed());
-            Files.writeString(temp.resolve(STATE_JSON), json.toPrettyString());
         });
     }
 
-    private State restore(Path dir, Map<String, NDArray> trainable, AdamW optimizer) throws IOException {
-        JsonNode json = JsonMapper.builder().build().readTree(dir.resolve(STATE_JSON));
-        if (json.path("seed").asLong() != config.seed()) {
-            throw new IllegalArgumentException(dir + ": saved with seed " + json.path("seed").asLong()
-                    + ", this run uses " + config.seed() + "; resume needs the same seed");
+    private State restore(ResumeState saved, AdamW optimizer, DataCursor<TokenizedExample> batches, Lora lora)
+            throws IOException {
+        saved.loadModel(MODEL, model);
+        if (lora != null) {
+            saved.loadTensors(LORA, lora.parameters(), model.manager());
         }
-        try (NDManager scratch = model.manager().newSubManager()) {
-            Map<String, NDArray> weights = SafetensorsFiles.read(dir.resolve(ModelCheckpoint.WEIGHTS), scratch);
-            for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
-                NDArray saved = weights.get(e.getKey());
-                if (saved == null) {
-                    throw new IllegalArgumentException(dir + ": checkpoint lacks " + e.getKey());
-                }
-                e.getValue().set(saved.toFloatArray());
-            }
-            Map<String, NDArray> tensors = SafetensorsFiles.read(dir.resolve(STATE_TENSORS), scratch);
-            for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
-                NDArray saved = tensors.get(e.getKey());
-                if (saved != null) {
-                    e.getValue().set(saved.toFloatArray()); // LoRA adapters
-                }
-            }
-            optimizer.load(tensors, json.path("optimizerSteps").asInt());
-        }
+        saved.loadOptimizer(MODEL, optimizer, model.manager());
+        saved.restoreCursor(TRAIN_DATA, batches);
+        JsonNode json = saved.counters();
         State state = new State();
         state.step = json.path("step").asInt();
-        state.epoch = json.path("epoch").asInt();
-        state.position = json.path("position").asInt();
         state.bestEvalLoss = json.path("bestEvalLoss").asDouble(Double.POSITIVE_INFINITY);
         state.lastEvalLoss = json.path("lastEvalLoss").asDouble(Double.NaN);
         state.evalsWithoutImprovement = json.path("evalsWithoutImprovement").asInt();

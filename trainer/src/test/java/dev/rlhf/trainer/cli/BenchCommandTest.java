@@ -31,7 +31,7 @@ class BenchCommandTest {
                 "--device", "cpu");
         assertThat(r.code()).as(r.err()).isZero();
         List<JsonNode> lines = r.json();
-        assertThat(lines).hasSize(8);
+        assertThat(lines).hasSize(9);
         assertThat(lines.subList(0, 4)).allMatch(l -> l.get("benchmark").asString().equals("generate")
                 && l.get("tokens_per_second").asDouble() > 0);
         assertThat(lines.subList(0, 4).stream().map(l -> l.get("context").asInt() + "/" + l.get("kv_cache").asBoolean()))
@@ -41,17 +41,21 @@ class BenchCommandTest {
         assertThat(ppo.get("responses_per_rollout").asInt()).isEqualTo(4);
         assertThat(ppo.get("rollout_tokens_per_second").asDouble()).isPositive();
         assertThat(ppo.get("seconds_per_update").asDouble()).isPositive();
+        JsonNode generation = lines.get(5);
+        assertThat(generation.get("benchmark").asString()).isEqualTo("rollout_generation");
+        assertThat(generation.get("responses").asInt()).isEqualTo(4);
+        assertThat(generation.get("tokens_per_second").asDouble()).isPositive();
         // 4 rankings of 4 with a full order: 6 pairs each; DPO takes 2 pairs a step, the reward model 2 rankings
-        JsonNode dpo = lines.get(5);
+        JsonNode dpo = lines.get(6);
         assertThat(dpo.get("benchmark").asString()).isEqualTo("dpo");
         assertThat(dpo.get("timed_steps").asInt()).isEqualTo(2);
         assertThat(dpo.get("pairs").asInt()).isEqualTo(4);
         assertThat(dpo.get("pairs_per_second").asDouble()).isPositive();
-        JsonNode rm = lines.get(6);
+        JsonNode rm = lines.get(7);
         assertThat(rm.get("benchmark").asString()).isEqualTo("reward_model");
         assertThat(rm.get("pairs").asInt()).isEqualTo(24);
         assertThat(rm.get("pairs_per_second").asDouble()).isPositive();
-        JsonNode sft = lines.get(7);
+        JsonNode sft = lines.get(8);
         assertThat(sft.get("benchmark").asString()).isEqualTo("sft");
         assertThat(sft.get("gflops_per_second").asDouble()).isPositive();
         assertThat(sft.get("fraction_of_matmul").asDouble()).isBetween(0.0, 1.5);

@@ -96,7 +96,7 @@ class GuardrailLoopTest {
                 waitFor(() -> loop.state().lastRound() >= 1 && loop.state().round() == null, Duration.ofMinutes(3));
                 assertThat(loop.state().version()).as("v1 was not promoted").isZero();
                 assertThat(loop.state().rejectedInARow()).isEqualTo(1);
-                JsonNode v1 = JSON.readTree(state.resolve("policies/v1/" + TrainingLoop.HEALTH_FILE).toFile());
+                JsonNode v1 = JSON.readTree(state.resolve("policies/v1/" + StateLayout.HEALTH_FILE).toFile());
                 assertThat(v1.get("promoted").asBoolean()).isFalse();
                 assertThat(v1.get("rejected_because").has("kl_to_sft")).as("rejected for its KL to SFT: %s", v1).isTrue();
                 assertThat(v1.get("metrics").get("health/kl_to_sft").asDouble()).isGreaterThan(config.guardrails().klBudget());
@@ -127,8 +127,8 @@ class GuardrailLoopTest {
                 waitFor(() -> loop.state().lastRound() >= 2 && loop.state().round() == null, Duration.ofMinutes(3));
                 assertThat(maxLearningRate(state.resolve("rounds/round-2/metrics.jsonl")))
                         .isEqualTo(maxLearningRate(state.resolve("rounds/round-1/metrics.jsonl")) / 2, org.assertj.core.api.Assertions.within(1e-9));
-                assertThat(state.resolve("policies/v2/" + TrainingLoop.HEALTH_FILE)).exists();
-                JsonNode v2 = JSON.readTree(state.resolve("policies/v2/" + TrainingLoop.HEALTH_FILE).toFile());
+                assertThat(state.resolve("policies/v2/" + StateLayout.HEALTH_FILE)).exists();
+                JsonNode v2 = JSON.readTree(state.resolve("policies/v2/" + StateLayout.HEALTH_FILE).toFile());
                 assertThat(loop.state().version()).isEqualTo(v2.get("promoted").asBoolean() ? 2 : 0);
             } finally {
                 loop.stop();

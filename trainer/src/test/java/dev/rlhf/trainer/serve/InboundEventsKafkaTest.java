@@ -41,6 +41,7 @@ import dev.rlhf.schemas.events.RankingSubmitted;
 import dev.rlhf.schemas.kafka.AvroEventSerializer;
 import dev.rlhf.schemas.kafka.DeadLetters;
 import dev.rlhf.schemas.kafka.Topics;
+import dev.rlhf.schemas.ranking.TieGroups;
 
 /**
  * Across modules, over a real broker: a RankingSubmitted written with the shared serializer and
@@ -86,7 +87,7 @@ class InboundEventsKafkaTest {
                 got.add(r);
             }
             assertThat(got).containsExactlyInAnyOrder(first, second);
-            assertThat(PreferenceStore.comparisons(List.of(1, 2, 1))).isEqualTo(5);
+            assertThat(TieGroups.strictPairCountOfSizes(1, 2, 1)).isEqualTo(5);
 
             ConsumerRecord<String, byte[]> dead = readOne(Topics.deadLetter(topic));
             assertThat(dead.key()).isEqualTo("prompt-x");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.events.SampleRequested;
 import dev.rlhf.schemas.events.Turn;
 import dev.rlhf.trainer.SharedData;
 import dev.rlhf.trainer.align.data.PreferenceFile;
@@ -31,7 +32,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The same prompt reaches the reward model as the same token ids whether training comes from
  * {@code serve} (a {@code RankingSubmitted} event as the annotation app builds it, stored by the
- * {@link PreferenceStore}; a {@code SampleRequested} conversation as the loop stores it) or from an
+ * {@link PreferenceStore}; a {@code SampleRequested} conversation as the loop keeps it) or from an
  * export of the same ranking ({@code messages}, {@code rankings}, {@code pairs} with its {@code conversation},
  * and, for a model without a chat template, a {@code pairs} line with only its prompt text, the feedback
  * service's own {@code Conversation.asText}); the {@code sft} and {@code kto} lines' {@code conversation}
@@ -187,10 +188,10 @@ class PromptParityTest {
         ranking.addArray().add("b");
         RankedResponses rankingsExport = PreferenceFile.parse(rankings, template);
 
-        // a sample request of the same prompt, as TrainingLoop.onSampleRequest stores it
-        ObjectNode request = JSON.createObjectNode();
-        turns(request.putArray("messages"), null);
-        assertThat(PromptLines.prompt(request, template)).isEqualTo(serve.prompt());
+        // a sample request of the same prompt, as the loop keeps it (SampleRequest) and renders it for sampling
+        SampleRequest request = SampleRequest.of(SampleRequested.newBuilder().setEventId(UUID.randomUUID()).setProjectId("p")
+                .setPromptId("q").setPrompt(event.getConversation()).setNumSamples(2).build());
+        assertThat(Sampling.render(template, request.messages())).isEqualTo(serve.prompt());
 
         // the pairs export: prompt text, chosen, rejected, and the prompt's conversation
         RankedResponses pairsExport = PreferenceFile.parse(pairsLine(true), template);

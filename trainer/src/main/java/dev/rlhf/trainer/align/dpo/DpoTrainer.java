@@ -14,10 +14,11 @@ import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.DataCursor;
 import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.LearningRateSchedule;
 import dev.rlhf.trainer.training.MetricsSink;
-import dev.rlhf.trainer.training.ShuffledBatches;
+import dev.rlhf.trainer.training.Seeds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,8 +111,8 @@ public final class DpoTrainer {
                 trainable.put(name, p);
             }
         });
-        ShuffledBatches<TokenizedPair> batches = new ShuffledBatches<>(data, config.batchSize(), config.seed());
-        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.stepsPerEpoch() * config.epochs();
+        DataCursor<TokenizedPair> batches = new DataCursor<>(data, new Seeds(config.seed()).supervisedOrder());
+        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.batchesPerEpoch(config.batchSize()) * config.epochs();
         listener.beforeFirstStep(totalSteps);
         LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
                 (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
@@ -119,7 +120,7 @@ public final class DpoTrainer {
         Map<String, Double> last = Map.of();
         try (AdamW optimizer = new AdamW(trainable, adam, policy.manager())) {
             for (int step = 1; step <= totalSteps; step++) {
-                List<TokenizedPair> batch = batches.next();
+                List<TokenizedPair> batch = batches.nextBatch(config.batchSize());
                 Map<String, Double> values;
                 try (NDManager scope = policy.manager().newSubManager();
                      GradientCollector collector = Engine.getInstance().newGradientCollector()) {

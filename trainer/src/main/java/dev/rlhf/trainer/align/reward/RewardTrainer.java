@@ -13,10 +13,11 @@ import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.DataCursor;
 import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.LearningRateSchedule;
 import dev.rlhf.trainer.training.MetricsSink;
-import dev.rlhf.trainer.training.ShuffledBatches;
+import dev.rlhf.trainer.training.Seeds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,8 +110,8 @@ public final class RewardTrainer {
         model.setTrainable(name -> true);
         Map<String, NDArray> trainable = new LinkedHashMap<>(model.parameters());
 
-        ShuffledBatches<TokenizedRanking> batches = new ShuffledBatches<>(rankings, config.batchSize(), config.seed());
-        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.stepsPerEpoch() * config.epochs();
+        DataCursor<TokenizedRanking> batches = new DataCursor<>(rankings, new Seeds(config.seed()).supervisedOrder());
+        int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.batchesPerEpoch(config.batchSize()) * config.epochs();
         listener.beforeFirstStep(totalSteps);
         LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
                 (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
@@ -119,7 +120,7 @@ public final class RewardTrainer {
         double lastAccuracy = Double.NaN;
         try (AdamW optimizer = new AdamW(trainable, adam, model.manager())) {
             for (int step = 1; step <= totalSteps; step++) {
-                List<TokenizedRanking> batch = batches.next();
+                List<TokenizedRanking> batch = batches.nextBatch(config.batchSize());
                 Map<String, Double> values;
                 long pairs = 0;
                 try (NDManager scope = model.manager().newSubManager();

@@ -50,29 +50,29 @@ class PpoTemperatureTest {
     void theRolloutsLogProbabilitiesAreThoseOfTheTemperatureScaledDistribution() throws Exception {
         try (PpoModels models = PpoFixtures.fourModels(3)) {
             PpoRunConfig run = run();
-            PpoTrainer.Rollout r = new PpoTrainer(models, run, MetricsSink.none())
-                    .collectRollout(PpoFixtures.PROMPTS.subList(0, 4), 0, KlController.of(run.ppo()));
-            int time = r.width - 1;
+            Rollout r = new RolloutMaker(models, run)
+                    .collect(PpoFixtures.PROMPTS.subList(0, 4), 0, KlController.of(run.ppo()));
+            int time = r.width() - 1;
             float[] logits;
             int vocab = models.actor().config().vocabSize();
             try (NDManager step = models.actor().manager().newSubManager()) {
-                Shape shape = new Shape(r.rows, r.width);
-                NDArray tokens = step.create(r.tokens, shape).toType(DataType.INT64, false);
-                logits = models.actor().logits(models.actor().hiddenStates(tokens, step.create(r.keyMask, shape), null, null))
+                Shape shape = new Shape(r.rows(), r.width());
+                NDArray tokens = step.create(r.tokens(), shape).toType(DataType.INT64, false);
+                logits = models.actor().logits(models.actor().hiddenStates(tokens, step.create(r.keyMask(), shape), null, null))
                         .toType(DataType.FLOAT32, false).toFloatArray();
             }
             int checked = 0;
             double largestShift = 0;
-            for (int row = 0; row < r.rows; row++) {
+            for (int row = 0; row < r.rows(); row++) {
                 for (int t = 0; t < time; t++) {
-                    if (r.mask[row * time + t] == 0) {
+                    if (r.mask()[row * time + t] == 0) {
                         continue;
                     }
-                    int target = (int) r.tokens[row * r.width + t + 1];
-                    int base = (row * r.width + t) * vocab;
+                    int target = (int) r.tokens()[row * r.width() + t + 1];
+                    int base = (row * r.width() + t) * vocab;
                     double atT = logSoftmax(logits, base, vocab, target, TEMPERATURE);
                     double atOne = logSoftmax(logits, base, vocab, target, 1.0);
-                    assertThat(Math.abs(r.oldLogp[row * time + t] - atT)).as("row %d position %d", row, t).isLessThan(1e-4);
+                    assertThat(Math.abs(r.oldLogp()[row * time + t] - atT)).as("row %d position %d", row, t).isLessThan(1e-4);
                     largestShift = Math.max(largestShift, Math.abs(atT - atOne));
                     checked++;
                 }
