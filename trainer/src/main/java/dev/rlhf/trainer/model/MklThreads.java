@@ -23,22 +23,41 @@ import java.util.function.Supplier;
  */
 public final class MklThreads {
 
-    private static final Optional<MethodHandle> SET_LOCAL = find();
+    private static final Optional<MethodHandle> SET_LOCAL = find("MKL_Set_Num_Threads_Local",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final Optional<MethodHandle> MAX_THREADS = find("MKL_Get_Max_Threads",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT));
 
     private MklThreads() {
     }
 
     /** {@code work}'s result, computed with this thread's MKL calls single-threaded. */
     public static <T> T onOneThread(Supplier<T> work) {
+        return onThreads(1, work);
+    }
+
+    /** {@code work}'s result, computed with this thread's MKL calls on {@code threads} threads. */
+    static <T> T onThreads(int threads, Supplier<T> work) {
         if (SET_LOCAL.isEmpty()) {
             return work.get();
         }
-        int previous = setLocal(1);
+        int previous = setLocal(threads);
         try {
             return work.get();
         } finally {
             setLocal(previous); // 0 restores the global setting
         }
+    }
+
+    /** The threads MKL would use for a call from this thread now; empty without MKL. */
+    static Optional<Integer> maxThreads() {
+        return MAX_THREADS.map(get -> {
+            try {
+                return (int) get.invokeExact();
+            } catch (Throwable e) {
+                throw new IllegalStateException("MKL_Get_Max_Threads failed", e);
+            }
+        });
     }
 
     private static int setLocal(int threads) {
@@ -49,8 +68,11 @@ public final class MklThreads {
         }
     }
 
-    /** The function in the libtorch the engine loaded (found in /proc/self/maps), if it has MKL. */
-    private static Optional<MethodHandle> find() {
+    /**
+     * A function of the libtorch the engine loaded (found in /proc/self/maps), if it has MKL.
+     * The C entries are the mixed-case names; the lower-case ones take a pointer (Fortran).
+     */
+    private static Optional<MethodHandle> find(String name, FunctionDescriptor signature) {
         ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch
         try (var maps = Files.lines(Path.of("/proc/self/maps"))) {
             Optional<String> library = maps.map(line -> line.substring(line.lastIndexOf(' ') + 1))
@@ -59,9 +81,7 @@ public final class MklThreads {
                 return Optional.empty();
             }
             SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(library.get()), Arena.global());
-            return lookup.find("MKL_Set_Num_Threads_Local") // the C entry; the lower-case names take a pointer (Fortran)
-                    .map(address -> Linker.nativeLinker()
-                    .downcallHandle(address, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)));
+            return lookup.find(name).map(address -> Linker.nativeLinker().downcallHandle(address, signature));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
