@@ -253,7 +253,7 @@ public class ServeCommand implements Callable<Integer> {
                 c = c.withReward(c.reward().withMaxSteps(rewardSteps));
             }
             if (policySteps != null) {
-                c = c.withDpo(c.dpo().withMaxSteps(policySteps)).withPpo(c.ppo().withSteps(policySteps, c.ppo().epochs()));
+                c = c.withDpo(c.dpo().withMaxSteps(policySteps)).withPpo(c.ppo().withMaxSteps(policySteps));
             }
             c = c.withReference(LoopConfig.Reference.parse(reference));
             var guard = c.guardrails();
