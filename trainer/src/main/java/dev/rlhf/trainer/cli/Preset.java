@@ -4,6 +4,7 @@ import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.sft.SftConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -21,8 +22,6 @@ public enum Preset {
 
     /** SFT learning rate of the small preset: what SftTrainerTest and SftCommandTest fine-tune stories260K at. */
     static final float SMALL_SFT_LEARNING_RATE = 3e-3f;
-    /** SFT learning rate of the paper preset (TRL's SFTConfig 2e-5). */
-    static final float PAPER_SFT_LEARNING_RATE = 2e-5f;
 
     private final String source;
 
@@ -54,7 +53,7 @@ public enum Preset {
     }
 
     float sftLearningRate() {
-        return this == SMALL ? SMALL_SFT_LEARNING_RATE : PAPER_SFT_LEARNING_RATE;
+        return this == SMALL ? SMALL_SFT_LEARNING_RATE : SftConfig.defaults().learningRate();
     }
 
     /** The values this preset sets for {@code command}, by option name. */
