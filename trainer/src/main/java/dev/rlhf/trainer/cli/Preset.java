@@ -62,22 +62,12 @@ public enum Preset {
         switch (command) {
             case "reward" -> {
                 RewardModelConfig c = reward();
-                v.put("lr", number(c.learningRate()));
-                v.put("batch-size", Integer.toString(c.batchSize()));
-                v.put("epochs", Integer.toString(c.epochs()));
-                v.put("max-steps", Integer.toString(c.maxSteps()));
-                v.put("max-length", Integer.toString(c.maxLength()));
-                v.put("warmup-ratio", number(c.warmupRatio()));
+                putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
             }
             case "dpo" -> {
                 DpoConfig c = dpo();
                 v.put("beta", number(c.beta()));
-                v.put("lr", number(c.learningRate()));
-                v.put("batch-size", Integer.toString(c.batchSize()));
-                v.put("epochs", Integer.toString(c.epochs()));
-                v.put("max-steps", Integer.toString(c.maxSteps()));
-                v.put("max-length", Integer.toString(c.maxLength()));
-                v.put("warmup-ratio", number(c.warmupRatio()));
+                putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
             }
             case "ppo" -> {
                 PpoRunConfig run = ppo();
@@ -96,6 +86,17 @@ public enum Preset {
             default -> throw new IllegalArgumentException("no preset for " + command);
         }
         return v;
+    }
+
+    /** The {@link TrainingOptions} hyperparameters that reward and dpo share, by option name. */
+    private static void putTrainingOptions(Map<String, String> v, double lr, int batchSize, int epochs, int maxSteps, int maxLength,
+            double warmupRatio) {
+        v.put("lr", number(lr));
+        v.put("batch-size", Integer.toString(batchSize));
+        v.put("epochs", Integer.toString(epochs));
+        v.put("max-steps", Integer.toString(maxSteps));
+        v.put("max-length", Integer.toString(maxLength));
+        v.put("warmup-ratio", number(warmupRatio));
     }
 
     /** The help footer of {@code command}: what each preset sets, and which applies by default. */
