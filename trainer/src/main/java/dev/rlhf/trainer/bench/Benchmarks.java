@@ -248,19 +248,16 @@ public final class Benchmarks {
             RewardTrainer.initialiseValueHead(critic, 1);
             RewardTrainer.initialiseValueHead(reward, 1);
             List<String> openings = openings(loaded.get(0), prompts * (rollouts + 1), 3L);
-            PpoConfig ppo = PpoConfig.defaults().withBatching(responses, miniBatches, 1);
-            ppo = new PpoConfig(ppo.klCoef(), ppo.klTarget(), ppo.klHorizon(), ppo.klEstimator(), ppo.gamma(), ppo.lambda(),
-                    ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
-                    ppo.rolloutBatchSize(), maxNewTokens, ppo.whitenAdvantages(), ppo.whitenRewards(), ppo.rewardClip(),
-                    ppo.missingEosPenalty(), 0.0, ppo.actorLearningRate(), ppo.criticLearningRate(), ppo.seed());
-            PpoRunConfig run = PpoRunConfig.of(ppo).withSampling(samplesPerPrompt, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+            PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(responses).numMiniBatches(miniBatches).ppoEpochs(1)
+                    .maxNewTokens(maxNewTokens).ptxCoef(0.0));
+            PpoRunConfig run = PpoRunConfig.of(ppo).withNumSamples(samplesPerPrompt).withCheckpointEvery(0);
             try (PpoModels models = new PpoModels(loaded.get(0).model(), loaded.get(1).model(), critic,
                     new ValueHeadRewardSource(reward, loaded.get(3).tokenizer(), responses), loaded.get(0).tokenizer(),
                     List.copyOf(loaded))) {
                 loaded.clear(); // owned by the models now
-                new PpoTrainer(models, run.withSteps(run.stepsPerRollout(), 1), MetricsSink.none())
+                new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout()).withEpochs(1), MetricsSink.none())
                         .train(openings, null, out.resolve("warm-up"), false);
-                PpoTrainer.Result r = new PpoTrainer(models, run.withSteps(run.stepsPerRollout() * rollouts, 1), MetricsSink.none())
+                PpoTrainer.Result r = new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * rollouts).withEpochs(1), MetricsSink.none())
                         .train(openings, null, out.resolve("timed"), false);
                 return new PpoResult(responses, maxNewTokens, ppo.miniBatchSize(), rollouts, r.rolloutTokensPerSecond(),
                         r.secondsPerUpdate());

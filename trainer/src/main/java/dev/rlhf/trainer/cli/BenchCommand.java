@@ -3,7 +3,6 @@ package dev.rlhf.trainer.cli;
 import ai.djl.Device;
 import dev.rlhf.trainer.bench.Benchmarks;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.model.LlamaConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.json.JsonMapper;
@@ -25,17 +25,15 @@ import tools.jackson.databind.json.JsonMapper;
  * matrix-multiply throughput. One JSON line per measurement on stdout.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Measure generation and training throughput on this machine.")
+        description = {"Measure generation and training throughput on this machine.",
+            "--model is the model of the generation benchmark, and the policy of the PPO, DPO and reward-model ones."})
 public class BenchCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Model for the generation benchmark.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--contexts", defaultValue = "64,256,512", split = ",", description = "Context lengths (default ${DEFAULT-VALUE}).")
     List<Integer> contexts;
@@ -92,23 +90,18 @@ public class BenchCommand implements Callable<Integer> {
             description = "Optimizer steps of each preference benchmark; the first is not timed (default ${DEFAULT-VALUE}).")
     int preferenceSteps;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws Exception {
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
+        Device target = device.device();
         PrintWriter out = spec.commandLine().getOut();
         var json = JsonMapper.builder().build();
-        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        LoadedModel loaded = modelOptions.load(target);
         try (loaded) {
             // Warm up the JIT and the engine's kernels before anything is timed.
             int warmContext = Math.min(loaded.model().config().maxSeqLen(), Math.max(decodeSteps * 2, 64));
@@ -165,7 +158,7 @@ public class BenchCommand implements Callable<Integer> {
     /** PPO, DPO and reward-model training speed with {@code --model} as the policy. */
     private void alignmentBenchmarks(LoadedModel policy, Device target, PrintWriter out) throws Exception {
         var json = JsonMapper.builder().build();
-        Benchmarks.PpoResult ppo = Benchmarks.ppo(model, tokenizer, target, ppoPrompts, ppoSamples, ppoNewTokens,
+        Benchmarks.PpoResult ppo = Benchmarks.ppo(modelOptions.model, modelOptions.tokenizer, target, ppoPrompts, ppoSamples, ppoNewTokens,
                 ppoMiniBatches, ppoRollouts);
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("benchmark", "ppo");
@@ -190,8 +183,8 @@ public class BenchCommand implements Callable<Integer> {
         var rankings = Benchmarks.rankings(policy, preferenceRankings, 4, preferenceTokens);
         for (String which : List.of("dpo", "reward_model")) {
             Benchmarks.PreferenceResult r = which.equals("dpo")
-                    ? Benchmarks.dpo(model, tokenizer, target, rankings, preferenceBatch, preferenceSteps)
-                    : Benchmarks.rewardModel(model, tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+                    ? Benchmarks.dpo(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps)
+                    : Benchmarks.rewardModel(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps);
             line = new LinkedHashMap<>();
             line.put("benchmark", which);
             line.put("batch", preferenceBatch + (which.equals("dpo") ? " pairs" : " rankings of 4"));

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,16 +17,13 @@ import picocli.CommandLine.Option;
  * ({@code --format hf}, readable by transformers) or as this project's checkpoint directory.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Convert a model to a Hugging Face directory or a project checkpoint.")
+        description = "Convert a model (--model) to a Hugging Face directory or a project checkpoint.")
 public class ConvertCommand implements Callable<Integer> {
 
     enum Format { hf, checkpoint }
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Model to convert.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write.")
     Path out;
@@ -37,12 +35,12 @@ public class ConvertCommand implements Callable<Integer> {
             description = "Dtype of the written weights (default: the dtype the weights came in).")
     String saveDtype;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws Exception {
-        LoadedModel loaded = CliModels.load(model, tokenizer, Device.cpu());
+        LoadedModel loaded = modelOptions.load(Device.cpu());
         try (loaded) {
             if (saveDtype != null) {
                 try {
@@ -54,7 +52,7 @@ public class ConvertCommand implements Callable<Integer> {
             if (format == Format.hf) {
                 HuggingFaceCheckpoint.save(loaded.model(), loaded.tokenizer(), out);
             } else {
-                ModelCheckpoint.save(loaded.model(), loaded.tokenizer(), out, Map.of("converted_from", model.toString()));
+                ModelCheckpoint.save(loaded.model(), loaded.tokenizer(), out, Map.of("converted_from", modelOptions.model.toString()));
             }
         }
         System.err.println("wrote " + out);

@@ -3,6 +3,7 @@ package dev.rlhf.trainer.cli;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.dpo.DpoConfigBuilder;
 import dev.rlhf.trainer.align.dpo.DpoLossType;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
@@ -26,7 +27,7 @@ import tools.jackson.databind.json.JsonMapper;
  * policy, scored once before training. Writes {@code <out>/model}, metrics as JSONL, progress on
  * stderr and a one-line JSON summary on stdout.
  */
-@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
         description = "Direct preference optimisation (sigmoid, IPO, conservative DPO) on preference pairs.")
 public class DpoCommand implements Callable<Integer> {
 
@@ -39,14 +40,14 @@ public class DpoCommand implements Callable<Integer> {
     @Option(names = "--beta", paramLabel = "X", description = "Strength of the implicit KL constraint (default: from --preset).")
     Double beta;
 
-    @Option(names = "--loss", paramLabel = "sigmoid|ipo", description = "Loss type (default sigmoid).")
+    @Option(names = "--loss", paramLabel = "sigmoid|ipo", description = "Loss type (default ${bundle:default.DpoConfig.lossType}).")
     String loss;
 
-    @Option(names = "--label-smoothing", paramLabel = "X", description = "Conservative DPO's assumed label-noise rate in [0, 0.5) (default 0).")
+    @Option(names = "--label-smoothing", paramLabel = "X", description = "Conservative DPO's assumed label-noise rate in [0, 0.5) (default ${bundle:default.DpoConfig.labelSmoothing}).")
     Double labelSmoothing;
 
     @Option(names = "--reference-free", description = "Use a uniform reference (no reference log-probabilities).")
-    boolean referenceFree;
+    Boolean referenceFree;
 
     @Override
     public Integer call() throws IOException {
@@ -74,7 +75,7 @@ public class DpoCommand implements Callable<Integer> {
             });
             DpoTrainer.Result result;
             try {
-                result = trainer.train(pairs, options.out);
+                result = trainer.train(pairs, options.output.out);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage(), e);
             }
@@ -91,30 +92,24 @@ public class DpoCommand implements Callable<Integer> {
 
     /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
     DpoConfig config() {
-        DpoConfig d = options.preset.preset().dpo();
-        DpoLossType type;
+        DpoConfigBuilder c = DpoConfigBuilder.builder(options.preset.preset().dpo());
         try {
-            type = loss == null ? d.lossType() : DpoLossType.parse(loss);
+            Overlay.set(loss, v -> c.lossType(DpoLossType.parse(v)));
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--loss: " + e.getMessage());
         }
-        try {
-            return new DpoConfig(
-                    beta != null ? beta : d.beta(),
-                    type,
-                    labelSmoothing != null ? labelSmoothing : d.labelSmoothing(),
-                    referenceFree,
-                    d.precomputeReference(),
-                    options.lr != null ? options.lr : d.learningRate(),
-                    options.batchSize != null ? options.batchSize : d.batchSize(),
-                    options.epochs != null ? options.epochs : d.epochs(),
-                    options.maxLength != null ? options.maxLength : d.maxLength(),
-                    options.seed != null ? options.seed : d.seed(),
-                    options.maxSteps != null ? options.maxSteps : d.maxSteps(),
-                    options.warmupRatio != null ? options.warmupRatio : d.warmupRatio(),
-                    d.maxGradNorm());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
+        return Overlay.build(() -> {
+            Overlay.set(beta, c::beta);
+            Overlay.set(labelSmoothing, c::labelSmoothing);
+            Overlay.set(referenceFree, c::referenceFree);
+            Overlay.set(options.lr, c::learningRate);
+            Overlay.set(options.batchSize, c::batchSize);
+            Overlay.set(options.epochs, c::epochs);
+            Overlay.set(options.maxLength, c::maxLength);
+            Overlay.set(options.seed, c::seed);
+            Overlay.set(options.maxSteps, c::maxSteps);
+            Overlay.set(options.warmupRatio, c::warmupRatio);
+            return c.build();
+        });
     }
 }

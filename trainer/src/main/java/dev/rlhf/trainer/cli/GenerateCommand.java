@@ -4,9 +4,9 @@ import ai.djl.Device;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import dev.rlhf.trainer.generation.GenerationConfig;
+import dev.rlhf.trainer.generation.GenerationConfigBuilder;
 import dev.rlhf.trainer.generation.Generator;
 import dev.rlhf.trainer.generation.LlamaLanguageModel;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.model.Precision;
 import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
@@ -22,6 +22,7 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
  * {@code trainer generate}: completions for prompts, one JSON line per sample on stdout:
  * {@code {"prompt", "completion", "token_ids", "logprob", "finish_reason"}}. Progress goes to stderr.
  */
-@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
         description = "Sample completions for prompts; prints one JSON line per sample.")
 public class GenerateCommand implements Callable<Integer> {
 
@@ -38,13 +39,8 @@ public class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "llama2.c .bin checkpoint, Hugging Face model directory, or a checkpoint directory of this project.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH",
-            description = "Tokenizer (llama2.c tokenizer.bin or tokenizer.json) for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--prompt", paramLabel = "TEXT",
             description = "A prompt (repeatable), a user turn rendered by the model's chat template; instead of --data.")
@@ -58,44 +54,43 @@ public class GenerateCommand implements Callable<Integer> {
             description = "JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines, rendered by the model's chat template.")
     Path data;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128",
-            description = "Most tokens generated per sample (default ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N",
+            description = "Most tokens generated per sample (default ${bundle:default.GenerationConfig.maxNewTokens}).")
+    Integer maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
-            description = "Sampling temperature; 0 = greedy (default ${DEFAULT-VALUE}).")
-    float temperature;
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "Sampling temperature; 0 = greedy (default ${bundle:default.GenerationConfig.temperature}).")
+    Float temperature;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
-            description = "Sample among the K most likely tokens; 0 = off (default ${DEFAULT-VALUE}).")
-    int topK;
+    @Option(names = "--top-k", paramLabel = "K",
+            description = "Sample among the K most likely tokens; 0 = off (default ${bundle:default.GenerationConfig.topK}).")
+    Integer topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
-            description = "Nucleus sampling mass; 1 = off (default ${DEFAULT-VALUE}).")
-    float topP;
+    @Option(names = "--top-p", paramLabel = "P",
+            description = "Nucleus sampling mass; 1 = off (default ${bundle:default.GenerationConfig.topP}).")
+    Float topP;
 
-    @Option(names = "--num-samples", paramLabel = "K", defaultValue = "1",
-            description = "Samples per prompt, generated in one batch (default ${DEFAULT-VALUE}).")
-    int numSamples;
+    @Option(names = "--num-samples", paramLabel = "K",
+            description = "Samples per prompt, generated in one batch (default ${bundle:default.GenerationConfig.numSamples}).")
+    Integer numSamples;
 
     @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: random).")
     Long seed;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto",
-            description = "Where to run (default ${DEFAULT-VALUE}: a GPU when PyTorch sees one).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
-    @Option(names = "--repetition-penalty", paramLabel = "X", defaultValue = "1.0",
-            description = "CTRL repetition penalty; 1 = off (default ${DEFAULT-VALUE}).")
-    float repetitionPenalty;
+    @Option(names = "--repetition-penalty", paramLabel = "X",
+            description = "CTRL repetition penalty; 1 = off (default ${bundle:default.GenerationConfig.repetitionPenalty}).")
+    Float repetitionPenalty;
 
-    @Option(names = "--no-repeat-ngram-size", paramLabel = "N", defaultValue = "0",
-            description = "Never repeat an n-gram of this size; 0 = off (default ${DEFAULT-VALUE}).")
-    int noRepeatNgramSize;
+    @Option(names = "--no-repeat-ngram-size", paramLabel = "N",
+            description = "Never repeat an n-gram of this size; 0 = off (default ${bundle:default.GenerationConfig.noRepeatNgramSize}).")
+    Integer noRepeatNgramSize;
 
-    @Option(names = "--num-beams", paramLabel = "N", defaultValue = "1",
-            description = "Beam search width; 1 = sampling (default ${DEFAULT-VALUE}).")
-    int numBeams;
+    @Option(names = "--num-beams", paramLabel = "N",
+            description = "Beam search width; 1 = sampling (default ${bundle:default.GenerationConfig.numBeams}).")
+    Integer numBeams;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop string (repeatable): completions end before it.")
     List<String> stopStrings = new ArrayList<>();
@@ -108,9 +103,8 @@ public class GenerateCommand implements Callable<Integer> {
             description = "Compute precision: fp32 (default) or bf16 (GPU only: bf16 weights and matmuls, float32 norms and softmax).")
     String dtype;
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "JSON or properties file of these options (names without dashes); flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws IOException {
@@ -120,12 +114,7 @@ public class GenerateCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new BadInputException("--batch-size must be >= 1, got " + batchSize);
         }
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
+        Device target = device.device();
         PrintWriter out = spec.commandLine().getOut();
         try (LoadedModel loaded = load(target)) {
             Generator generator = new Generator(new LlamaLanguageModel(loaded.model()), loaded.tokenizer());
@@ -175,7 +164,7 @@ public class GenerateCommand implements Callable<Integer> {
 
     private LoadedModel load(Device target) throws IOException {
         Precision precision = precision(target);
-        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        LoadedModel loaded = modelOptions.load(target);
         precision.applyTo(loaded.model(), false);
         return loaded;
     }
@@ -186,22 +175,24 @@ public class GenerateCommand implements Callable<Integer> {
         return options.precision(target);
     }
 
-    private GenerationConfig generationConfig() {
-        try {
-            return GenerationConfig.defaults()
-                    .withMaxNewTokens(maxNewTokens)
-                    .withTemperature(temperature)
-                    .withTopK(topK)
-                    .withTopP(topP)
-                    .withRepetitionPenalty(repetitionPenalty)
-                    .withNoRepeatNgramSize(noRepeatNgramSize)
-                    .withNumBeams(numBeams)
-                    .withNumSamples(numSamples)
-                    .withStopStrings(stopStrings)
-                    .withSeed(seed);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
+    /** The decoding config: {@link GenerationConfig#defaults()}, with every option given overriding its own; no --seed draws one. */
+    GenerationConfig generationConfig() {
+        return Overlay.build(() -> {
+            GenerationConfigBuilder g = GenerationConfigBuilder.builder(GenerationConfig.defaults());
+            Overlay.set(maxNewTokens, g::maxNewTokens);
+            Overlay.set(temperature, g::temperature);
+            Overlay.set(topK, g::topK);
+            Overlay.set(topP, g::topP);
+            Overlay.set(repetitionPenalty, g::repetitionPenalty);
+            Overlay.set(noRepeatNgramSize, g::noRepeatNgramSize);
+            Overlay.set(numBeams, g::numBeams);
+            Overlay.set(numSamples, g::numSamples);
+            if (!stopStrings.isEmpty()) {
+                g.stopStrings(stopStrings);
+            }
+            Overlay.set(seed, g::seed);
+            return g.build();
+        });
     }
 
     /** The --prompt-ids prompts, or null when none are given. */
@@ -235,7 +226,7 @@ public class GenerateCommand implements Callable<Integer> {
         if (prompts.isEmpty() && data == null) {
             throw new BadInputException("give --prompt TEXT, --prompt-ids IDS or --data FILE");
         }
-        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
+        ChatTemplate template = modelOptions.chatTemplate();
         if (data == null) {
             return prompts.stream().map(p -> template.prompt(ChatMessage.userPrompt(p))).toList();
         }

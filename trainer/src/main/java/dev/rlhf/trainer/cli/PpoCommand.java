@@ -2,15 +2,14 @@ package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
 import dev.rlhf.trainer.align.ppo.KlEstimator;
-import dev.rlhf.trainer.align.ppo.PpoConfig;
+import dev.rlhf.trainer.align.ppo.PpoConfigBuilder;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
+import dev.rlhf.trainer.align.ppo.PpoRunConfigBuilder;
 import dev.rlhf.trainer.align.ppo.PpoTrainer;
 import dev.rlhf.trainer.checkpoint.CheckpointException;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.sft.SftExample;
-import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
@@ -28,16 +27,13 @@ import picocli.CommandLine.Option;
  * {@code <out>/critic} and {@code <out>/resume}; metrics as JSONL (one line per optimizer step),
  * progress with ETA on stderr.
  */
-@Command(name = "ppo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Optimise a policy against a reward model with PPO (KL penalty, optional PPO-ptx).")
+@Command(name = "ppo", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
+        description = {"Optimise a policy against a reward model with PPO (KL penalty, optional PPO-ptx).",
+            "--model is the SFT policy: it initialises the actor and the frozen reference."})
 public class PpoCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "The SFT policy: initialises the actor and the frozen reference.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--reward-model", required = true, paramLabel = "PATH",
             description = "Reward model checkpoint (with a value head): the frozen scorer, and the critic's initialisation.")
@@ -46,23 +42,20 @@ public class PpoCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "PATH", description = "JSONL of {\"prompt\": ...} lines.")
     Path data;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
-    Path out;
+    @Mixin
+    RunOutputOptions output;
 
-    @Option(names = "--metrics", paramLabel = "PATH", description = "Metrics JSONL, one line per optimizer step.")
-    Path metricsFile;
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of sampling and data order (default ${bundle:default.PpoConfig.seed}).")
+    Long seed;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of sampling and data order (default ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", description = "Training device (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Mixin
     DtypeOptions dtypes;
 
     @Option(names = "--offload-frozen", description = "Keep the reference and reward models on the CPU (saves accelerator memory).")
-    boolean offloadFrozen;
+    Boolean offloadFrozen;
 
     @Option(names = "--resume", description = "Continue from <out>/resume when it exists.")
     boolean resume;
@@ -74,8 +67,9 @@ public class PpoCommand implements Callable<Integer> {
             description = "Optimizer steps (each minibatch of each PPO epoch); 0 = --epochs passes over the prompts (default: from --preset).")
     Integer maxSteps;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "1", description = "Passes over the prompts when --max-steps is 0 (default ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "Passes over the prompts when --max-steps is 0 (default ${bundle:default.PpoRunConfig.epochs}).")
+    Integer epochs;
 
     @Option(names = "--batch-size", paramLabel = "N", description = "Responses per rollout (default: from --preset).")
     Integer batchSize;
@@ -98,74 +92,82 @@ public class PpoCommand implements Callable<Integer> {
     @Option(names = "--kl-target", paramLabel = "X", description = "Target KL per sequence: turns on the adaptive controller.")
     Double klTarget;
 
-    @Option(names = "--kl-horizon", paramLabel = "N", defaultValue = "10000", description = "Adaptive controller horizon (default ${DEFAULT-VALUE}).")
-    double klHorizon;
+    @Option(names = "--kl-horizon", paramLabel = "N",
+            description = "Adaptive controller horizon (default ${bundle:default.PpoConfig.klHorizon}).")
+    Double klHorizon;
 
-    @Option(names = "--kl-estimator", paramLabel = "k1|k3", defaultValue = "k1", description = "Per-token KL estimator (default ${DEFAULT-VALUE}).")
+    @Option(names = "--kl-estimator", paramLabel = "k1|k3",
+            description = "Per-token KL estimator (default ${bundle:default.PpoConfig.klEstimator}).")
     String klEstimator;
 
-    @Option(names = "--ptx-coef", paramLabel = "X", defaultValue = "0", description = "gamma_ptx: weight of the LM loss on --ptx-data (default ${DEFAULT-VALUE}).")
-    double ptxCoef;
+    @Option(names = "--ptx-coef", paramLabel = "X",
+            description = "gamma_ptx: weight of the LM loss on --ptx-data (default ${bundle:default.PpoConfig.ptxCoef}).")
+    Double ptxCoef;
 
     @Option(names = "--ptx-data", paramLabel = "PATH", description = "JSONL of {\"text\"} or {\"prompt\", \"completion\"} lines for PPO-ptx.")
     Path ptxData;
 
-    @Option(names = "--ptx-batch-size", paramLabel = "N", defaultValue = "0", description = "Sequences per ptx batch; 0 = the minibatch size.")
-    int ptxBatchSize;
+    @Option(names = "--ptx-batch-size", paramLabel = "N",
+            description = "Sequences per ptx batch; 0 = the minibatch size (default ${bundle:default.PpoRunConfig.ptxBatchSize}).")
+    Integer ptxBatchSize;
 
-    @Option(names = "--gamma", paramLabel = "X", defaultValue = "1.0", description = "Discount (default ${DEFAULT-VALUE}).")
-    double gamma;
+    @Option(names = "--gamma", paramLabel = "X", description = "Discount (default ${bundle:default.PpoConfig.gamma}).")
+    Double gamma;
 
-    @Option(names = "--lambda", paramLabel = "X", defaultValue = "0.95", description = "GAE lambda (default ${DEFAULT-VALUE}).")
-    double lambda;
+    @Option(names = "--lambda", paramLabel = "X", description = "GAE lambda (default ${bundle:default.PpoConfig.lambda}).")
+    Double lambda;
 
-    @Option(names = "--clip-range", paramLabel = "X", defaultValue = "0.2", description = "Policy ratio clip (default ${DEFAULT-VALUE}).")
-    double clipRange;
+    @Option(names = "--clip-range", paramLabel = "X", description = "Policy ratio clip (default ${bundle:default.PpoConfig.clipRange}).")
+    Double clipRange;
 
-    @Option(names = "--value-clip-range", paramLabel = "X", defaultValue = "0.2", description = "Value clip (default ${DEFAULT-VALUE}).")
-    double valueClipRange;
+    @Option(names = "--value-clip-range", paramLabel = "X", description = "Value clip (default ${bundle:default.PpoConfig.valueClipRange}).")
+    Double valueClipRange;
 
-    @Option(names = "--vf-coef", paramLabel = "X", defaultValue = "0.1", description = "Value loss weight (default ${DEFAULT-VALUE}).")
-    double vfCoef;
+    @Option(names = "--vf-coef", paramLabel = "X", description = "Value loss weight (default ${bundle:default.PpoConfig.vfCoef}).")
+    Double vfCoef;
 
-    @Option(names = "--reward-clip", paramLabel = "X", defaultValue = "10", description = "Clip scores to [-X, X]; 0 = off (default ${DEFAULT-VALUE}).")
-    double rewardClip;
+    @Option(names = "--reward-clip", paramLabel = "X",
+            description = "Clip scores to [-X, X]; 0 = off (default ${bundle:default.PpoConfig.rewardClip}).")
+    Double rewardClip;
 
     @Option(names = "--missing-eos-penalty", paramLabel = "X", description = "Subtracted from the score of responses without EOS.")
     Double missingEosPenalty;
 
     @Option(names = "--whiten-rewards", description = "Scale per-token rewards to unit variance before GAE.")
-    boolean whitenRewards;
+    Boolean whitenRewards;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "Response length (default: from --preset).")
     Integer maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
-            description = "Rollout temperature > 0; old, new and reference log-probabilities are all taken at it (default ${DEFAULT-VALUE}).")
-    float temperature;
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "Rollout temperature > 0; old, new and reference log-probabilities are all taken at it "
+                    + "(default ${bundle:default.PpoRunConfig.temperature}).")
+    Float temperature;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Must be 0 (off) for PPO: refused otherwise, as it would make the update off-policy.")
-    int topK;
+    @Option(names = "--top-k", paramLabel = "K", description = "Must be 0 (off) for PPO: refused otherwise, as it would make the update off-policy.")
+    Integer topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", description = "Must be 1 (off) for PPO: refused otherwise, as it would make the update off-policy.")
-    float topP;
+    @Option(names = "--top-p", paramLabel = "P", description = "Must be 1 (off) for PPO: refused otherwise, as it would make the update off-policy.")
+    Float topP;
 
     @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt in a rollout (default: from --preset).")
     Integer numSamples;
 
-    @Option(names = "--max-grad-norm", paramLabel = "X", defaultValue = "1.0", description = "Gradient-norm clip per model (default ${DEFAULT-VALUE}).")
-    float maxGradNorm;
+    @Option(names = "--max-grad-norm", paramLabel = "X",
+            description = "Gradient-norm clip per model (default ${bundle:default.PpoRunConfig.maxGradNorm}).")
+    Float maxGradNorm;
 
-    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "10", description = "Resumable state every N rollouts and at the end (default ${DEFAULT-VALUE}).")
-    int checkpointEvery;
+    @Option(names = "--checkpoint-every", paramLabel = "N",
+            description = "Resumable state every N rollouts and at the end (default ${bundle:default.PpoRunConfig.checkpointEvery}).")
+    Integer checkpointEvery;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws IOException {
         PpoRunConfig run = runConfig();
-        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
+        ChatTemplate template = modelOptions.chatTemplate();
         List<String> prompts = PromptFile.read(data, template);
         List<SftExample> ptx = null;
         if (ptxData != null) {
@@ -177,19 +179,14 @@ public class PpoCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--ptx-data " + e.getMessage());
             }
-        } else if (ptxCoef > 0) {
-            throw new BadInputException("--ptx-coef " + ptxCoef + " needs --ptx-data");
+        } else if (run.ppo().ptxCoef() > 0) {
+            throw new BadInputException("--ptx-coef " + run.ppo().ptxCoef() + " needs --ptx-data");
         }
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
+        Device target = device.device();
         dtypes.precision(target);
         PpoModels models;
         try {
-            models = PpoModels.load(model, tokenizer, rewardModel, target, run.offloadFrozen(), run.ppo().miniBatchSize());
+            models = PpoModels.load(modelOptions.model, modelOptions.tokenizer, rewardModel, target, run.offloadFrozen(), run.ppo().miniBatchSize());
         } catch (CheckpointException e) {
             throw new BadInputException(e.getMessage(), e);
         }
@@ -200,7 +197,7 @@ public class PpoCommand implements Callable<Integer> {
             if (models.reward() instanceof ValueHeadRewardSource scorer) {
                 dtypes.applyTo(scorer.model(), false);
             }
-            MetricsSink sink = metricsFile == null ? MetricsSink.none() : MetricsSink.jsonl(metricsFile);
+            MetricsSink sink = output.metricsSink();
             PpoTrainer trainer = new PpoTrainer(models, run, sink);
             Progress progress = new Progress("ppo", trainer.totalSteps(prompts.size()), "step", System.err);
             int[] shown = {0};
@@ -210,7 +207,7 @@ public class PpoCommand implements Callable<Integer> {
             });
             PpoTrainer.Result result;
             try {
-                result = trainer.train(prompts, ptx, out, resume);
+                result = trainer.train(prompts, ptx, output.out, resume);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage(), e);
             }
@@ -223,22 +220,40 @@ public class PpoCommand implements Callable<Integer> {
     /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
     PpoRunConfig runConfig() {
         PpoRunConfig base = preset.preset().ppo();
-        PpoConfig d = base.ppo();
-        try {
-            PpoConfig ppo = new PpoConfig(or(klCoef, d.klCoef()), klTarget, klHorizon, KlEstimator.parse(klEstimator), gamma, lambda,
-                    clipRange, valueClipRange, vfCoef, or(ppoEpochs, d.ppoEpochs()), or(numMiniBatches, d.numMiniBatches()),
-                    or(batchSize, d.rolloutBatchSize()), or(maxNewTokens, d.maxNewTokens()), true,
-                    whitenRewards, rewardClip > 0 ? rewardClip : null, missingEosPenalty, ptxCoef,
-                    or(lr, d.actorLearningRate()), or(criticLr, d.criticLearningRate()), seed);
-            return new PpoRunConfig(ppo, or(maxSteps, base.maxSteps()), epochs, or(numSamples, base.numSamples()), temperature,
-                    topK, topP, maxGradNorm, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), ptxBatchSize, 256, checkpointEvery,
-                    offloadFrozen);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
-    }
-
-    private static <T> T or(T flag, T preset) {
-        return flag != null ? flag : preset;
+        return Overlay.build(() -> {
+            PpoConfigBuilder ppo = PpoConfigBuilder.builder(base.ppo());
+            Overlay.set(klCoef, ppo::klCoef);
+            Overlay.set(klTarget, ppo::klTarget);
+            Overlay.set(klHorizon, ppo::klHorizon);
+            Overlay.set(klEstimator, v -> ppo.klEstimator(KlEstimator.parse(v)));
+            Overlay.set(gamma, ppo::gamma);
+            Overlay.set(lambda, ppo::lambda);
+            Overlay.set(clipRange, ppo::clipRange);
+            Overlay.set(valueClipRange, ppo::valueClipRange);
+            Overlay.set(vfCoef, ppo::vfCoef);
+            Overlay.set(ppoEpochs, ppo::ppoEpochs);
+            Overlay.set(numMiniBatches, ppo::numMiniBatches);
+            Overlay.set(batchSize, ppo::rolloutBatchSize);
+            Overlay.set(maxNewTokens, ppo::maxNewTokens);
+            Overlay.set(whitenRewards, ppo::whitenRewards);
+            Overlay.set(rewardClip, v -> ppo.rewardClip(v > 0 ? v : null)); // 0 = off
+            Overlay.set(missingEosPenalty, ppo::missingEosPenalty);
+            Overlay.set(ptxCoef, ppo::ptxCoef);
+            Overlay.set(lr, ppo::actorLearningRate);
+            Overlay.set(criticLr, ppo::criticLearningRate);
+            Overlay.set(seed, ppo::seed);
+            PpoRunConfigBuilder run = PpoRunConfigBuilder.builder(base).ppo(ppo.build());
+            Overlay.set(maxSteps, run::maxSteps);
+            Overlay.set(epochs, run::epochs);
+            Overlay.set(numSamples, run::numSamples);
+            Overlay.set(temperature, run::temperature);
+            Overlay.set(topK, run::topK);
+            Overlay.set(topP, run::topP);
+            Overlay.set(maxGradNorm, run::maxGradNorm);
+            Overlay.set(ptxBatchSize, run::ptxBatchSize);
+            Overlay.set(checkpointEvery, run::checkpointEvery);
+            Overlay.set(offloadFrozen, run::offloadFrozen);
+            return run.build();
+        });
     }
 }

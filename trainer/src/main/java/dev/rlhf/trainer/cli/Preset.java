@@ -4,6 +4,7 @@ import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.sft.SftConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -21,8 +22,6 @@ public enum Preset {
 
     /** SFT learning rate of the small preset: what SftTrainerTest and SftCommandTest fine-tune stories260K at. */
     static final float SMALL_SFT_LEARNING_RATE = 3e-3f;
-    /** SFT learning rate of the paper preset (TRL's SFTConfig 2e-5). */
-    static final float PAPER_SFT_LEARNING_RATE = 2e-5f;
 
     private final String source;
 
@@ -54,7 +53,7 @@ public enum Preset {
     }
 
     float sftLearningRate() {
-        return this == SMALL ? SMALL_SFT_LEARNING_RATE : PAPER_SFT_LEARNING_RATE;
+        return this == SMALL ? SMALL_SFT_LEARNING_RATE : SftConfig.defaults().learningRate();
     }
 
     /** The values this preset sets for {@code command}, by option name. */
@@ -63,22 +62,12 @@ public enum Preset {
         switch (command) {
             case "reward" -> {
                 RewardModelConfig c = reward();
-                v.put("lr", number(c.learningRate()));
-                v.put("batch-size", Integer.toString(c.batchSize()));
-                v.put("epochs", Integer.toString(c.epochs()));
-                v.put("max-steps", Integer.toString(c.maxSteps()));
-                v.put("max-length", Integer.toString(c.maxLength()));
-                v.put("warmup-ratio", number(c.warmupRatio()));
+                putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
             }
             case "dpo" -> {
                 DpoConfig c = dpo();
                 v.put("beta", number(c.beta()));
-                v.put("lr", number(c.learningRate()));
-                v.put("batch-size", Integer.toString(c.batchSize()));
-                v.put("epochs", Integer.toString(c.epochs()));
-                v.put("max-steps", Integer.toString(c.maxSteps()));
-                v.put("max-length", Integer.toString(c.maxLength()));
-                v.put("warmup-ratio", number(c.warmupRatio()));
+                putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
             }
             case "ppo" -> {
                 PpoRunConfig run = ppo();
@@ -97,6 +86,17 @@ public enum Preset {
             default -> throw new IllegalArgumentException("no preset for " + command);
         }
         return v;
+    }
+
+    /** The {@link TrainingOptions} hyperparameters that reward and dpo share, by option name. */
+    private static void putTrainingOptions(Map<String, String> v, double lr, int batchSize, int epochs, int maxSteps, int maxLength,
+            double warmupRatio) {
+        v.put("lr", number(lr));
+        v.put("batch-size", Integer.toString(batchSize));
+        v.put("epochs", Integer.toString(epochs));
+        v.put("max-steps", Integer.toString(maxSteps));
+        v.put("max-length", Integer.toString(maxLength));
+        v.put("warmup-ratio", number(warmupRatio));
     }
 
     /** The help footer of {@code command}: what each preset sets, and which applies by default. */

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.core.JacksonException;
@@ -39,12 +40,8 @@ public class RenderCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "Hugging Face model directory, llama2.c .bin checkpoint, or a checkpoint directory of this project.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--data", required = true, paramLabel = "PATH",
             description = "JSONL of {\"messages\": [...], \"add_generation_prompt\": true|false, \"template_kwargs\": {...}} lines.")
@@ -93,9 +90,9 @@ public class RenderCommand implements Callable<Integer> {
 
     /** The tokenizer alone where it is a tokenizer.json; else the (llama2.c) model with its tokenizer. */
     private Tokenizer tokenizer() throws IOException {
-        Path json = ModelTemplates.tokenizerJson(model, tokenizer);
+        Path json = ModelTemplates.tokenizerJson(modelOptions.model, modelOptions.tokenizer);
         if (json == null) {
-            LoadedModel loaded = CliModels.load(model, tokenizer, Device.cpu());
+            LoadedModel loaded = modelOptions.load(Device.cpu());
             return new Tokenizer(loaded.tokenizer(), loaded);
         }
         try {
@@ -106,7 +103,7 @@ public class RenderCommand implements Callable<Integer> {
                     eos.isArray() && !eos.isEmpty() ? eos.get(0).asInt(2) : eos.asInt(2), config.path("vocab_size").asInt(0));
             return new Tokenizer(t, t);
         } catch (IOException | RuntimeException e) {
-            throw new BadInputException("--model " + model + ": cannot read its tokenizer: " + e.getMessage(), e);
+            throw new BadInputException("--model " + modelOptions.model + ": cannot read its tokenizer: " + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.rlhf.trainer.cli;
 
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
+import dev.rlhf.trainer.align.reward.RewardModelConfigBuilder;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import java.io.IOException;
@@ -23,7 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
  * K-way ranking loss. Writes {@code <out>/model} (value head included, rewards normalised to mean 0
  * on the training responses), metrics as JSONL, progress on stderr and a one-line JSON summary on stdout.
  */
-@Command(name = "reward", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "reward", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
         description = "Train a reward model on rankings or preference pairs (K-way ranking loss).")
 public class RewardCommand implements Callable<Integer> {
 
@@ -33,13 +34,13 @@ public class RewardCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions options;
 
-    @Option(names = "--margin", paramLabel = "X", description = "Required reward gap in the pairwise loss (default 0).")
+    @Option(names = "--margin", paramLabel = "X", description = "Required reward gap in the pairwise loss (default ${bundle:default.RewardModelConfig.margin}).")
     Double margin;
 
     @Option(names = "--eval-data", paramLabel = "PATH", description = "Held-out pairs or rankings (default: --eval-fraction of the prompts of --data).")
     Path evalData;
 
-    @Option(names = "--eval-fraction", paramLabel = "X", description = "Share of prompts held out without --eval-data (default 0.1).")
+    @Option(names = "--eval-fraction", paramLabel = "X", description = "Share of prompts held out without --eval-data (default ${bundle:default.RewardModelConfig.evalFraction}).")
     Double evalFraction;
 
     @Option(names = "--no-normalize", description = "Do not shift rewards to mean 0 on the training responses.")
@@ -50,7 +51,7 @@ public class RewardCommand implements Callable<Integer> {
         RewardModelConfig config = config();
         List<RankedResponses> train = options.readData();
         List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data",
-                CliModels.chatTemplate(options.model, options.tokenizer));
+                options.modelOptions.chatTemplate());
         try (LoadedModel loaded = options.loadModel()) {
             RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep(new RewardTrainer.StepListener() {
                 Progress progress;
@@ -67,7 +68,7 @@ public class RewardCommand implements Callable<Integer> {
             });
             RewardTrainer.Result result;
             try {
-                result = trainer.train(train, eval, options.out);
+                result = trainer.train(train, eval, options.output.out);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage(), e);
             }
@@ -90,23 +91,21 @@ public class RewardCommand implements Callable<Integer> {
 
     /** The config of this invocation: the preset's values, with every option given explicitly overriding its own. */
     RewardModelConfig config() {
-        RewardModelConfig d = options.preset.preset().reward();
-        try {
-            return new RewardModelConfig(
-                    margin != null ? margin : d.margin(),
-                    options.lr != null ? options.lr : d.learningRate(),
-                    d.weightDecay(),
-                    options.epochs != null ? options.epochs : d.epochs(),
-                    options.batchSize != null ? options.batchSize : d.batchSize(),
-                    options.maxLength != null ? options.maxLength : d.maxLength(),
-                    !noNormalize,
-                    options.seed != null ? options.seed : d.seed(),
-                    options.maxSteps != null ? options.maxSteps : d.maxSteps(),
-                    evalFraction != null ? evalFraction : d.evalFraction(),
-                    options.warmupRatio != null ? options.warmupRatio : d.warmupRatio(),
-                    d.maxGradNorm());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
+        return Overlay.build(() -> {
+            RewardModelConfigBuilder c = RewardModelConfigBuilder.builder(options.preset.preset().reward());
+            Overlay.set(margin, c::margin);
+            Overlay.set(options.lr, c::learningRate);
+            Overlay.set(options.epochs, c::epochs);
+            Overlay.set(options.batchSize, c::batchSize);
+            Overlay.set(options.maxLength, c::maxLength);
+            if (noNormalize) {
+                c.normalizeToMean(false);
+            }
+            Overlay.set(options.seed, c::seed);
+            Overlay.set(options.maxSteps, c::maxSteps);
+            Overlay.set(evalFraction, c::evalFraction);
+            Overlay.set(options.warmupRatio, c::warmupRatio);
+            return c.build();
+        });
     }
 }

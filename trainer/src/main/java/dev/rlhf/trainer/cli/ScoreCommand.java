@@ -7,7 +7,6 @@ import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
 import dev.rlhf.trainer.align.reward.RewardScorer;
 import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.model.Devices;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -17,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.json.JsonMapper;
@@ -27,17 +27,15 @@ import tools.jackson.databind.json.JsonMapper;
  * rewards count as wrong; rankings lines count every ordered pair, ties none).
  */
 @Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Pairwise accuracy of a reward model on pairs or rankings; prints {\"n\", \"accuracy\"}.")
+        description = {"Pairwise accuracy of a reward model on pairs or rankings; prints {\"n\", \"accuracy\"}.",
+            "--model is a reward model checkpoint (with a value head)."})
 public class ScoreCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "A reward model checkpoint (with a value head).")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--data", required = true, paramLabel = "PATH", description = "JSONL pairs or rankings export lines.")
     Path data;
@@ -50,11 +48,11 @@ public class ScoreCommand implements Callable<Integer> {
                     + "in its checkpoint, else its context).")
     Integer maxLength;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to run (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws IOException {
@@ -64,22 +62,17 @@ public class ScoreCommand implements Callable<Integer> {
         if (maxLength != null && maxLength < 2) {
             throw new BadInputException("--max-length must be >= 2, got " + maxLength);
         }
-        List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data", CliModels.chatTemplate(model, tokenizer));
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
-        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        List<RankedResponses> rankings = TrainingOptions.readPreferences(data, "--data", modelOptions.chatTemplate());
+        Device target = device.device();
+        LoadedModel loaded = modelOptions.load(target);
         try (loaded) {
             if (!loaded.model().hasValueHead()) {
-                throw new BadInputException("--model " + model + ": not a reward model (no value head); train one with 'reward'");
+                throw new BadInputException("--model " + modelOptions.model + ": not a reward model (no value head); train one with 'reward'");
             }
             int length;
             try {
                 length = maxLength != null ? Math.min(maxLength, loaded.model().config().maxSeqLen())
-                        : ValueHeadRewardSource.trainedMaxLength(model, loaded.model());
+                        : ValueHeadRewardSource.trainedMaxLength(modelOptions.model, loaded.model());
             } catch (CheckpointException e) {
                 throw new BadInputException("--model " + e.getMessage(), e);
             }

@@ -7,9 +7,11 @@ import dev.rlhf.schemas.kafka.Topics;
 import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelLoader;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.serve.InboundEvents;
 import dev.rlhf.trainer.serve.LoopConfig;
+import dev.rlhf.trainer.serve.LoopConfigBuilder;
+import dev.rlhf.trainer.generation.GenerationConfigBuilder;
+import dev.rlhf.trainer.health.GuardrailsBuilder;
 import dev.rlhf.trainer.serve.OutboundEvents;
 import dev.rlhf.trainer.serve.TrainingLoop;
 import java.nio.file.Files;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,10 +39,14 @@ import picocli.CommandLine.Option;
  * trainer metrics throughout. State lives in {@code --state-dir}; a restart, kill -9 included,
  * continues where it stopped. See {@link TrainingLoop}.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
         description = {"Run the Kafka-driven trainer service: rankings in, new policy versions and their samples out.",
-            "Hyperparameters: the small-model values of --preset small (reward lr 1e-3, DPO lr 2e-4 and beta 0.1, PPO actor 2e-4 / "
-                + "critic 1e-3 and KL coef 0.2); for billion-parameter models set the papers' values through --config (LoopConfig)."})
+            "--model is the SFT policy: version v0, and the reference of PPO's KL penalty.",
+            "Hyperparameters: the small-model values of --preset small (reward lr ${bundle:default.LoopConfig.reward.learningRate}, "
+                + "DPO lr ${bundle:default.LoopConfig.dpo.learningRate} and beta ${bundle:default.LoopConfig.dpo.beta}, "
+                + "PPO actor ${bundle:default.LoopConfig.ppo.ppo.actorLearningRate} / critic ${bundle:default.LoopConfig.ppo.ppo.criticLearningRate} "
+                + "and KL coef ${bundle:default.LoopConfig.ppo.ppo.klCoef}); for billion-parameter models set the papers' values "
+                + "through --config (LoopConfig)."})
 public class ServeCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
@@ -48,85 +55,81 @@ public class ServeCommand implements Callable<Integer> {
             description = "Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS; default ${DEFAULT-VALUE}).")
     String bootstrapServers;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "The SFT policy: version v0, and the reference of PPO's KL penalty.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "./data/trainer",
             description = "Preference store, policy versions, round checkpoints and the loop state (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--algorithm", paramLabel = "ppo|dpo", defaultValue = "dpo", description = "Policy optimisation of each round (default ${DEFAULT-VALUE}).")
+    @Option(names = "--algorithm", paramLabel = "ppo|dpo", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
     String algorithm;
 
-    @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default 200).")
+    @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default ${bundle:default.LoopConfig.trainEvery}).")
     Long trainEvery;
 
     @Option(names = "--skip-reward-model", description = "DPO only: do not fit the reward model in each round.")
     boolean skipRewardModel;
 
-    @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt after a round, and for requests that do not say (default 4).")
+    @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt after a round, and for requests that do not say (default ${bundle:default.LoopConfig.numSamples}).")
     Integer numSamples;
 
     @Option(names = "--no-compare-previous", description = "Sample only the new version after a round (by default half of each prompt's responses come from the previous version, for a head-to-head ranking).")
     boolean noComparePrevious;
 
-    @Option(names = "--prompts-per-round", paramLabel = "N", description = "Most prompts sampled after a round (default 64).")
+    @Option(names = "--prompts-per-round", paramLabel = "N", description = "Most prompts sampled after a round (default ${bundle:default.LoopConfig.promptsPerRound}).")
     Integer promptsPerRound;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Tokens per sampled response (default 48).")
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Tokens per sampled response (default ${bundle:default.LoopConfig.generation.maxNewTokens}).")
     Integer maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature of responses for labelers (default 1.0).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature of responses for labelers (default ${bundle:default.LoopConfig.generation.temperature}).")
     Float temperature;
 
-    @Option(names = "--reward-steps", paramLabel = "N", description = "Reward-model optimizer steps per round (default 40).")
+    @Option(names = "--reward-steps", paramLabel = "N", description = "Reward-model optimizer steps per round (default ${bundle:default.LoopConfig.reward.maxSteps}).")
     Integer rewardSteps;
 
-    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO or DPO optimizer steps per round (default 24 for PPO, 16 for DPO).")
+    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO or DPO optimizer steps per round (default ${bundle:default.LoopConfig.ppo.maxSteps} for PPO, ${bundle:default.LoopConfig.dpo.maxSteps} for DPO).")
     Integer policySteps;
 
-    @Option(names = "--reference", paramLabel = "sft|previous", defaultValue = "sft",
-            description = "What every round's KL term is measured against (default ${DEFAULT-VALUE}): the SFT policy given with --model, "
+    @Option(names = "--reference", paramLabel = "sft|previous",
+            description = "What every round's KL term is measured against (default ${bundle:default.LoopConfig.reference}): the SFT policy given with --model, "
                     + "or the previous version. 'previous' lets the KL to SFT grow without bound across rounds: a long-running loop "
                     + "can then optimise the labelers' proxy until the policy stops being language.")
     String reference;
 
     @Option(names = "--kl-budget", paramLabel = "NATS", description = "Guardrail: most KL to the SFT policy per response token of a "
-            + "promoted version, on the held-out probe (default 0.25).")
+            + "promoted version, on the held-out probe (default ${bundle:default.LoopConfig.guardrails.klBudget}).")
     Double klBudget;
 
     @Option(names = "--min-distinct2", paramLabel = "X", description = "Guardrail: least distinct-2 of a promoted version, as a share "
-            + "of v0's (default 0.8).")
+            + "of v0's (default ${bundle:default.LoopConfig.guardrails.minDistinct2}).")
     Double minDistinct2;
 
     @Option(names = "--max-repeat-rate", paramLabel = "X", description = "Guardrail: most share of samples with a repeated-word run, "
-            + "above v0's (default 0.05).")
+            + "above v0's (default ${bundle:default.LoopConfig.guardrails.maxRepeatRate}).")
     Double maxRepeatRate;
 
     @Option(names = "--min-length", paramLabel = "X", description = "Guardrail: least mean length of a promoted version's samples, as a "
-            + "share of v0's (default 0.5).")
+            + "share of v0's (default ${bundle:default.LoopConfig.guardrails.minLength}).")
     Double minLength;
 
     @Option(names = "--health-prompts", paramLabel = "FILE", description = "JSONL {\"prompt\": ...} lines: the fixed held-out prompts "
             + "every version's health is measured on (default: every 8th requested prompt, held out of training).")
     Path healthPrompts;
 
-    @Option(names = "--health-samples", paramLabel = "N", description = "Samples per probe prompt for a version's health (default 8).")
+    @Option(names = "--health-samples", paramLabel = "N", description = "Samples per probe prompt for a version's health (default ${bundle:default.LoopConfig.healthSamplesPerPrompt}).")
     Integer healthSamples;
 
     @Option(names = "--idle-seconds", paramLabel = "S", description = "When labelers have ranked every task and no ranking came for this "
-            + "long, train on the comparisons there are, or sample ranked prompts afresh when there are none (default 20).")
+            + "long, train on the comparisons there are, or sample ranked prompts afresh when there are none (default ${bundle:default.LoopConfig.idleSeconds}).")
     Integer idleSeconds;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice (default 42).")
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice (default ${bundle:default.LoopConfig.seed}).")
     Long seed;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto", description = "Training device (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--group-id", defaultValue = "rlhf-trainer", description = "Consumer group (default ${DEFAULT-VALUE}).")
     String groupId;
@@ -146,18 +149,13 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--connect-timeout", defaultValue = "15", description = "Seconds to wait for the broker at start (default ${DEFAULT-VALUE}).")
     int connectTimeoutSeconds;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Override
     public Integer call() throws Exception {
         LoopConfig loopConfig = loopConfig();
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
+        Device target = device.device();
         checkModel();
         List<String> healthPromptList = null;
         if (healthPrompts != null) {
@@ -165,7 +163,7 @@ public class ServeCommand implements Callable<Integer> {
                 throw new BadInputException("--health-prompts " + healthPrompts + ": file not found");
             }
             try {
-                healthPromptList = PromptFile.read(healthPrompts, CliModels.chatTemplate(model, tokenizer));
+                healthPromptList = PromptFile.read(healthPrompts, modelOptions.chatTemplate());
             } catch (java.io.IOException e) {
                 throw new BadInputException("--health-prompts " + healthPrompts + ": " + e.getMessage(), e);
             }
@@ -177,7 +175,7 @@ public class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicReference<Throwable> workerFailure = new AtomicReference<>();
         OutboundEvents out = new OutboundEvents(bootstrapServers, samplesTopic, metricsTopic);
-        TrainingLoop loop = new TrainingLoop(stateDir, model, tokenizer, target, loopConfig, out, healthPromptList);
+        TrainingLoop loop = new TrainingLoop(stateDir, modelOptions.model, modelOptions.tokenizer, target, loopConfig, out, healthPromptList);
         Thread worker = null;
         try (InboundEvents in = new InboundEvents(bootstrapServers, groupId)
                 .on(rankingsTopic, RankingSubmitted.class, loop::onRanking)
@@ -224,71 +222,54 @@ public class ServeCommand implements Callable<Integer> {
         return workerFailure.get() == null ? 0 : 1;
     }
 
-    private LoopConfig loopConfig() {
-        LoopConfig c = LoopConfig.defaults();
-        try {
-            c = c.withAlgorithm(LoopConfig.Algorithm.parse(algorithm));
-            if (trainEvery != null) {
-                c = c.withTrainEvery(trainEvery);
-            }
+    /** The loop's config: {@link LoopConfig#defaults()}, with every option given overriding its own. */
+    LoopConfig loopConfig() {
+        LoopConfig d = LoopConfig.defaults();
+        return Overlay.build(() -> {
+            LoopConfigBuilder c = LoopConfigBuilder.builder(d);
+            Overlay.set(algorithm, v -> c.algorithm(LoopConfig.Algorithm.parse(v)));
+            Overlay.set(trainEvery, c::trainEvery);
             if (skipRewardModel) {
-                c = c.withTrainRewardModel(false);
+                c.trainRewardModel(false);
             }
-            if (numSamples != null) {
-                c = c.withNumSamples(numSamples);
-            }
+            Overlay.set(numSamples, c::numSamples);
             if (noComparePrevious) {
-                c = c.withComparePrevious(false);
+                c.comparePrevious(false);
             }
-            if (promptsPerRound != null) {
-                c = c.withPromptsPerRound(promptsPerRound);
-            }
-            if (maxNewTokens != null) {
-                c = c.withGeneration(c.generation().withMaxNewTokens(maxNewTokens));
-            }
-            if (temperature != null) {
-                c = c.withGeneration(c.generation().withTemperature(temperature));
-            }
-            if (rewardSteps != null) {
-                c = c.withReward(c.reward().withMaxSteps(rewardSteps));
-            }
-            if (policySteps != null) {
-                c = c.withDpo(c.dpo().withMaxSteps(policySteps)).withPpo(c.ppo().withSteps(policySteps, c.ppo().epochs()));
-            }
-            c = c.withReference(LoopConfig.Reference.parse(reference));
-            var guard = c.guardrails();
-            guard = new dev.rlhf.trainer.health.Guardrails(klBudget != null ? klBudget : guard.klBudget(),
-                    minDistinct2 != null ? minDistinct2 : guard.minDistinct2(), maxRepeatRate != null ? maxRepeatRate : guard.maxRepeatRate(),
-                    minLength != null ? minLength : guard.minLength());
-            c = c.withGuardrails(guard);
-            if (healthSamples != null) {
-                c = c.withHealthSamplesPerPrompt(healthSamples);
-            }
-            if (idleSeconds != null) {
-                c = c.withIdleSeconds(idleSeconds);
-            }
-            if (seed != null) {
-                c = c.withSeed(seed);
-            }
-            return c;
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
+            Overlay.set(promptsPerRound, c::promptsPerRound);
+            GenerationConfigBuilder generation = GenerationConfigBuilder.builder(d.generation());
+            Overlay.set(maxNewTokens, generation::maxNewTokens);
+            Overlay.set(temperature, generation::temperature);
+            c.generation(generation.build());
+            Overlay.set(rewardSteps, v -> c.reward(d.reward().withMaxSteps(v)));
+            Overlay.set(policySteps, v -> c.dpo(d.dpo().withMaxSteps(v)).ppo(d.ppo().withMaxSteps(v)));
+            Overlay.set(reference, v -> c.reference(LoopConfig.Reference.parse(v)));
+            GuardrailsBuilder guard = GuardrailsBuilder.builder(d.guardrails());
+            Overlay.set(klBudget, guard::klBudget);
+            Overlay.set(minDistinct2, guard::minDistinct2);
+            Overlay.set(maxRepeatRate, guard::maxRepeatRate);
+            Overlay.set(minLength, guard::minLength);
+            c.guardrails(guard.build());
+            Overlay.set(healthSamples, c::healthSamplesPerPrompt);
+            Overlay.set(idleSeconds, c::idleSeconds);
+            Overlay.set(seed, c::seed);
+            return c.build();
+        });
     }
 
     /** Load the model once up front, so a wrong path fails with one line before anything connects. */
     private void checkModel() {
-        if (!Files.exists(model)) {
-            throw new BadInputException("--model " + model + ": no such file or directory. For the demo, get stories260K.bin and "
+        if (!Files.exists(modelOptions.model)) {
+            throw new BadInputException("--model " + modelOptions.model + ": no such file or directory. For the demo, get stories260K.bin and "
                     + "tok512.bin from the llama2.c project (Hugging Face hub: karpathy/tinyllamas, folder stories260K) and pass "
                     + "--model stories260K.bin --tokenizer tok512.bin; any Hugging Face Llama directory works too");
         }
-        try (LoadedModel ignored = ModelLoader.load(model, tokenizer, Device.cpu())) {
+        try (LoadedModel ignored = ModelLoader.load(modelOptions.model, modelOptions.tokenizer, Device.cpu())) {
             // loads and closes: the loop loads it again where it needs it
         } catch (CheckpointException e) {
             throw new BadInputException("--model " + e.getMessage(), e);
         } catch (java.io.IOException e) {
-            throw new BadInputException("--model " + model + ": " + e.getMessage(), e);
+            throw new BadInputException("--model " + modelOptions.model + ": " + e.getMessage(), e);
         }
     }
 

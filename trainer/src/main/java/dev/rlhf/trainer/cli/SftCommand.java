@@ -2,8 +2,8 @@ package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.sft.SftConfig;
+import dev.rlhf.trainer.sft.SftConfigBuilder;
 import dev.rlhf.trainer.sft.SftExample;
 import dev.rlhf.trainer.sft.SftTrainer;
 import dev.rlhf.trainer.training.AdamW;
@@ -30,18 +30,15 @@ import tools.jackson.databind.json.JsonMapper;
  * JSONL. Writes {@code <out>/model} and {@code <out>/resume}, metrics as JSONL, a progress bar on
  * stderr, and a one-line JSON summary on stdout.
  */
-@Command(name = "sft", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "sft", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
         description = "Supervised fine-tuning with a prompt-masked loss (full, frozen layers, or LoRA).")
 public class SftCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "Model to start from (see generate --help).")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--data", required = true, paramLabel = "PATH", description = "Training JSONL: {\"prompt\",\"completion\"} or {\"text\"} lines.")
     Path data;
@@ -49,78 +46,76 @@ public class SftCommand implements Callable<Integer> {
     @Option(names = "--eval-data", paramLabel = "PATH", description = "Held-out JSONL (default: --eval-fraction of --data).")
     Path evalData;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output: DIR/model (final) and DIR/resume (resumable state).")
-    Path out;
+    @Mixin
+    RunOutputOptions output;
 
-    @Option(names = "--metrics", paramLabel = "PATH", description = "JSONL metrics, one object per optimizer step.")
-    Path metrics;
+    @Option(names = "--seed", description = "Data order and adapter init (default ${bundle:default.SftConfig.seed}).")
+    Long seed;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Data order and adapter init (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    DeviceOption device;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to train (default ${DEFAULT-VALUE}).")
-    String device;
+    @Option(names = "--max-steps", description = "Optimizer steps; 0 = from --epochs (default ${bundle:default.SftConfig.maxSteps}).")
+    Integer maxSteps;
 
-    @Option(names = "--max-steps", defaultValue = "0", description = "Optimizer steps; 0 = from --epochs (default ${DEFAULT-VALUE}).")
-    int maxSteps;
+    @Option(names = "--epochs", description = "Passes over the data (default ${bundle:default.SftConfig.epochs}, TRL).")
+    Integer epochs;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "Passes over the data (default ${DEFAULT-VALUE}, TRL).")
-    int epochs;
+    @Option(names = "--batch-size", description = "Sequences per micro-batch (default ${bundle:default.SftConfig.batchSize}).")
+    Integer batchSize;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
-    int gradAccum;
+    @Option(names = "--grad-accum", description = "Micro-batches per optimizer step (default ${bundle:default.SftConfig.gradientAccumulation}).")
+    Integer gradAccum;
 
     @Mixin
     PresetOption preset;
 
-    @Option(names = "--lr", description = "Peak learning rate (default: from --preset; paper 2e-5, TRL).")
+    @Option(names = "--lr", description = "Peak learning rate (default: from --preset; paper ${bundle:default.SftConfig.learningRate}, TRL).")
     Float lr;
 
-    @Option(names = "--warmup-ratio", defaultValue = "0.03", description = "Share of steps warming up (default ${DEFAULT-VALUE}).")
-    float warmupRatio;
+    @Option(names = "--warmup-ratio", description = "Share of steps warming up (default ${bundle:default.SftConfig.warmupRatio}).")
+    Float warmupRatio;
 
-    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW decay of matrices (default ${DEFAULT-VALUE}).")
-    float weightDecay;
+    @Option(names = "--weight-decay", description = "AdamW decay of matrices (default ${bundle:default.SftConfig.optimizer.weightDecay}).")
+    Float weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Gradient clipping norm (default ${DEFAULT-VALUE}).")
-    float maxGradNorm;
+    @Option(names = "--max-grad-norm", description = "Gradient clipping norm (default ${bundle:default.SftConfig.maxGradNorm}).")
+    Float maxGradNorm;
 
-    @Option(names = "--max-seq-len", defaultValue = "0", description = "Truncate examples to this many tokens; 0 = model context (default ${DEFAULT-VALUE}).")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len",
+            description = "Truncate examples to this many tokens; 0 = model context (default ${bundle:default.SftConfig.maxSeqLen}).")
+    Integer maxSeqLen;
 
-    @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate every N steps (default ${DEFAULT-VALUE}).")
-    int evalEvery;
+    @Option(names = "--eval-every", description = "Evaluate every N steps (default ${bundle:default.SftConfig.evalEvery}).")
+    Integer evalEvery;
 
-    @Option(names = "--eval-fraction", defaultValue = "0.1", description = "Held-out share without --eval-data (default ${DEFAULT-VALUE}).")
-    float evalFraction;
+    @Option(names = "--eval-fraction", description = "Held-out share without --eval-data (default ${bundle:default.SftConfig.evalFraction}).")
+    Float evalFraction;
 
-    @Option(names = "--patience", defaultValue = "0", description = "Early stopping after N evaluations without improvement; 0 = off (default ${DEFAULT-VALUE}).")
-    int patience;
+    @Option(names = "--patience",
+            description = "Early stopping after N evaluations without improvement; 0 = off (default ${bundle:default.SftConfig.earlyStoppingPatience}).")
+    Integer patience;
 
-    @Option(names = "--freeze-layers", defaultValue = "0", description = "Freeze the embedding and the lowest N blocks (default ${DEFAULT-VALUE}).")
-    int freezeLayers;
+    @Option(names = "--freeze-layers", description = "Freeze the embedding and the lowest N blocks (default ${bundle:default.SftConfig.freezeLayers}).")
+    Integer freezeLayers;
 
-    @Option(names = "--lora-rank", defaultValue = "0", description = "LoRA rank; 0 = full fine-tuning (default ${DEFAULT-VALUE}).")
-    int loraRank;
+    @Option(names = "--lora-rank", description = "LoRA rank; 0 = full fine-tuning (default ${bundle:default.SftConfig.lora.rank}).")
+    Integer loraRank;
 
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
-    float loraAlpha;
+    @Option(names = "--lora-alpha", description = "LoRA alpha (default ${bundle:default.SftConfig.lora.alpha}).")
+    Float loraAlpha;
 
-    @Option(names = "--lora-targets", defaultValue = "q_proj,v_proj", split = ",",
-            description = "Projections with adapters (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lora-targets", split = ",", description = "Projections with adapters (default ${bundle:default.SftConfig.lora.targets}).")
     List<String> loraTargets;
 
-    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Resumable checkpoint every N steps (default ${DEFAULT-VALUE}).")
-    int checkpointEvery;
+    @Option(names = "--checkpoint-every", description = "Resumable checkpoint every N steps (default ${bundle:default.SftConfig.checkpointEvery}).")
+    Integer checkpointEvery;
 
     @Option(names = "--resume", description = "Continue from DIR/resume when it exists.")
     boolean resume;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options; flags override it.")
-    Path config;
+    @Mixin
+    ConfigFileOption configFile;
 
     @Mixin
     DtypeOptions dtypes;
@@ -128,18 +123,13 @@ public class SftCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         SftConfig sft = sftConfig();
-        ChatTemplate template = CliModels.chatTemplate(model, tokenizer);
+        ChatTemplate template = modelOptions.chatTemplate();
         List<SftExample> train = readExamples(data, "--data", template);
         List<SftExample> eval = evalData == null ? null : readExamples(evalData, "--eval-data", template);
-        Device target;
-        try {
-            target = Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
-        MetricsSink sink = metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
+        Device target = device.device();
+        MetricsSink sink = output.metricsSink();
         dtypes.precision(target);
-        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        LoadedModel loaded = modelOptions.load(target);
         try (loaded) {
             dtypes.applyTo(loaded.model(), true);
             Progress[] progress = new Progress[1];
@@ -151,7 +141,7 @@ public class SftCommand implements Callable<Integer> {
             });
             SftTrainer.Result result;
             try {
-                result = trainer.train(train, eval, out, resume);
+                result = trainer.train(train, eval, output.out, resume);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage(), e);
             }
@@ -171,16 +161,32 @@ public class SftCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The config of this invocation: the preset's learning rate unless --lr is given. */
+    /** The config of this invocation: the record's defaults with the preset's learning rate, and every option given overriding its own. */
     SftConfig sftConfig() {
-        float learningRate = lr != null ? lr : preset.preset().sftLearningRate();
-        try {
-            return new SftConfig(learningRate, warmupRatio, 0.1f, new AdamW.Settings(0.9f, 0.95f, 1e-8f, weightDecay), maxGradNorm,
-                    batchSize, gradAccum, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, patience, freezeLayers,
-                    new Lora.Settings(loraRank, loraAlpha, loraTargets), checkpointEvery, true, seed);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--" + e.getMessage());
-        }
+        SftConfig base = SftConfig.defaults().withLearningRate(preset.preset().sftLearningRate());
+        return Overlay.build(() -> {
+            SftConfigBuilder sft = SftConfigBuilder.builder(base);
+            Overlay.set(lr, sft::learningRate);
+            Overlay.set(warmupRatio, sft::warmupRatio);
+            Overlay.set(weightDecay, v -> sft.optimizer(new AdamW.Settings(base.optimizer().beta1(), base.optimizer().beta2(),
+                    base.optimizer().epsilon(), v)));
+            Overlay.set(maxGradNorm, sft::maxGradNorm);
+            Overlay.set(batchSize, sft::batchSize);
+            Overlay.set(gradAccum, sft::gradientAccumulation);
+            Overlay.set(epochs, sft::epochs);
+            Overlay.set(maxSteps, sft::maxSteps);
+            Overlay.set(maxSeqLen, sft::maxSeqLen);
+            Overlay.set(evalEvery, sft::evalEvery);
+            Overlay.set(evalFraction, sft::evalFraction);
+            Overlay.set(patience, sft::earlyStoppingPatience);
+            Overlay.set(freezeLayers, sft::freezeLayers);
+            Overlay.set(checkpointEvery, sft::checkpointEvery);
+            Overlay.set(seed, sft::seed);
+            Lora.Settings lora = base.lora();
+            sft.lora(new Lora.Settings(loraRank != null ? loraRank : lora.rank(), loraAlpha != null ? loraAlpha : lora.alpha(),
+                    loraTargets != null ? loraTargets : lora.targets()));
+            return sft.build();
+        });
     }
 
     private static List<SftExample> readExamples(Path file, String option, ChatTemplate template) throws IOException {

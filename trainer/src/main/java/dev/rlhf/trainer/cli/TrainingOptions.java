@@ -4,7 +4,6 @@ import ai.djl.Device;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
-import dev.rlhf.trainer.model.Devices;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
@@ -16,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options every preference-training command shares ({@code reward}, {@code dpo}); unset
- * hyperparameters take the values of {@code --preset} (paper: the algorithm's config record's defaults).
+ * hyperparameters take the values of {@code --preset} (paper: the algorithm's config record's defaults),
+ * and the commands overlay only the options given (see {@link Overlay}).
  */
 public class TrainingOptions {
 
@@ -26,28 +26,22 @@ public class TrainingOptions {
     @Mixin
     DtypeOptions dtypes;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "Model to start from: llama2.c .bin, Hugging Face directory, or a checkpoint directory of this project.")
-    Path model;
-
-    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer for models that do not carry one.")
-    Path tokenizer;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--data", required = true, paramLabel = "PATH",
             description = "JSONL export lines: pairs {\"prompt\",\"chosen\",\"rejected\"} or rankings {\"prompt\",\"responses\",\"ranking\"}.")
     Path data;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory; the model goes to DIR/model.")
-    Path out;
+    @Mixin
+    RunOutputOptions output;
 
-    @Option(names = "--metrics", paramLabel = "PATH", description = "JSONL metrics, one object per optimizer step.")
-    Path metrics;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Data order and initialisation seed (default 42).")
+    @Option(names = "--seed", paramLabel = "N", description = "Data order and initialisation seed "
+            + "(default ${bundle:default.RewardModelConfig.seed} for reward, ${bundle:default.DpoConfig.seed} for dpo).")
     Long seed;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu", description = "Where to train (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps; 0 = from --epochs (default: from --preset).")
     Integer maxSteps;
@@ -67,26 +61,18 @@ public class TrainingOptions {
     @Option(names = "--warmup-ratio", paramLabel = "X", description = "Share of steps of linear warmup before cosine decay (default: from --preset).")
     Double warmupRatio;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON or properties file of these options (names without dashes); flags override it.")
-    Path config;
-
-    Device device() {
-        try {
-            return Devices.select(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device " + e.getMessage());
-        }
-    }
+    @Mixin
+    ConfigFileOption configFile;
 
     MetricsSink metricsSink() {
-        return metrics == null ? MetricsSink.none() : MetricsSink.jsonl(metrics);
+        return output.metricsSink();
     }
 
     /** The model to train, set up for {@code --dtype} and {@code --save-dtype}. */
     LoadedModel loadModel() throws IOException {
-        Device target = device();
+        Device target = device.device();
         dtypes.precision(target);
-        LoadedModel loaded = CliModels.load(model, tokenizer, target);
+        LoadedModel loaded = modelOptions.load(target);
         try {
             dtypes.applyTo(loaded.model(), true);
         } catch (RuntimeException e) {
@@ -97,7 +83,7 @@ public class TrainingOptions {
     }
 
     List<RankedResponses> readData() throws IOException {
-        return readPreferences(data, "--data", CliModels.chatTemplate(model, tokenizer));
+        return readPreferences(data, "--data", modelOptions.chatTemplate());
     }
 
     /** A preference file, prompts rendered by {@code template} (the model's chat template). */

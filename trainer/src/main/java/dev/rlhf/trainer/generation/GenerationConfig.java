@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.generation;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
 /**
@@ -20,6 +21,7 @@ import java.util.List;
  * @param seed              random seed; null draws one (default null)
  * @param useKvCache        reuse past keys and values instead of recomputing them (default true)
  */
+@RecordBuilder
 public record GenerationConfig(
         int maxNewTokens,
         float temperature,
@@ -33,7 +35,7 @@ public record GenerationConfig(
         List<String> stopStrings,
         boolean stopAtEos,
         Long seed,
-        boolean useKvCache) {
+        boolean useKvCache) implements GenerationConfigBuilder.With {
 
     public GenerationConfig {
         stopStrings = List.copyOf(stopStrings);
@@ -52,8 +54,12 @@ public record GenerationConfig(
         }
     }
 
+    /** The defaults documented above, one per component. */
     public static GenerationConfig defaults() {
-        return new GenerationConfig(128, 1.0f, 0, 1.0f, 1.0f, 0, 1, 1.0f, 1, List.of(), true, null, true);
+        return GenerationConfigBuilder.builder()
+                .maxNewTokens(128).temperature(1.0f).topK(0).topP(1.0f).repetitionPenalty(1.0f).noRepeatNgramSize(0)
+                .numBeams(1).lengthPenalty(1.0f).numSamples(1).stopStrings(List.of()).stopAtEos(true).seed(null).useKvCache(true)
+                .build();
     }
 
     public static GenerationConfig greedy(int maxNewTokens) {
@@ -62,71 +68,6 @@ public record GenerationConfig(
 
     public boolean isGreedy() {
         return temperature == 0;
-    }
-
-    public GenerationConfig withMaxNewTokens(int v) {
-        return new GenerationConfig(v, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withTemperature(float v) {
-        return new GenerationConfig(maxNewTokens, v, topK, topP, repetitionPenalty, noRepeatNgramSize, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withTopK(int v) {
-        return new GenerationConfig(maxNewTokens, temperature, v, topP, repetitionPenalty, noRepeatNgramSize, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withTopP(float v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, v, repetitionPenalty, noRepeatNgramSize, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withRepetitionPenalty(float v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, v, noRepeatNgramSize, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withNoRepeatNgramSize(int v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, v, numBeams,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withNumBeams(int v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize, v,
-                lengthPenalty, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withLengthPenalty(float v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, v, numSamples, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withNumSamples(int v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, lengthPenalty, v, stopStrings, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withStopStrings(List<String> v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, lengthPenalty, numSamples, v, stopAtEos, seed, useKvCache);
-    }
-
-    public GenerationConfig withStopAtEos(boolean v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, lengthPenalty, numSamples, stopStrings, v, seed, useKvCache);
-    }
-
-    public GenerationConfig withSeed(Long v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, lengthPenalty, numSamples, stopStrings, stopAtEos, v, useKvCache);
-    }
-
-    public GenerationConfig withKvCache(boolean v) {
-        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, noRepeatNgramSize,
-                numBeams, lengthPenalty, numSamples, stopStrings, stopAtEos, seed, v);
     }
 
     private static void check(boolean ok, String message) {

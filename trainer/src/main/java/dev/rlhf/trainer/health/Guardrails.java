@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.health;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +20,8 @@ import java.util.Map;
  * @param maxRepeatRate    most share of samples with a repeated-word run, added to v0's (default 0.05)
  * @param minLength        least mean length as a share of v0's (default 0.5: a policy that learned to stop at once)
  */
-public record Guardrails(double klBudget, double minDistinct2, double maxRepeatRate, double minLength) {
+@RecordBuilder
+public record Guardrails(double klBudget, double minDistinct2, double maxRepeatRate, double minLength) implements GuardrailsBuilder.With {
 
     public Guardrails {
         Checks.check(klBudget > 0, "kl-budget must be > 0, got " + klBudget);
@@ -29,11 +31,7 @@ public record Guardrails(double klBudget, double minDistinct2, double maxRepeatR
     }
 
     public static Guardrails defaults() {
-        return new Guardrails(0.25, 0.8, 0.05, 0.5);
-    }
-
-    public Guardrails withKlBudget(double v) {
-        return new Guardrails(v, minDistinct2, maxRepeatRate, minLength);
+        return GuardrailsBuilder.builder().klBudget(0.25).minDistinct2(0.8).maxRepeatRate(0.05).minLength(0.5).build();
     }
 
     /** The limit each guard applies to a version, given v0's health: {@code limit/<name>} metrics. */

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.serve;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
@@ -37,6 +38,7 @@ import dev.rlhf.trainer.health.Guardrails;
  * @param healthMaxPrompts   most probe prompts (default 32: with 8 samples each, 256 completions, a few seconds on stories260K)
  * @param seed               seed of every random choice of a round, offset by the round number (default 42)
  */
+@RecordBuilder
 public record LoopConfig(
         Algorithm algorithm,
         long trainEvery,
@@ -53,7 +55,7 @@ public record LoopConfig(
         int idleSeconds,
         int healthSamplesPerPrompt,
         int healthMaxPrompts,
-        long seed) {
+        long seed) implements LoopConfigBuilder.With {
 
     public enum Algorithm {
         PPO, DPO;
@@ -95,73 +97,13 @@ public record LoopConfig(
 
     /** The loop's defaults: the algorithms' small-model values ({@code --preset small} of the commands), checkpointing PPO every rollout. */
     public static LoopConfig defaults() {
-        return new LoopConfig(Algorithm.DPO, 200, true, 4, true, 64,
-                GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f), RewardModelConfig.smallModels().withEvalFraction(0.1),
-                DpoConfig.smallModels(), PpoRunConfig.smallModels().withCheckpointEvery(1),
-                Reference.SFT, Guardrails.defaults(), 20, 8, 32, 42);
-    }
-
-    public LoopConfig withAlgorithm(Algorithm v) {
-        return new LoopConfig(v, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withTrainEvery(long v) {
-        return new LoopConfig(algorithm, v, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withTrainRewardModel(boolean v) {
-        return new LoopConfig(algorithm, trainEvery, v, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withNumSamples(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, v, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withComparePrevious(boolean v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, v, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withPromptsPerRound(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, v, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withGeneration(GenerationConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, v, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withReward(RewardModelConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, v, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withDpo(DpoConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, v, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withPpo(PpoRunConfig v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, v, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withReference(Reference v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, v, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withGuardrails(Guardrails v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, v, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withIdleSeconds(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, v, healthSamplesPerPrompt, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withHealthSamplesPerPrompt(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, v, healthMaxPrompts, seed);
-    }
-
-    public LoopConfig withHealthMaxPrompts(int v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, v, seed);
-    }
-
-    public LoopConfig withSeed(long v) {
-        return new LoopConfig(algorithm, trainEvery, trainRewardModel, numSamples, comparePrevious, promptsPerRound, generation, reward, dpo, ppo, reference, guardrails, idleSeconds, healthSamplesPerPrompt, healthMaxPrompts, v);
+        return LoopConfigBuilder.builder()
+                .algorithm(Algorithm.DPO).trainEvery(200).trainRewardModel(true).numSamples(4).comparePrevious(true).promptsPerRound(64)
+                .generation(GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f))
+                .reward(RewardModelConfig.smallModels().withEvalFraction(0.1))
+                .dpo(DpoConfig.smallModels()).ppo(PpoRunConfig.smallModels().withCheckpointEvery(1))
+                .reference(Reference.SFT).guardrails(Guardrails.defaults())
+                .idleSeconds(20).healthSamplesPerPrompt(8).healthMaxPrompts(32).seed(42)
+                .build();
     }
 }

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.sft;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.Lora;
 
@@ -25,6 +26,7 @@ import dev.rlhf.trainer.training.Lora;
  * @param appendEos           end each completion with the EOS token, so the model learns to stop (default true)
  * @param seed                data order and adapter initialisation (default 42)
  */
+@RecordBuilder
 public record SftConfig(
         float learningRate,
         float warmupRatio,
@@ -43,7 +45,7 @@ public record SftConfig(
         Lora.Settings lora,
         int checkpointEvery,
         boolean appendEos,
-        long seed) {
+        long seed) implements SftConfigBuilder.With {
 
     public SftConfig {
         check(learningRate > 0, "lr must be > 0, got " + learningRate);
@@ -58,69 +60,14 @@ public record SftConfig(
         check(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
     }
 
+    /** The defaults documented above, one per component. */
     public static SftConfig defaults() {
-        return new SftConfig(2e-5f, 0.03f, 0.1f, AdamW.Settings.defaults(), 1.0f, 8, 1, 3, 0, 0, 50, 0.1f, 0, 0,
-                Lora.Settings.off(), 100, true, 42);
-    }
-
-    public SftConfig withLearningRate(float v) {
-        return new SftConfig(v, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize, gradientAccumulation,
-                epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience, freezeLayers, lora,
-                checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withBatching(int batch, int accumulation) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batch, accumulation,
-                epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience, freezeLayers, lora,
-                checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withSteps(int epochCount, int steps) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochCount, steps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience,
-                freezeLayers, lora, checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withMaxSeqLen(int v) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, v, evalEvery, evalFraction, earlyStoppingPatience,
-                freezeLayers, lora, checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withEvaluation(int every, float fraction, int patience) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, maxSeqLen, every, fraction, patience, freezeLayers, lora,
-                checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withFreezeLayers(int v) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience, v,
-                lora, checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withLora(Lora.Settings v) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience,
-                freezeLayers, v, checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withCheckpointEvery(int v) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience,
-                freezeLayers, lora, v, appendEos, seed);
-    }
-
-    public SftConfig withWarmup(float ratio, float minRatio) {
-        return new SftConfig(learningRate, ratio, minRatio, optimizer, maxGradNorm, batchSize, gradientAccumulation,
-                epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience, freezeLayers, lora,
-                checkpointEvery, appendEos, seed);
-    }
-
-    public SftConfig withSeed(long v) {
-        return new SftConfig(learningRate, warmupRatio, minLrRatio, optimizer, maxGradNorm, batchSize,
-                gradientAccumulation, epochs, maxSteps, maxSeqLen, evalEvery, evalFraction, earlyStoppingPatience,
-                freezeLayers, lora, checkpointEvery, appendEos, v);
+        return SftConfigBuilder.builder()
+                .learningRate(2e-5f).warmupRatio(0.03f).minLrRatio(0.1f).optimizer(AdamW.Settings.defaults()).maxGradNorm(1.0f)
+                .batchSize(8).gradientAccumulation(1).epochs(3).maxSteps(0).maxSeqLen(0)
+                .evalEvery(50).evalFraction(0.1f).earlyStoppingPatience(0).freezeLayers(0).lora(Lora.Settings.off())
+                .checkpointEvery(100).appendEos(true).seed(42)
+                .build();
     }
 
     private static void check(boolean ok, String message) {

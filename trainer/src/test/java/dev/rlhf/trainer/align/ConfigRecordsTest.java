@@ -35,7 +35,7 @@ class ConfigRecordsTest {
         assertThat(c.missingEosPenalty()).isNull();
         assertThat(c.ptxCoef()).isZero();
         assertThat(PpoConfig.INSTRUCTGPT_PTX_COEF).isEqualTo(27.8);
-        assertThat(c.withBatching(64, 4, 2).miniBatchSize()).isEqualTo(16);
+        assertThat(c.with(b -> b.rolloutBatchSize(64).numMiniBatches(4).ppoEpochs(2)).miniBatchSize()).isEqualTo(16);
     }
 
     @Test
@@ -44,9 +44,9 @@ class ConfigRecordsTest {
         assertThatThrownBy(() -> c.withKlCoef(-1)).hasMessageContaining("kl-coef");
         assertThatThrownBy(() -> c.withKlTarget(0.0)).hasMessageContaining("kl-target");
         assertThatThrownBy(() -> c.withPtxCoef(-0.1)).hasMessageContaining("ptx-coef");
-        assertThatThrownBy(() -> c.withBatching(10, 3, 4)).hasMessageContaining("num-mini-batches");
-        assertThatThrownBy(() -> c.withRewardShaping(0.0, null)).hasMessageContaining("reward-clip");
-        assertThatThrownBy(() -> c.withRewardShaping(null, -1.0)).hasMessageContaining("missing-eos-penalty");
+        assertThatThrownBy(() -> c.with(b -> b.rolloutBatchSize(10).numMiniBatches(3).ppoEpochs(4))).hasMessageContaining("num-mini-batches");
+        assertThatThrownBy(() -> c.with(b -> b.rewardClip(0.0).missingEosPenalty(null))).hasMessageContaining("reward-clip");
+        assertThatThrownBy(() -> c.with(b -> b.rewardClip(null).missingEosPenalty(-1.0))).hasMessageContaining("missing-eos-penalty");
     }
 
     @Test

@@ -142,12 +142,11 @@ class RewardVsKlExperiment {
      * coefficient, on the training openings, with responses as long as the measured continuations.
      */
     List<Point> ppo(LoadedModel reference, Path rewardModel, PpoSetting setting) throws Exception {
-        PpoConfig ppo = PpoConfig.defaults().withBatching(32, 2, 2).withKlCoef(setting.klCoef());
-        ppo = new PpoConfig(ppo.klCoef(), ppo.klTarget(), ppo.klHorizon(), ppo.klEstimator(), ppo.gamma(), ppo.lambda(),
-                ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
-                ppo.rolloutBatchSize(), PreferenceLearningTest.CONTINUATION_TOKENS, true, false, ppo.rewardClip(), null, 0.0,
-                setting.actorLr(), setting.criticLr(), 7);
-        PpoRunConfig run = PpoRunConfig.of(ppo).withSteps(PPO_ROLLOUTS * 4, 1).withSampling(4, 1.0f, 0, 1.0f)
+        PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(32).numMiniBatches(2).ppoEpochs(2)
+                .klCoef(setting.klCoef()).maxNewTokens(PreferenceLearningTest.CONTINUATION_TOKENS).whitenAdvantages(true)
+                .whitenRewards(false).missingEosPenalty(null).ptxCoef(0.0)
+                .actorLearningRate(setting.actorLr()).criticLearningRate(setting.criticLr()).seed(7));
+        PpoRunConfig run = PpoRunConfig.of(ppo).with(b -> b.maxSteps(PPO_ROLLOUTS * 4).epochs(1).numSamples(4).temperature(1.0f).topK(0).topP(1.0f))
                 .withCheckpointEvery(0);
         List<String> prompts = PreferenceLearningTest.noisyTrain.stream().map(r -> r.prompt()).toList();
         LoadedModel actor = PreferenceLearningTest.stories();

@@ -62,7 +62,7 @@ class GeneratorTest {
     void kvCacheGivesTheSameTokensAsRecomputing() {
         GenerationConfig config = GenerationConfig.greedy(48).withStopAtEos(false);
         List<GeneratedSample> cached = generator.generate(List.of(DOG, "The cat"), config);
-        List<GeneratedSample> recomputed = generator.generate(List.of(DOG, "The cat"), config.withKvCache(false));
+        List<GeneratedSample> recomputed = generator.generate(List.of(DOG, "The cat"), config.withUseKvCache(false));
         for (int i = 0; i < 2; i++) {
             assertThat(cached.get(i).tokenIds()).containsExactly(recomputed.get(i).tokenIds());
             assertThat(cached.get(i).tokenLogprobs()).containsExactly(recomputed.get(i).tokenLogprobs(), within(1e-4f));
@@ -197,7 +197,7 @@ class GeneratorTest {
         assertThat(beams.get(0).logprob()).isGreaterThanOrEqualTo(beams.get(1).logprob());
         // With and without the cache, beam reordering gives the same beams.
         List<GeneratedSample> recomputed = generator.generate(List.of(DOG),
-                greedy.withNumBeams(4).withNumSamples(2).withKvCache(false));
+                greedy.withNumBeams(4).withNumSamples(2).withUseKvCache(false));
         assertThat(recomputed.get(0).tokenIds()).containsExactly(beams.get(0).tokenIds());
     }
 

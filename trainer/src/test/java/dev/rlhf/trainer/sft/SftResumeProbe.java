@@ -16,8 +16,8 @@ import java.util.List;
  */
 public final class SftResumeProbe {
 
-    static final SftConfig CONFIG = SftTrainerTest.small().withBatching(4, 2).withSteps(1, 8).withCheckpointEvery(3)
-            .withEvaluation(4, 0.2f, 0);
+    static final SftConfig CONFIG = SftTrainerTest.small().with(b -> b.batchSize(4).gradientAccumulation(2).epochs(1).maxSteps(8)
+            .checkpointEvery(3).evalEvery(4).evalFraction(0.2f).earlyStoppingPatience(0));
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);

@@ -68,8 +68,9 @@ class SftTrainerTest {
     }
 
     static SftConfig small() {
-        return SftConfig.defaults().withLearningRate(3e-3f).withBatching(8, 1).withMaxSeqLen(96)
-                .withSteps(1, 12).withEvaluation(6, 0.2f, 0).withCheckpointEvery(0).withWarmup(0.25f, 0.1f);
+        return SftConfig.defaults().withLearningRate(3e-3f).with(b -> b.batchSize(8).gradientAccumulation(1).maxSeqLen(96)
+                .epochs(1).maxSteps(12).evalEvery(6).evalFraction(0.2f).earlyStoppingPatience(0).checkpointEvery(0)
+                .warmupRatio(0.25f).minLrRatio(0.1f));
     }
 
     @Test
@@ -177,7 +178,7 @@ class SftTrainerTest {
     @Test
     void frozenLayersStayFixedWhileTheRestLearns() throws Exception {
         try (LoadedModel original = stories(); LoadedModel loaded = stories()) {
-            new SftTrainer(loaded, small().withSteps(1, 3).withFreezeLayers(2), MetricsSink.none())
+            new SftTrainer(loaded, small().with(b -> b.epochs(1).maxSteps(3)).withFreezeLayers(2), MetricsSink.none())
                     .train(oasst.subList(0, 40), null, temp.resolve("frozen"), false);
             LlamaModel before = original.model();
             LlamaModel after = loaded.model();
@@ -212,7 +213,7 @@ class SftTrainerTest {
             lora.close();
         }
         try (LoadedModel original = stories(); LoadedModel loaded = stories()) {
-            SftConfig config = small().withSteps(1, 4).withLora(new Lora.Settings(4, 8f, List.of("q_proj", "v_proj")));
+            SftConfig config = small().with(b -> b.epochs(1).maxSteps(4)).withLora(new Lora.Settings(4, 8f, List.of("q_proj", "v_proj")));
             new SftTrainer(loaded, config, MetricsSink.none()).train(oasst.subList(0, 40), null, temp.resolve("lora"), false);
             String q = LlamaModel.layer(0, "self_attn.q_proj.weight");
             String up = LlamaModel.layer(0, "mlp.up_proj.weight");

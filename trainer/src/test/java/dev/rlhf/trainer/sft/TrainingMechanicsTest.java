@@ -123,8 +123,8 @@ class TrainingMechanicsTest {
             data.add(new SftExample("Q: name " + i + "?\nA:", " It is number " + i + "."));
         }
         // A learning rate far too high makes eval loss climb, so patience runs out quickly.
-        SftConfig config = SftConfig.defaults().withLearningRate(0.5f).withBatching(4, 1).withSteps(1, 30)
-                .withEvaluation(1, 0.2f, 2).withWarmup(0f, 1f).withCheckpointEvery(0);
+        SftConfig config = SftConfig.defaults().withLearningRate(0.5f).with(b -> b.batchSize(4).gradientAccumulation(1).epochs(1).maxSteps(30)
+                .evalEvery(1).evalFraction(0.2f).earlyStoppingPatience(2).warmupRatio(0f).minLrRatio(1f).checkpointEvery(0));
         try (LoadedModel loaded = stories()) {
             SftTrainer.Result result = new SftTrainer(loaded, config, MetricsSink.none()).train(data, null, temp, false);
             assertThat(result.stoppedEarly()).isTrue();

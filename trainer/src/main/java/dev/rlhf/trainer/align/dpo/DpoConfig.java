@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.dpo;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 
 /**
@@ -19,6 +20,7 @@ import dev.rlhf.trainer.align.Checks;
  * @param warmupRatio          share of steps of linear warmup before cosine decay (default 0.1: TRL DPO recipes, e.g. zephyr)
  * @param maxGradNorm          global gradient-norm clip (default 1.0: TRL/HF Trainer)
  */
+@RecordBuilder
 public record DpoConfig(
         double beta,
         DpoLossType lossType,
@@ -32,7 +34,7 @@ public record DpoConfig(
         long seed,
         int maxSteps,
         double warmupRatio,
-        double maxGradNorm) {
+        double maxGradNorm) implements DpoConfigBuilder.With {
 
     public DpoConfig {
         Checks.check(lossType != null, "loss must be sigmoid or ipo");
@@ -49,8 +51,12 @@ public record DpoConfig(
         Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
     }
 
+    /** The defaults documented above, one per component. */
     public static DpoConfig defaults() {
-        return new DpoConfig(0.1, DpoLossType.SIGMOID, 0.0, false, true, 1e-6, 64, 1, 512, 42, 0, 0.1, 1.0);
+        return DpoConfigBuilder.builder()
+                .beta(0.1).lossType(DpoLossType.SIGMOID).labelSmoothing(0.0).referenceFree(false).precomputeReference(true)
+                .learningRate(1e-6).batchSize(64).epochs(1).maxLength(512).seed(42).maxSteps(0).warmupRatio(0.1).maxGradNorm(1.0)
+                .build();
     }
 
     /**
@@ -65,49 +71,5 @@ public record DpoConfig(
     /** IPO is defined on per-token average log-probabilities (TRL divides by length for ipo); DPO on sums. */
     public boolean lengthNormalized() {
         return lossType == DpoLossType.IPO;
-    }
-
-    public DpoConfig withBeta(double v) {
-        return new DpoConfig(v, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withLossType(DpoLossType v) {
-        return new DpoConfig(beta, v, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withLabelSmoothing(double v) {
-        return new DpoConfig(beta, lossType, v, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withReferenceFree(boolean v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, v, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withLearningRate(double v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, v, batchSize, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withBatchSize(int v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, v, epochs, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withEpochs(int v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, v, maxLength, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withMaxLength(int v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, v, seed, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withSeed(long v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, v, maxSteps, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withMaxSteps(int v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, v, warmupRatio, maxGradNorm);
-    }
-
-    public DpoConfig withWarmupRatio(double v) {
-        return new DpoConfig(beta, lossType, labelSmoothing, referenceFree, precomputeReference, learningRate, batchSize, epochs, maxLength, seed, maxSteps, v, maxGradNorm);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.ppo;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 
 /**
@@ -27,6 +28,7 @@ import dev.rlhf.trainer.align.Checks;
  * @param criticLearningRate AdamW learning rate of the critic (default 9e-6: OpenRLHF critic_learning_rate)
  * @param seed              sampling and shuffling seed (default 42: TRL TrainingArguments)
  */
+@RecordBuilder
 public record PpoConfig(
         double klCoef,
         Double klTarget,
@@ -48,7 +50,7 @@ public record PpoConfig(
         double ptxCoef,
         double actorLearningRate,
         double criticLearningRate,
-        long seed) {
+        long seed) implements PpoConfigBuilder.With {
 
     /** InstructGPT's PPO-ptx pretraining-loss coefficient gamma. */
     public static final double INSTRUCTGPT_PTX_COEF = 27.8;
@@ -76,67 +78,19 @@ public record PpoConfig(
         Checks.check(criticLearningRate > 0 && Double.isFinite(criticLearningRate), "critic-lr must be > 0, got " + criticLearningRate);
     }
 
+    /** The defaults documented above, one per component. */
     public static PpoConfig defaults() {
-        return new PpoConfig(0.02, null, 10000, KlEstimator.K1, 1.0, 0.95, 0.2, 0.2, 0.1, 4, 1, 64, 53,
-                true, false, 10.0, null, 0.0, 1e-6, 9e-6, 42);
+        return PpoConfigBuilder.builder()
+                .klCoef(0.02).klTarget(null).klHorizon(10000).klEstimator(KlEstimator.K1)
+                .gamma(1.0).lambda(0.95).clipRange(0.2).valueClipRange(0.2).vfCoef(0.1)
+                .ppoEpochs(4).numMiniBatches(1).rolloutBatchSize(64).maxNewTokens(53)
+                .whitenAdvantages(true).whitenRewards(false).rewardClip(10.0).missingEosPenalty(null).ptxCoef(0.0)
+                .actorLearningRate(1e-6).criticLearningRate(9e-6).seed(42)
+                .build();
     }
 
     /** Sequences per minibatch. */
     public int miniBatchSize() {
         return rolloutBatchSize / numMiniBatches;
-    }
-
-    public PpoConfig withKlCoef(double v) {
-        return new PpoConfig(v, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withKlTarget(Double v) {
-        return new PpoConfig(klCoef, v, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withKlEstimator(KlEstimator v) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, v, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withPtxCoef(double v) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                v, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withBatching(int rolloutBatchSize, int numMiniBatches, int ppoEpochs) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withRewardShaping(Double rewardClip, Double missingEosPenalty) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withMaxNewTokens(int v) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, v, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, seed);
-    }
-
-    public PpoConfig withLearningRates(double actor, double critic) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actor, critic, seed);
-    }
-
-    public PpoConfig withSeed(long v) {
-        return new PpoConfig(klCoef, klTarget, klHorizon, klEstimator, gamma, lambda, clipRange, valueClipRange, vfCoef, ppoEpochs,
-                numMiniBatches, rolloutBatchSize, maxNewTokens, whitenAdvantages, whitenRewards, rewardClip, missingEosPenalty,
-                ptxCoef, actorLearningRate, criticLearningRate, v);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.ppo;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.training.AdamW;
 
@@ -22,6 +23,7 @@ import dev.rlhf.trainer.training.AdamW;
  * @param checkpointEvery write the resumable state every this many rollouts, and at the end; 0 = only at the end (default 10)
  * @param offloadFrozen   keep the reference and reward models on the CPU whatever the training device (default false)
  */
+@RecordBuilder
 public record PpoRunConfig(
         PpoConfig ppo,
         int maxSteps,
@@ -35,7 +37,7 @@ public record PpoRunConfig(
         int ptxBatchSize,
         int ptxMaxSeqLen,
         int checkpointEvery,
-        boolean offloadFrozen) {
+        boolean offloadFrozen) implements PpoRunConfigBuilder.With {
 
     public PpoRunConfig {
         Checks.check(ppo != null, "ppo config missing");
@@ -54,8 +56,14 @@ public record PpoRunConfig(
         Checks.check(checkpointEvery >= 0, "checkpoint-every must be >= 0, got " + checkpointEvery);
     }
 
+    /** The defaults documented above, one per component. */
     public static PpoRunConfig defaults() {
-        return of(PpoConfig.defaults());
+        return PpoRunConfigBuilder.builder()
+                .ppo(PpoConfig.defaults()).maxSteps(0).epochs(1).numSamples(1)
+                .temperature(1.0f).topK(0).topP(1.0f).maxGradNorm(1.0f)
+                .optimizer(new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f))
+                .ptxBatchSize(0).ptxMaxSeqLen(256).checkpointEvery(10).offloadFrozen(false)
+                .build();
     }
 
     /**
@@ -66,14 +74,14 @@ public record PpoRunConfig(
      * model where it started.
      */
     public static PpoRunConfig smallModels() {
-        PpoConfig ppo = PpoConfig.defaults().withBatching(32, 2, 2).withKlCoef(0.2).withMaxNewTokens(32)
-                .withLearningRates(2e-4, 1e-3);
-        return of(ppo).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f);
+        PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(32).numMiniBatches(2).ppoEpochs(2)
+                .klCoef(0.2).maxNewTokens(32).actorLearningRate(2e-4).criticLearningRate(1e-3));
+        return of(ppo).withMaxSteps(24).withNumSamples(4);
     }
 
+    /** {@code ppo} run with the defaults of everything else. */
     public static PpoRunConfig of(PpoConfig ppo) {
-        return new PpoRunConfig(ppo, 0, 1, 1, 1.0f, 0, 1.0f, 1.0f, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), 0, 256, 10,
-                false);
+        return defaults().withPpo(ppo);
     }
 
     /** Optimizer steps per rollout: every minibatch of every PPO epoch. */
@@ -87,40 +95,5 @@ public record PpoRunConfig(
 
     public int effectivePtxBatchSize() {
         return ptxBatchSize > 0 ? ptxBatchSize : ppo.miniBatchSize();
-    }
-
-    public PpoRunConfig withPpo(PpoConfig v) {
-        return new PpoRunConfig(v, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
-    }
-
-    public PpoRunConfig withSteps(int v, int epochCount) {
-        return new PpoRunConfig(ppo, v, epochCount, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
-    }
-
-    public PpoRunConfig withSampling(int k, float t, int topKValue, float topPValue) {
-        return new PpoRunConfig(ppo, maxSteps, epochs, k, t, topKValue, topPValue, maxGradNorm, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
-    }
-
-    public PpoRunConfig withMaxGradNorm(float v) {
-        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, v, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, offloadFrozen);
-    }
-
-    public PpoRunConfig withPtx(int batchSize, int maxSeqLen) {
-        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
-                batchSize, maxSeqLen, checkpointEvery, offloadFrozen);
-    }
-
-    public PpoRunConfig withCheckpointEvery(int v) {
-        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, v, offloadFrozen);
-    }
-
-    public PpoRunConfig withOffloadFrozen(boolean v) {
-        return new PpoRunConfig(ppo, maxSteps, epochs, numSamples, temperature, topK, topP, maxGradNorm, optimizer,
-                ptxBatchSize, ptxMaxSeqLen, checkpointEvery, v);
     }
 }

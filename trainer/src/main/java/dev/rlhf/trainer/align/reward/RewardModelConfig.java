@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.reward;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 
 /**
@@ -18,6 +19,7 @@ import dev.rlhf.trainer.align.Checks;
  * @param warmupRatio     share of steps of linear warmup before cosine decay (default 0.03: Stanford Alpaca / TRL recipes)
  * @param maxGradNorm     global gradient-norm clip (default 1.0: TRL/HF Trainer)
  */
+@RecordBuilder
 public record RewardModelConfig(
         double margin,
         double learningRate,
@@ -30,7 +32,7 @@ public record RewardModelConfig(
         int maxSteps,
         double evalFraction,
         double warmupRatio,
-        double maxGradNorm) {
+        double maxGradNorm) implements RewardModelConfigBuilder.With {
 
     public RewardModelConfig {
         Checks.check(margin >= 0 && Double.isFinite(margin), "margin must be >= 0, got " + margin);
@@ -45,8 +47,12 @@ public record RewardModelConfig(
         Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
     }
 
+    /** The defaults documented above, one per component. */
     public static RewardModelConfig defaults() {
-        return new RewardModelConfig(0.0, 9e-6, 0.0, 1, 64, 512, true, 42, 0, 0.1, 0.03, 1.0);
+        return RewardModelConfigBuilder.builder()
+                .margin(0.0).learningRate(9e-6).weightDecay(0.0).epochs(1).batchSize(64).maxLength(512)
+                .normalizeToMean(true).seed(42).maxSteps(0).evalFraction(0.1).warmupRatio(0.03).maxGradNorm(1.0)
+                .build();
     }
 
     /**
@@ -57,41 +63,5 @@ public record RewardModelConfig(
      */
     public static RewardModelConfig smallModels() {
         return defaults().withLearningRate(1e-3).withBatchSize(16).withMaxSteps(40).withWarmupRatio(0.05).withMaxLength(128);
-    }
-
-    public RewardModelConfig withMargin(double v) {
-        return new RewardModelConfig(v, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withLearningRate(double v) {
-        return new RewardModelConfig(margin, v, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withEpochs(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, v, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withBatchSize(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, v, maxLength, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withMaxSteps(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, v, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withSeed(long v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, v, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withEvalFraction(double v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, v, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withMaxLength(int v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, v, normalizeToMean, seed, maxSteps, evalFraction, warmupRatio, maxGradNorm);
-    }
-
-    public RewardModelConfig withWarmupRatio(double v) {
-        return new RewardModelConfig(margin, learningRate, weightDecay, epochs, batchSize, maxLength, normalizeToMean, seed, maxSteps, evalFraction, v, maxGradNorm);
     }
 }

@@ -30,14 +30,10 @@ class PpoLearningTest {
 
     /** 6 rollouts of 32 responses (8 prompts x 4 samples, 20 tokens), 2 epochs x 2 minibatches each. */
     static PpoRunConfig learningRun() {
-        PpoConfig ppo = PpoConfig.defaults()
-                .withBatching(32, 2, 2)
-                .withKlCoef(0.1);
-        ppo = new PpoConfig(ppo.klCoef(), ppo.klTarget(), ppo.klHorizon(), ppo.klEstimator(), ppo.gamma(), ppo.lambda(),
-                ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
-                ppo.rolloutBatchSize(), 20, true, false, ppo.rewardClip(), null, 0.0,
-                1e-3, 3e-3, 7);
-        return PpoRunConfig.of(ppo).withSteps(24, 1).withSampling(4, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+        PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(32).numMiniBatches(2).ppoEpochs(2)
+                .klCoef(0.1).maxNewTokens(20).whitenAdvantages(true).whitenRewards(false).missingEosPenalty(null).ptxCoef(0.0)
+                .actorLearningRate(1e-3).criticLearningRate(3e-3).seed(7));
+        return PpoRunConfig.of(ppo).with(b -> b.maxSteps(24).epochs(1).numSamples(4).temperature(1.0f).topK(0).topP(1.0f)).withCheckpointEvery(0);
     }
 
     @Test

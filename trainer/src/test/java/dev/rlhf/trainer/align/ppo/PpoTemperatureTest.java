@@ -28,7 +28,7 @@ class PpoTemperatureTest {
     Path temp;
 
     static PpoRunConfig run() {
-        return PpoTrainerTest.small(4, 0.0, null).withSampling(2, TEMPERATURE, 0, 1.0f);
+        return PpoTrainerTest.small(4, 0.0, null).with(b -> b.numSamples(2).temperature(TEMPERATURE).topK(0).topP(1.0f));
     }
 
     @Test

@@ -35,11 +35,11 @@ class PpoTrainerTest {
 
     /** A small run: 8 responses per rollout (4 prompts x 2 samples), 2 minibatches x 2 epochs = 4 steps per rollout. */
     static PpoRunConfig small(int maxSteps, double ptxCoef, Double klTarget) {
-        PpoConfig ppo = PpoConfig.defaults().withBatching(8, 2, 2).withKlCoef(0.05).withKlTarget(klTarget).withPtxCoef(ptxCoef);
-        ppo = new PpoConfig(ppo.klCoef(), ppo.klTarget(), 1000, ppo.klEstimator(), ppo.gamma(), ppo.lambda(),
-                ppo.clipRange(), ppo.valueClipRange(), ppo.vfCoef(), ppo.ppoEpochs(), ppo.numMiniBatches(),
-                ppo.rolloutBatchSize(), 16, true, false, 10.0, 1.0, ppo.ptxCoef(), 1e-3, 1e-3, 5);
-        return PpoRunConfig.of(ppo).withSteps(maxSteps, 1).withSampling(2, 1.0f, 0, 1.0f).withCheckpointEvery(1);
+        PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(8).numMiniBatches(2).ppoEpochs(2)
+                .klCoef(0.05).klTarget(klTarget).klHorizon(1000).ptxCoef(ptxCoef).maxNewTokens(16)
+                .whitenAdvantages(true).whitenRewards(false).rewardClip(10.0).missingEosPenalty(1.0)
+                .actorLearningRate(1e-3).criticLearningRate(1e-3).seed(5));
+        return PpoRunConfig.of(ppo).with(b -> b.maxSteps(maxSteps).epochs(1).numSamples(2).temperature(1.0f).topK(0).topP(1.0f)).withCheckpointEvery(1);
     }
 
     record Run(List<Map<String, Double>> steps, Map<String, float[]> actor, Map<String, float[]> critic, List<Integer> arrays) {}

@@ -72,8 +72,9 @@ class ValueHeadRewardSourceTest {
         String longPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
                 .repeat(30) + "One day, Lily";
         List<String> prompts = List.of(longPrompt, "Tom had a");
-        PpoConfig ppo = PpoConfig.defaults().withBatching(4, 1, 1).withMaxNewTokens(MAX_NEW_TOKENS).withLearningRates(1e-4, 1e-4);
-        PpoRunConfig run = PpoRunConfig.of(ppo).withSteps(1, 1).withSampling(2, 1.0f, 0, 1.0f).withCheckpointEvery(0);
+        PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(4).numMiniBatches(1).ppoEpochs(1)
+                .maxNewTokens(MAX_NEW_TOKENS).actorLearningRate(1e-4).criticLearningRate(1e-4));
+        PpoRunConfig run = PpoRunConfig.of(ppo).with(b -> b.maxSteps(1).epochs(1).numSamples(2).temperature(1.0f).topK(0).topP(1.0f)).withCheckpointEvery(0);
 
         try (PpoModels loaded = PpoModels.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), rmDir,
                 Device.cpu(), false, 4)) {
