@@ -71,6 +71,30 @@ public final class Benchmarks {
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
     }
 
+    /** Timed repeats behind each cached decoding figure, of which the median is reported (as bench/peer_pytorch.py). */
+    public static final int DECODE_REPEATS = 5;
+
+    /** Decoding steps run before any decoding is timed: enough for the JIT to compile the per-token path. */
+    public static final int DECODE_WARM_UP_STEPS = 2000;
+
+    /** Runs {@link #DECODE_WARM_UP_STEPS} cached steps and a few uncached ones, untimed. */
+    public static void warmUpDecoding(LlamaModel model, int context, int steps) {
+        for (int done = 0; done < DECODE_WARM_UP_STEPS; done += steps) {
+            decode(model, context, steps, true, 1);
+        }
+        decode(model, context, steps, false, 1);
+    }
+
+    /** The median of {@code repeats} cached, batch-1 {@link #decode} measurements. */
+    public static DecodeResult decodeMedian(LlamaModel model, int context, int steps, int repeats) {
+        List<DecodeResult> results = new ArrayList<>();
+        for (int r = 0; r < repeats; r++) {
+            results.add(decode(model, context, steps, true, 1));
+        }
+        results.sort(Comparator.comparingDouble(DecodeResult::msPerToken));
+        return results.get(repeats / 2);
+    }
+
     /**
      * Time per generated token when the sequence reaches {@code context} tokens: a prompt of
      * {@code context - steps} tokens, then {@code steps} single-token steps timed (prefill excluded).

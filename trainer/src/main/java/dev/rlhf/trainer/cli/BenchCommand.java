@@ -105,8 +105,7 @@ public class BenchCommand implements Callable<Integer> {
         try (loaded) {
             // Warm up the JIT and the engine's kernels before anything is timed.
             int warmContext = Math.min(loaded.model().config().maxSeqLen(), Math.max(decodeSteps * 2, 64));
-            Benchmarks.decode(loaded.model(), warmContext, decodeSteps, true, 1);
-            Benchmarks.decode(loaded.model(), warmContext, decodeSteps, false, 1);
+            Benchmarks.warmUpDecoding(loaded.model(), warmContext, decodeSteps);
             for (int context : contexts) {
                 if (context <= decodeSteps || context > loaded.model().config().maxSeqLen()) {
                     throw new BadInputException("--contexts " + context + ": must exceed --decode-steps and fit the model's "
@@ -114,7 +113,10 @@ public class BenchCommand implements Callable<Integer> {
                 }
                 for (boolean cache : new boolean[] {true, false}) {
                     Benchmarks.decode(loaded.model(), context, 4, cache, 1); // warm-up
-                    Benchmarks.DecodeResult r = Benchmarks.decode(loaded.model(), context, decodeSteps, cache, 1);
+                    // The cached rows are compared with PyTorch (bench.sh peer): a median of repeats, as there.
+                    Benchmarks.DecodeResult r = cache
+                            ? Benchmarks.decodeMedian(loaded.model(), context, decodeSteps, Benchmarks.DECODE_REPEATS)
+                            : Benchmarks.decode(loaded.model(), context, decodeSteps, false, 1);
                     Map<String, Object> line = new LinkedHashMap<>();
                     line.put("benchmark", "generate");
                     line.put("context", context);

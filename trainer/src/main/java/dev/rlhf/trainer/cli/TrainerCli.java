@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.cli;
 
+import dev.rlhf.trainer.model.MklDispatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,7 @@ public final class TrainerCli {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        MklDispatch.dispatchOnFeatures(); // before anything loads PyTorch
         System.exit(run(args));
     }
 

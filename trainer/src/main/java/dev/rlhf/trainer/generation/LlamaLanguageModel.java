@@ -2,9 +2,11 @@ package dev.rlhf.trainer.generation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.model.KvCache;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.MklThreads;
 import java.util.Arrays;
 
 /** The decoder as a {@link LanguageModel}: left-padded batches, with or without a KV cache. */
@@ -77,7 +79,8 @@ public final class LlamaLanguageModel implements LanguageModel {
             for (int row = 0; row < tokens.length; row++) {
                 last[row] = new int[] {nextTokens[row]};
             }
-            return forward(last);
+            // One token per row: matrix-vector sized products, faster on one MKL thread.
+            return MklThreads.onOneThread(() -> forward(last));
         }
 
         /** Runs the new tokens of every row in one scoped step and returns the last position's logits. */
@@ -86,10 +89,9 @@ public final class LlamaLanguageModel implements LanguageModel {
             int time = newTokens[0].length;
             try (NDManager step = model.manager().newSubManager()) {
                 NDArray input = step.create(flatten(newTokens), new Shape(rows, time));
-                NDArray keyMask = step.create(flatten(mask), new Shape(rows, mask[0].length));
-                NDArray hidden = model.hiddenStates(input, keyMask, null, cache);
-                NDArray logits = model.logits(hidden.get(":, -1, :"));
-                float[] flat = logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                NDArray hidden = model.hiddenStates(input, mask, cache);
+                NDArray logits = model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
+                float[] flat = logits.toFloatArray();
                 int vocab = (int) logits.getShape().get(1);
                 float[][] out = new float[rows][];
                 for (int row = 0; row < rows; row++) {

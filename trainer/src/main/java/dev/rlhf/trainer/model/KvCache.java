@@ -56,10 +56,11 @@ public final class KvCache implements AutoCloseable {
         if (length + steps > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + steps + " > capacity " + capacity);
         }
-        NDIndex slots = new NDIndex(":, :, {}:{}", length, length + steps);
+        // Built, not parsed: a format-string NDIndex costs more to parse than the copy it describes.
+        NDIndex slots = new NDIndex().addAllDim(2).addSliceDim(length, length + steps);
         keys[layer].set(slots, newKeys);
         values[layer].set(slots, newValues);
-        NDIndex filled = new NDIndex(":, :, :{}", length + steps);
+        NDIndex filled = new NDIndex().addAllDim(2).addSliceDim(0, length + steps);
         NDManager step = newKeys.getManager();
         return new NDArray[] {keys[layer].get(step, filled), values[layer].get(step, filled)};
     }

@@ -53,6 +53,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, NDArray> parameters;
     private final NDArray ropeCos;
     private final NDArray ropeSin;
+    private final Block[] blocks;
     private final Map<String, LinearAdapter> adapters = new LinkedHashMap<>();
     private DataType computeType = DataType.FLOAT32;
     private WeightsDtype savedDtype = WeightsDtype.F32;
@@ -85,6 +86,10 @@ public final class LlamaModel implements AutoCloseable {
         NDArray[] tables = rotaryTables(manager, config);
         this.ropeCos = tables[0];
         this.ropeSin = tables[1];
+        this.blocks = new Block[config.nLayers()];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = Block.of(i, config);
+        }
     }
 
     /** A freshly initialised model (normal(0, 0.02) weights, unit norms), as in GPT-2 and nanoGPT. */
@@ -110,27 +115,28 @@ public final class LlamaModel implements AutoCloseable {
         Map<String, Shape> shapes = new LinkedHashMap<>();
         shapes.put(EMBEDDING, new Shape(c.vocabSize(), c.dim()));
         for (int i = 0; i < c.nLayers(); i++) {
-            shapes.put(layer(i, "input_layernorm.weight"), new Shape(c.dim()));
-            shapes.put(layer(i, "self_attn.q_proj.weight"), new Shape(c.qDim(), c.dim()));
-            shapes.put(layer(i, "self_attn.k_proj.weight"), new Shape(c.kvDim(), c.dim()));
-            shapes.put(layer(i, "self_attn.v_proj.weight"), new Shape(c.kvDim(), c.dim()));
+            Block b = Block.of(i, c);
+            shapes.put(b.attentionNorm(), new Shape(c.dim()));
+            shapes.put(b.q().weight(), new Shape(c.qDim(), c.dim()));
+            shapes.put(b.k().weight(), new Shape(c.kvDim(), c.dim()));
+            shapes.put(b.v().weight(), new Shape(c.kvDim(), c.dim()));
             if (c.qkvBias()) {
-                shapes.put(layer(i, "self_attn.q_proj.bias"), new Shape(c.qDim()));
-                shapes.put(layer(i, "self_attn.k_proj.bias"), new Shape(c.kvDim()));
-                shapes.put(layer(i, "self_attn.v_proj.bias"), new Shape(c.kvDim()));
+                shapes.put(b.q().bias(), new Shape(c.qDim()));
+                shapes.put(b.k().bias(), new Shape(c.kvDim()));
+                shapes.put(b.v().bias(), new Shape(c.kvDim()));
             }
             if (c.qkNorm()) {
-                shapes.put(layer(i, "self_attn.q_norm.weight"), new Shape(c.headDim()));
-                shapes.put(layer(i, "self_attn.k_norm.weight"), new Shape(c.headDim()));
+                shapes.put(b.qNorm(), new Shape(c.headDim()));
+                shapes.put(b.kNorm(), new Shape(c.headDim()));
             }
-            shapes.put(layer(i, "self_attn.o_proj.weight"), new Shape(c.dim(), c.qDim()));
+            shapes.put(b.o().weight(), new Shape(c.dim(), c.qDim()));
             if (c.outputBias()) {
-                shapes.put(layer(i, "self_attn.o_proj.bias"), new Shape(c.dim()));
+                shapes.put(b.o().bias(), new Shape(c.dim()));
             }
-            shapes.put(layer(i, "post_attention_layernorm.weight"), new Shape(c.dim()));
-            shapes.put(layer(i, "mlp.gate_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
-            shapes.put(layer(i, "mlp.up_proj.weight"), new Shape(c.hiddenDim(), c.dim()));
-            shapes.put(layer(i, "mlp.down_proj.weight"), new Shape(c.dim(), c.hiddenDim()));
+            shapes.put(b.mlpNorm(), new Shape(c.dim()));
+            shapes.put(b.gate().weight(), new Shape(c.hiddenDim(), c.dim()));
+            shapes.put(b.up().weight(), new Shape(c.hiddenDim(), c.dim()));
+            shapes.put(b.down().weight(), new Shape(c.dim(), c.hiddenDim()));
         }
         shapes.put(FINAL_NORM, new Shape(c.dim()));
         if (!c.tiedEmbeddings()) {
@@ -142,6 +148,35 @@ public final class LlamaModel implements AutoCloseable {
     /** Name of a weight inside block {@code index}, e.g. {@code layer(0, "mlp.up_proj.weight")}. */
     public static String layer(int index, String suffix) {
         return "model.layers." + index + "." + suffix;
+    }
+
+    /** A linear projection's weight name and its bias name (null when the config has none). */
+    record Projection(String weight, String bias) {
+        static Projection of(int index, String name, boolean biased) {
+            return new Projection(layer(index, name + ".weight"), biased ? layer(index, name + ".bias") : null);
+        }
+    }
+
+    /**
+     * The weight names of one block, built once from the config: the forward pass and the shape
+     * table read the same names, so a misspelt one cannot compile into a lookup that fails later.
+     * {@code qNorm}/{@code kNorm} are null unless the config normalises q and k heads (Qwen3).
+     */
+    record Block(int index, String attentionNorm, Projection q, Projection k, Projection v, String qNorm, String kNorm,
+                 Projection o, String mlpNorm, Projection gate, Projection up, Projection down) {
+        static Block of(int i, LlamaConfig c) {
+            return new Block(i, layer(i, "input_layernorm.weight"),
+                    Projection.of(i, "self_attn.q_proj", c.qkvBias()),
+                    Projection.of(i, "self_attn.k_proj", c.qkvBias()),
+                    Projection.of(i, "self_attn.v_proj", c.qkvBias()),
+                    c.qkNorm() ? layer(i, "self_attn.q_norm.weight") : null,
+                    c.qkNorm() ? layer(i, "self_attn.k_norm.weight") : null,
+                    Projection.of(i, "self_attn.o_proj", c.outputBias()),
+                    layer(i, "post_attention_layernorm.weight"),
+                    Projection.of(i, "mlp.gate_proj", false),
+                    Projection.of(i, "mlp.up_proj", false),
+                    Projection.of(i, "mlp.down_proj", false));
+        }
     }
 
     // ---------------------------------------------------------------- forward
@@ -168,26 +203,77 @@ public final class LlamaModel implements AutoCloseable {
         if (positions == null) {
             positions = positionsFromMask(step, keyMask, batch, past, time);
         }
-        NDArray bias = attentionBias(step, keyMask, batch, past, time);
-        NDArray cos = cast(embed(positions, ropeCos), computeType).expandDims(2); // [B, T, 1, headDim/2]
-        NDArray sin = cast(embed(positions, ropeSin), computeType).expandDims(2);
+        return trunk(tokens, positions, attentionBias(step, keyMask, batch, past, time), cache);
+    }
 
+    /**
+     * As {@link #hiddenStates(NDArray, NDArray, NDArray, KvCache)} with the key mask on the host, as a
+     * decoding loop has it: positions and the attention bias are computed in Java and copied over as
+     * two arrays, instead of a dozen tiny native operations per generated token. Same values.
+     *
+     * @param keyMask one row per batch row over all key positions (cached and new), 1 = real token
+     */
+    public NDArray hiddenStates(NDArray tokens, int[][] keyMask, KvCache cache) {
+        NDManager step = tokens.getManager();
+        int batch = (int) tokens.getShape().get(0);
+        int time = (int) tokens.getShape().get(1);
+        int past = cache == null ? 0 : cache.length();
+        int keys = past + time;
+        checkContext(keys);
+        long[] positions = new long[batch * time];
+        float[] bias = new float[batch * time * keys];
+        for (int row = 0; row < batch; row++) {
+            if (keyMask[row].length != keys) {
+                throw new IllegalArgumentException("key mask covers " + keyMask[row].length
+                        + " positions but the forward pass attends to " + keys);
+            }
+            long counted = 0;
+            for (int key = 0; key < keys; key++) {
+                counted += keyMask[row][key];
+                if (key >= past) {
+                    positions[row * time + key - past] = Math.max(counted - 1, 0);
+                }
+            }
+            for (int query = 0; query < time; query++) {
+                for (int key = 0; key < keys; key++) {
+                    boolean allowed = key <= past + query && keyMask[row][key] != 0;
+                    bias[(row * time + query) * keys + key] = allowed ? 0f : MASKED_SCORE;
+                }
+            }
+        }
+        return trunk(tokens, step.create(positions, new Shape(batch, time)),
+                step.create(bias, new Shape(batch, 1, 1, time, keys)), cache);
+    }
+
+    /** The blocks over the embedded tokens, then the final norm, as nanoGPT's {@code GPT.forward}. */
+    private NDArray trunk(NDArray tokens, NDArray positions, NDArray bias, KvCache cache) {
+        int time = (int) tokens.getShape().get(1);
+        NDArray cos = cast(embed(positions, ropeCos), computeType).expandDims(2); // [B, T, 1, headDim]
+        NDArray sin = cast(embed(positions, ropeSin), computeType).expandDims(2);
         NDArray x = cast(embed(tokens, parameters.get(EMBEDDING)), DataType.FLOAT32); // the residual stream
-        for (int i = 0; i < config.nLayers(); i++) {
-            x = x.add(cast(attention(i, rmsNorm(x, layer(i, "input_layernorm.weight")), cos, sin, bias, cache),
-                    DataType.FLOAT32));
-            x = x.add(cast(mlp(i, rmsNorm(x, layer(i, "post_attention_layernorm.weight"))), DataType.FLOAT32));
+        // Scalars made once per pass, not once per use: each is two native calls.
+        Step step = new Step(cos, sin, bias, Scalars.of(x, config.normEps()),
+                Scalars.of(cos, 1.0 / Math.sqrt(config.headDim())), cache);
+        for (Block block : blocks) {
+            x = x.add(cast(attention(block, rmsNorm(x, block.attentionNorm(), step), step), DataType.FLOAT32));
+            x = x.add(cast(mlp(block, rmsNorm(x, block.mlpNorm(), step)), DataType.FLOAT32));
         }
         if (cache != null) {
             cache.advance(time);
         }
-        return rmsNorm(x, FINAL_NORM);
+        return rmsNorm(x, FINAL_NORM, step);
     }
+
+    /** What every block of one forward pass shares. */
+    private record Step(NDArray cos, NDArray sin, NDArray bias, NDArray normEps, NDArray attentionScale, KvCache cache) {}
 
     /** Next-token logits [..., vocab] from hidden states [..., dim], float32 whatever the compute type. */
     public NDArray logits(NDArray hidden) {
-        return cast(linear(hidden, config.tiedEmbeddings() ? EMBEDDING : OUTPUT_HEAD), DataType.FLOAT32);
+        return cast(linear(hidden, config.tiedEmbeddings() ? TIED_HEAD : SEPARATE_HEAD), DataType.FLOAT32);
     }
+
+    private static final Projection TIED_HEAD = new Projection(EMBEDDING, null);
+    private static final Projection SEPARATE_HEAD = new Projection(OUTPUT_HEAD, null);
 
     /** Scalar values [...] from hidden states [..., dim], through the value head. */
     public NDArray values(NDArray hidden) {
@@ -213,78 +299,80 @@ public final class LlamaModel implements AutoCloseable {
         return values(picked);
     }
 
-    private NDArray attention(int i, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
+    private NDArray attention(Block block, NDArray x, Step step) {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int heads = config.nHeads();
         int kvHeads = config.nKvHeads();
         int headDim = config.headDim();
-        NDArray q = linear(x, layer(i, "self_attn.q_proj")).reshape(batch, time, heads, headDim);
-        NDArray k = linear(x, layer(i, "self_attn.k_proj")).reshape(batch, time, kvHeads, headDim);
-        NDArray v = linear(x, layer(i, "self_attn.v_proj")).reshape(batch, time, kvHeads, headDim);
+        NDArray q = linear(x, block.q()).reshape(batch, time, heads, headDim);
+        NDArray k = linear(x, block.k()).reshape(batch, time, kvHeads, headDim);
+        NDArray v = linear(x, block.v()).reshape(batch, time, kvHeads, headDim);
         if (config.qkNorm()) {
             // Qwen3: each head of q and k is normalised on its own, before the rotation.
-            q = cast(rmsNorm(q, layer(i, "self_attn.q_norm.weight")), computeType);
-            k = cast(rmsNorm(k, layer(i, "self_attn.k_norm.weight")), computeType);
+            q = cast(rmsNorm(q, block.qNorm(), step), computeType);
+            k = cast(rmsNorm(k, block.kNorm(), step), computeType);
         }
-        q = rotate(q, cos, sin).transpose(0, 2, 1, 3); // [B, H, T, hd]
-        k = rotate(k, cos, sin).transpose(0, 2, 1, 3); // [B, Hkv, T, hd]
+        q = rotate(q, step).transpose(0, 2, 1, 3); // [B, H, T, hd]
+        k = rotate(k, step).transpose(0, 2, 1, 3); // [B, Hkv, T, hd]
         v = v.transpose(0, 2, 1, 3);
-        if (cache != null) {
-            NDArray[] all = cache.append(i, k, v);
+        if (step.cache() != null) {
+            NDArray[] all = step.cache().append(block.index(), k, v);
             k = all[0];
             v = all[1];
         }
-        // Grouped-query attention without copying keys: query heads [Hkv, perKv] broadcast over
-        // one key/value head each (head h uses key head h / perKv, as in llama2.c and HF repeat_kv).
-        q = q.reshape(batch, kvHeads, config.queriesPerKvHead(), time, headDim);
-        NDArray keysT = k.expandDims(2).transpose(0, 1, 2, 4, 3); // [B, Hkv, 1, hd, S]
+        // Grouped-query attention as one batched product per key/value head: the perKv query heads
+        // that share key head h / perKv (as in llama2.c and HF repeat_kv) become rows of one matrix,
+        // so keys and values are read in place (a broadcast over heads would copy them every step).
+        int perKv = config.queriesPerKvHead();
+        q = q.reshape(batch, kvHeads, perKv * time, headDim);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(step.attentionScale()); // [B, Hkv, perKv*T, S]
+        long keys = scores.getShape().get(3);
         // Scores in the compute type, softmax in float32 (a bf16 softmax loses the small weights).
-        NDArray scores = cast(Scalars.times(q.matMul(keysT), 1.0 / Math.sqrt(headDim)), DataType.FLOAT32).add(bias);
-        NDArray weights = cast(scores.softmax(-1), computeType);
-        NDArray out = weights.matMul(v.expandDims(2)) // [B, Hkv, perKv, T, hd]
+        NDArray masked = cast(scores, DataType.FLOAT32).reshape(batch, kvHeads, perKv, time, keys).add(step.bias());
+        NDArray weights = cast(masked.softmax(-1).reshape(batch, kvHeads, perKv * time, keys), computeType);
+        NDArray out = weights.matMul(v) // [B, Hkv, perKv*T, hd]
                 .reshape(batch, heads, time, headDim)
                 .transpose(0, 2, 1, 3)
                 .reshape(batch, time, config.qDim());
-        return linear(out, layer(i, "self_attn.o_proj"));
+        return linear(out, block.o());
     }
 
     /** SwiGLU: {@code w2(silu(w1 x) * w3 x)}. */
-    private NDArray mlp(int i, NDArray x) {
-        NDArray gate = linear(x, layer(i, "mlp.gate_proj"));
-        NDArray up = linear(x, layer(i, "mlp.up_proj"));
-        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer(i, "mlp.down_proj"));
+    private NDArray mlp(Block block, NDArray x) {
+        NDArray gate = linear(x, block.gate());
+        NDArray up = linear(x, block.up());
+        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), block.down());
     }
 
     /** RMSNorm over the last axis, always in float32 (returns float32). */
-    private NDArray rmsNorm(NDArray x, String weightName) {
+    private NDArray rmsNorm(NDArray x, String weightName, Step step) {
         NDArray x32 = cast(x, DataType.FLOAT32);
-        NDArray rms = x32.square().mean(new int[] {-1}, true).add(config.normEps()).sqrt();
+        NDArray rms = x32.square().mean(new int[] {-1}, true).add(step.normEps()).sqrt();
         return x32.div(rms).mul(weight(weightName, DataType.FLOAT32, x.getManager()));
     }
 
-    /** Rotary embedding on consecutive pairs (2j, 2j+1) of each head: x [B, T, heads, hd]. */
-    private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    /**
+     * Rotary embedding on consecutive pairs (2j, 2j+1) of each head: x [B, T, heads, hd]. As
+     * {@code x * cos + swapPairs(x) * sin} with the tables' even sines negated, which is the pairwise
+     * {@code (re cos - im sin, re sin + im cos)} to the bit (x - y equals x + (-y) in IEEE arithmetic),
+     * in five native calls instead of ten.
+     */
+    private static NDArray rotate(NDArray x, Step step) {
         Shape shape = x.getShape();
-        NDArray pairs = x.reshape(shape.get(0), shape.get(1), shape.get(2), shape.get(3) / 2, 2);
-        NDArray real = pairs.get("..., 0");
-        NDArray imag = pairs.get("..., 1");
-        NDArray rotatedReal = real.mul(cos).sub(imag.mul(sin));
-        NDArray rotatedImag = real.mul(sin).add(imag.mul(cos));
-        return rotatedReal.stack(rotatedImag, -1).reshape(shape);
+        NDArray swapped = x.reshape(shape.get(0), shape.get(1), shape.get(2), shape.get(3) / 2, 2)
+                .flip(-1).reshape(shape);
+        return x.mul(step.cos()).add(swapped.mul(step.sin()));
     }
 
-    /**
-     * {@code x W^T (+ b)} in the compute type, for a projection named without its suffix
-     * ({@code ...q_proj}) or a weight named in full (the tied head's {@code model.embed_tokens.weight}).
-     */
-    private NDArray linear(NDArray x, String name) {
-        String weightName = name.endsWith(".weight") ? name : name + ".weight";
-        String biasName = name.endsWith(".weight") ? null : name + ".bias";
-        NDArray bias = biasName != null && parameters.containsKey(biasName) ? weight(biasName, computeType, x.getManager()) : null;
+    /** {@code x W^T (+ b)} in the compute type, plus the projection's adapter (LoRA) if one is attached. */
+    private NDArray linear(NDArray x, Projection projection) {
+        NDManager step = x.getManager();
+        NDArray bias = projection.bias() != null ? weight(projection.bias(), computeType, step) : null;
         NDArray input = cast(x, computeType);
-        NDArray out = input.getNDArrayInternal().linear(input, weight(weightName, computeType, x.getManager()), bias).singletonOrThrow();
-        LinearAdapter adapter = adapters.get(weightName);
+        NDArray out = input.getNDArrayInternal()
+                .linear(input, weight(projection.weight(), computeType, step), bias).singletonOrThrow();
+        LinearAdapter adapter = adapters.get(projection.weight());
         return adapter == null ? out : out.add(cast(adapter.apply(x), out.getDataType()));
     }
 
@@ -316,18 +404,22 @@ public final class LlamaModel implements AutoCloseable {
         return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
-    private NDArray positionsFromMask(NDManager step, NDArray keyMask, long batch, int past, int time) {
-        if (past + time > config.maxSeqLen()) {
+    private void checkContext(int length) {
+        if (length > config.maxSeqLen()) {
             throw new IllegalArgumentException(
-                    "sequence of " + (past + time) + " tokens exceeds the model's context of " + config.maxSeqLen());
+                    "sequence of " + length + " tokens exceeds the model's context of " + config.maxSeqLen());
         }
+    }
+
+    private NDArray positionsFromMask(NDManager step, NDArray keyMask, long batch, int past, int time) {
+        checkContext(past + time);
         if (keyMask == null) {
             return step.arange(past, past + time).toType(DataType.INT64, false)
                     .expandDims(0).repeat(0, batch);
         }
         // Left padding: a row's first real token gets position 0, as Hugging Face does.
         NDArray counted = keyMask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
-        return counted.get(new NDIndex(":, {}:", past));
+        return counted.get(new NDIndex().addAllDim().addSliceDim(past, past + time));
     }
 
     /** Additive attention bias [B, 1, 1, T, S]: 0 where a query may attend a key, very negative elsewhere. */
@@ -348,19 +440,28 @@ public final class LlamaModel implements AutoCloseable {
         return allowed.sub(1f).mul(-MASKED_SCORE).reshape(allowed.getShape().get(0), 1, 1, time, keys);
     }
 
+    /**
+     * Rotary tables [maxSeqLen, headDim]: each frequency's cosine twice (for both members of a
+     * pair), and its sine negated for the pair's first member, as {@link #rotate} applies them.
+     */
     private static NDArray[] rotaryTables(NDManager manager, LlamaConfig config) {
         float[] inverseFrequencies = config.ropeInverseFrequencies();
         int half = inverseFrequencies.length;
-        float[] cos = new float[config.maxSeqLen() * half];
-        float[] sin = new float[config.maxSeqLen() * half];
+        int width = 2 * half;
+        float[] cos = new float[config.maxSeqLen() * width];
+        float[] sin = new float[config.maxSeqLen() * width];
         for (int pos = 0; pos < config.maxSeqLen(); pos++) {
             for (int j = 0; j < half; j++) {
                 float angle = pos * inverseFrequencies[j]; // float32 product, as transformers' rotary embedding
-                cos[pos * half + j] = (float) Math.cos(angle);
-                sin[pos * half + j] = (float) Math.sin(angle);
+                float c = (float) Math.cos(angle);
+                float s = (float) Math.sin(angle);
+                cos[pos * width + 2 * j] = c;
+                cos[pos * width + 2 * j + 1] = c;
+                sin[pos * width + 2 * j] = -s;
+                sin[pos * width + 2 * j + 1] = s;
             }
         }
-        Shape shape = new Shape(config.maxSeqLen(), half);
+        Shape shape = new Shape(config.maxSeqLen(), width);
         return new NDArray[] {manager.create(cos, shape), manager.create(sin, shape)};
     }
 
