@@ -89,7 +89,11 @@ public final class LlamaLanguageModel implements LanguageModel {
             int time = newTokens[0].length;
             try (NDManager step = model.manager().newSubManager()) {
                 NDArray input = step.create(flatten(newTokens), new Shape(rows, time));
-                NDArray hidden = model.hiddenStates(input, mask, cache);
+                // A decoding step builds positions and bias on the host (a few numbers per row); a prefill's
+                // [rows, T, T] bias is built on the model's device instead of copied over.
+                NDArray hidden = time == 1
+                        ? model.hiddenStates(input, mask, cache)
+                        : model.hiddenStates(input, step.create(flatten(mask), new Shape(rows, mask[0].length)), null, cache);
                 NDArray logits = model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
                 float[] flat = logits.toFloatArray();
                 int vocab = (int) logits.getShape().get(1);
