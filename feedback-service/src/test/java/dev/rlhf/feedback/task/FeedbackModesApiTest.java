@@ -100,6 +100,24 @@ class FeedbackModesApiTest extends IntegrationTest {
     }
 
     @Test
+    void aProjectSwitchedToPairwiseTakesOnlyAGradedPairOnItsOlderLargerTasks() {
+        UUID project = fixtures.project("modes-switched", 3, 1, 600);
+        var task = fixtures.task(project, "three responses", 3, 1);
+        UUID r0 = task.responseIds().get(0), r1 = task.responseIds().get(1), r2 = task.responseIds().get(2);
+        var switched = admin().putJson("/api/v1/projects/" + project, Map.of("name", "modes-switched", "feedbackMode", "pairwise"));
+        assertThat(switched.status()).as(switched.body()).isEqualTo(200);
+        assertThat(switched.json().path("responsesPerTask").asInt()).as("pairwise's K").isEqualTo(2);
+        TestApi kim = api(fixtures.annotator("pair-kim", project), TaskFixtures.PASSWORD);
+        assertThat(kim.get("/api/v1/tasks/next?projectId=" + project).json().path("feedbackMode").asString()).isEqualTo("pairwise");
+
+        assertProblem(kim.postJson(path(task), body(List.of(List.of(r0), List.of(r1), List.of(r2)), 1, null, null)), "ranking",
+                "a graded pair is two tie groups (one wins) or one (about the same), not 3");
+        var twoGroups = kim.postJson(path(task), body(List.of(List.of(r0), List.of(r1, r2)), 1, null, null));
+        assertThat(twoGroups.status()).as(twoGroups.body()).isEqualTo(201);
+        assertThat(((Number) stored(twoGroups).get("strength")).intValue()).isEqualTo(1);
+    }
+
+    @Test
     void ratingStoresEachResponsesRatingAndDerivesTheRankingInTheTasksOrder() {
         UUID project = fixtures.project("modes-rating", 3, 2, 600, "rating");
         var task = fixtures.task(project, "rate these", 3, 2);
