@@ -4,6 +4,8 @@ import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.reward.Ranking;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
 
 /**
  * One ranking of the responses to one prompt: a {@code rankings} export line, or a {@code pairs}
@@ -12,11 +14,18 @@ import java.util.List;
  * @param prompt    the prompt text; the model reads {@code prompt + response}
  * @param responses the response texts; {@code ranking} indexes into this list
  * @param ranking   tie groups of response indices, best first
+ * @param feedback  how the labeler gave it, beyond the ranking (graded choice, ratings, thumbs, a pair's margin);
+ *                  {@link Feedback#NONE} for a plain ranking
  */
-public record RankedResponses(String prompt, List<String> responses, Ranking ranking) {
+public record RankedResponses(String prompt, List<String> responses, Ranking ranking, Feedback feedback) {
+
+    public RankedResponses(String prompt, List<String> responses, Ranking ranking) {
+        this(prompt, responses, ranking, Feedback.NONE);
+    }
 
     public RankedResponses {
         responses = List.copyOf(responses);
+        feedback = feedback == null ? Feedback.NONE : feedback;
         for (int[] group : ranking.groups()) {
             for (int index : group) {
                 if (index >= responses.size()) {
@@ -28,6 +37,60 @@ public record RankedResponses(String prompt, List<String> responses, Ranking ran
 
     public static RankedResponses pair(String prompt, String chosen, String rejected) {
         return new RankedResponses(prompt, List.of(chosen, rejected), Ranking.pair(0, 1));
+    }
+
+    /** A {@code pairs} line with its {@code margin}. */
+    public static RankedResponses pair(String prompt, String chosen, String rejected, double margin) {
+        return new RankedResponses(prompt, List.of(chosen, rejected), Ranking.pair(0, 1), Feedback.ofPairMargin(margin));
+    }
+
+    /**
+     * The margin of the ordered pair (better, worse), by response index, as the exports define it: a {@code pairs}
+     * line's {@code margin}; in pairwise mode the graded choice's {@code strength}; in rating mode
+     * {@code ratings[better] - ratings[worse]}; otherwise none.
+     */
+    public OptionalDouble margin(int better, int worse) {
+        if (feedback.pairMargin() != null) {
+            return OptionalDouble.of(feedback.pairMargin());
+        }
+        if (Feedback.PAIRWISE.equals(feedback.mode()) && feedback.strength() != null) {
+            return OptionalDouble.of(feedback.strength());
+        }
+        if (Feedback.RATING.equals(feedback.mode()) && feedback.ratings().containsKey(better) && feedback.ratings().containsKey(worse)) {
+            return OptionalDouble.of(feedback.ratings().get(better) - feedback.ratings().get(worse));
+        }
+        return OptionalDouble.empty();
+    }
+
+    /**
+     * What a labeler gave besides the tie groups (the {@code rankings} export's {@code feedback_mode},
+     * {@code strength}, {@code ratings}, {@code labels}; a {@code pairs} line's {@code margin}).
+     *
+     * @param mode       ranking, pairwise, rating or binary; null when the line does not say
+     * @param strength   pairwise: 0 = about the same, 1 = better, 2 = much better; null when absent
+     * @param ratings    rating mode: 1..7 per response index
+     * @param labels     binary mode: thumbs up (true) or down per response index
+     * @param pairMargin a {@code pairs} line's {@code margin}; null when absent
+     */
+    public record Feedback(String mode, Integer strength, Map<Integer, Integer> ratings, Map<Integer, Boolean> labels, Double pairMargin) {
+
+        public static final String RANKING = "ranking";
+        public static final String PAIRWISE = "pairwise";
+        public static final String RATING = "rating";
+        public static final String BINARY = "binary";
+        public static final Feedback NONE = new Feedback(null, null, Map.of(), Map.of(), null);
+
+        public Feedback {
+            if (mode != null && !List.of(RANKING, PAIRWISE, RATING, BINARY).contains(mode)) {
+                throw new IllegalArgumentException("\"feedback_mode\" must be ranking, pairwise, rating or binary, got " + mode);
+            }
+            ratings = Map.copyOf(ratings);
+            labels = Map.copyOf(labels);
+        }
+
+        public static Feedback ofPairMargin(double margin) {
+            return new Feedback(null, null, Map.of(), Map.of(), margin);
+        }
     }
 
     /** Every (better, worse) pair as a preference pair; ties give none. */
