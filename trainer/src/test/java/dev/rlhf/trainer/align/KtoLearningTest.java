@@ -82,8 +82,14 @@ class KtoLearningTest {
         }
         System.out.printf("mention rate: SFT %.3f; DPO %.3f (KL %.3f nats); KTO %.3f (KL %.3f nats)%n",
                 before, dpoAfter, dpoKl, ktoAfter, ktoKl);
-        // Step 1 scores the initial policy: every log-ratio and z0 are 0, each loss term 1 - sigmoid(0) = 0.5.
-        assertThat(steps.get(0).get("loss")).isCloseTo(0.5, org.assertj.core.api.Assertions.within(1e-4));
+        // Step 1 scores the initial policy: every log-ratio and z0 are 0, each loss term w (1 - sigmoid(0)) = w / 2, with the
+        // balanced weights w = n_U / n_D for a thumb up and 1 for a thumb down.
+        long up = examples.stream().filter(KtoExample::desirable).count();
+        double upWeight = (examples.size() - up) / (double) up;
+        Map<String, Double> first = steps.get(0);
+        double expected = 0.5 * (upWeight * first.get("count/chosen") + first.get("count/rejected"))
+                / (first.get("count/chosen") + first.get("count/rejected"));
+        assertThat(first.get("loss")).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-4));
         assertThat(steps.get(0).get("kl")).isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-4));
         assertThat(dpoAfter - before).isGreaterThan(0.2); // DPO learns here as in PreferenceLearningTest
         assertThat(ktoAfter - before).isGreaterThanOrEqualTo(dpoAfter - before);

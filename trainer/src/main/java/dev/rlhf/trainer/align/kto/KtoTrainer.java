@@ -27,7 +27,8 @@ import java.util.Map;
  * so the reference's log-probabilities of every matched and mismatched pair are computed in one pass before the
  * first update and kept as plain numbers: only the policy is held while training (TRL's
  * {@code precompute_ref_log_probs}). The reference is the initial policy, or the model given to
- * {@link #withReference}. The trained policy goes to {@code <out>/model}.
+ * {@link #withReference}. With {@link KtoConfig#balanceWeights()} the rarer label's weight is scaled by the data's
+ * counts ({@link KtoConfig#effectiveWeights}). The trained policy goes to {@code <out>/model}.
  *
  * <p>Metrics per optimizer step ({@code phase} "kto"), of the step's batch before its update: {@link KtoLoss}'s
  * ({@code loss}, {@code kl}, {@code rewards/chosen}, {@code rewards/rejected}, {@code rewards/margins},
@@ -89,6 +90,9 @@ public final class KtoTrainer {
             throw new IllegalArgumentException("KTO needs at least 2 examples (the KL reference point pairs each prompt with another"
                     + " example's completion), got " + examples.size());
         }
+        long desirableCount = examples.stream().filter(KtoExample::desirable).count();
+        double[] weights = config.effectiveWeights(desirableCount, examples.size() - desirableCount);
+        KtoConfig lossConfig = config.withDesirableWeight(weights[0]).withUndesirableWeight(weights[1]);
         int maxLength = Math.min(config.maxLength(), policy.config().maxSeqLen());
         List<Tokenized> data = new ArrayList<>();
         for (KtoExample e : examples) {
@@ -139,7 +143,7 @@ public final class KtoTrainer {
                 PolicyUpdates.Step done = updates.step(step, scope -> {
                     NDArray logps = PolicyLogprobs.of(policy, rows, scope, false);
                     LossOutput loss = KtoLoss.compute(logps, scope.create(ref).toType(logps.getDataType(), false), desirable,
-                            referencePoint, config);
+                            referencePoint, lossConfig);
                     return loss;
                 });
                 last = Map.copyOf(done.lossMetrics());
@@ -151,7 +155,8 @@ public final class KtoTrainer {
         }
         Path modelDir = out.resolve("model");
         ModelCheckpoint.save(policy, loaded.tokenizer(), modelDir, Map.of("phase", PHASE, "steps", Integer.toString(totalSteps),
-                "kto_beta", Double.toString(config.beta())));
+                "kto_beta", Double.toString(config.beta()), "kto_desirable_weight", Double.toString(weights[0]),
+                "kto_undesirable_weight", Double.toString(weights[1])));
         return new Result(totalSteps, last, modelDir);
     }
 

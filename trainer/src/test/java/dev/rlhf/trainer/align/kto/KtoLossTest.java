@@ -102,6 +102,17 @@ class KtoLossTest {
         }
     }
 
+    /** 2 up, 6 down: balanced, the desirable weight is multiplied by 6 / 2 = 3; 6 up, 2 down: the undesirable one by 3. */
+    @Test
+    void balancedWeightsEqualiseTheTwoLabelsTotals() {
+        KtoConfig balanced = KtoConfig.defaults().withBalanceWeights(true);
+        assertThat(balanced.effectiveWeights(2, 6)).containsExactly(3.0, 1.0);
+        assertThat(balanced.effectiveWeights(6, 2)).containsExactly(1.0, 3.0);
+        assertThat(balanced.withDesirableWeight(0.5).effectiveWeights(2, 6)).containsExactly(1.5, 1.0);
+        assertThat(balanced.effectiveWeights(0, 6)).containsExactly(1.0, 1.0);
+        assertThat(KtoConfig.defaults().effectiveWeights(2, 6)).containsExactly(1.0, 1.0);
+    }
+
     private static NDArray policy(NDManager m) {
         return m.create(new float[] {-5, -4, -8, -2});
     }
