@@ -62,13 +62,13 @@ public class ServeCommand implements Callable<Integer> {
             description = "Preference store, policy versions, round checkpoints and the loop state (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--algorithm", paramLabel = "ppo|dpo", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
+    @Option(names = "--algorithm", paramLabel = "ppo|dpo|kto", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
     String algorithm;
 
     @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default ${bundle:default.LoopConfig.trainEvery}).")
     Long trainEvery;
 
-    @Option(names = "--skip-reward-model", description = "DPO only: do not fit the reward model in each round.")
+    @Option(names = "--skip-reward-model", description = "DPO and KTO only: do not fit the reward model in each round.")
     boolean skipRewardModel;
 
     @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt after a round, and for requests that do not say (default ${bundle:default.LoopConfig.numSamples}).")

@@ -20,7 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
  * template as other readers do ({@link PromptLines}: a {@code conversation}, or {@code prompt} as a string or as
  * an array of turns); the completion is a string, or TRL's conversational form, a one-message array
  * {@code [{"role": "assistant", "content"}]}. A bad line is an {@link IllegalArgumentException} naming the file,
- * the line and the field.
+ * the line and the field. A line of the other preference exports ({@code pairs}, {@code rankings}, {@code messages}:
+ * no {@code label}) is unpaired as the {@code kto} export does it ({@link KtoExample#unpaired}), so one file may mix them.
  */
 public final class KtoFile {
 
@@ -46,7 +47,12 @@ public final class KtoFile {
                 }
                 String where = file + " line " + number + ": ";
                 try {
-                    out.add(parse(json.readTree(line), template));
+                    JsonNode node = json.readTree(line);
+                    if (node.isObject() && !node.has("label") && !node.has("completion")) {
+                        out.addAll(KtoExample.unpaired(PreferenceFile.parse(node, template)));
+                    } else {
+                        out.add(parse(node, template));
+                    }
                 } catch (JacksonException e) {
                     throw new IllegalArgumentException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
                 } catch (IllegalArgumentException e) {
@@ -55,7 +61,7 @@ public final class KtoFile {
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no kto lines");
+            throw new IllegalArgumentException(file + ": no kto examples (no kto lines, and no ranking with a top and a bottom group)");
         }
         return out;
     }
