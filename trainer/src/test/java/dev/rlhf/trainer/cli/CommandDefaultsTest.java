@@ -52,6 +52,8 @@ class CommandDefaultsTest {
                         SftConfig.defaults().lora().targets()));
         assertThat(parse(new RewardCommand(), PpoCommandTest.concat(TRAIN, "--margin", "0.5")).config())
                 .isEqualTo(RewardModelConfig.defaults().withMargin(0.5));
+        assertThat(parse(new RewardCommand(), PpoCommandTest.concat(TRAIN, "--margin", "from-data")).config())
+                .isEqualTo(RewardModelConfig.defaults().withMarginFromData(true));
         assertThat(parse(new DpoCommand(), PpoCommandTest.concat(TRAIN, "--label-smoothing", "0.1")).config())
                 .isEqualTo(DpoConfig.defaults().withLabelSmoothing(0.1));
         assertThat(parse(new KtoCommand(), PpoCommandTest.concat(TRAIN, "--undesirable-weight", "2")).config())
