@@ -65,6 +65,8 @@ class CommandDefaultsTest {
         LoopConfig loop = LoopConfig.defaults();
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--kl-budget", "0.5")).loopConfig())
                 .isEqualTo(loop.withGuardrails(loop.guardrails().withKlBudget(0.5)));
+        assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--algorithm", "kto")).loopConfig())
+                .isEqualTo(loop.withAlgorithm(LoopConfig.Algorithm.KTO));
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--max-new-tokens", "20")).loopConfig())
                 .isEqualTo(loop.withGeneration(loop.generation().withMaxNewTokens(20)));
         assertThat(parse(new GenerateCommand(), PpoCommandTest.concat(MODEL, "--top-k", "5")).generationConfig())
