@@ -89,7 +89,7 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--reward-steps", paramLabel = "N", description = "Reward-model optimizer steps per round (default ${bundle:default.LoopConfig.reward.maxSteps}).")
     Integer rewardSteps;
 
-    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO or DPO optimizer steps per round (default ${bundle:default.LoopConfig.ppo.maxSteps} for PPO, ${bundle:default.LoopConfig.dpo.maxSteps} for DPO).")
+    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO, DPO or KTO optimizer steps per round (default ${bundle:default.LoopConfig.ppo.maxSteps} for PPO, ${bundle:default.LoopConfig.dpo.maxSteps} for DPO, ${bundle:default.LoopConfig.kto.maxSteps} for KTO).")
     Integer policySteps;
 
     @Option(names = "--reference", paramLabel = "sft|previous",
@@ -242,7 +242,7 @@ public class ServeCommand implements Callable<Integer> {
             Overlay.set(temperature, generation::temperature);
             c.generation(generation.build());
             Overlay.set(rewardSteps, v -> c.reward(d.reward().withMaxSteps(v)));
-            Overlay.set(policySteps, v -> c.dpo(d.dpo().withMaxSteps(v)).ppo(d.ppo().withMaxSteps(v)));
+            Overlay.set(policySteps, v -> c.dpo(d.dpo().withMaxSteps(v)).kto(d.kto().withMaxSteps(v)).ppo(d.ppo().withMaxSteps(v)));
             Overlay.set(reference, v -> c.reference(LoopConfig.Reference.parse(v)));
             GuardrailsBuilder guard = GuardrailsBuilder.builder(d.guardrails());
             Overlay.set(klBudget, guard::klBudget);

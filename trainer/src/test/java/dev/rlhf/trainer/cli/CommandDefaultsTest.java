@@ -67,6 +67,8 @@ class CommandDefaultsTest {
                 .isEqualTo(loop.withGuardrails(loop.guardrails().withKlBudget(0.5)));
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--algorithm", "kto")).loopConfig())
                 .isEqualTo(loop.withAlgorithm(LoopConfig.Algorithm.KTO));
+        assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--policy-steps", "5")).loopConfig().kto())
+                .isEqualTo(loop.kto().withMaxSteps(5));
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--max-new-tokens", "20")).loopConfig())
                 .isEqualTo(loop.withGeneration(loop.generation().withMaxNewTokens(20)));
         assertThat(parse(new GenerateCommand(), PpoCommandTest.concat(MODEL, "--top-k", "5")).generationConfig())
