@@ -35,9 +35,9 @@ public class ProjectController {
 
     /** {@link ProjectService.ProjectSettings}, and optionally the usernames of the project's first members. */
     public record NewProject(String name, String guidelines, Integer responsesPerTask, Integer annotatorsPerTask, Integer leaseSeconds,
-                             List<String> members) {
+                             List<String> members, String feedbackMode) {
         ProjectService.ProjectSettings settings() {
-            return new ProjectService.ProjectSettings(name, guidelines, responsesPerTask, annotatorsPerTask, leaseSeconds);
+            return new ProjectService.ProjectSettings(name, guidelines, responsesPerTask, annotatorsPerTask, leaseSeconds, feedbackMode);
         }
     }
 

@@ -11,10 +11,12 @@ import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
+import dev.rlhf.schemas.ranking.FeedbackMode;
+
 @Repository
 public class ProjectRepository {
 
-    private static final String COLUMNS = "id, name, guidelines, responses_per_task, annotators_per_task, lease_seconds, created_at";
+    private static final String COLUMNS = "id, name, guidelines, responses_per_task, annotators_per_task, lease_seconds, created_at, feedback_mode";
     private final JdbcClient jdbc;
 
     public ProjectRepository(JdbcClient jdbc) {
@@ -22,15 +24,16 @@ public class ProjectRepository {
     }
 
     public void insert(Project p) {
-        jdbc.sql("INSERT INTO projects (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+        jdbc.sql("INSERT INTO projects (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 .params(p.id(), p.name(), p.guidelines(), p.responsesPerTask(), p.annotatorsPerTask(), p.leaseSeconds(),
-                        OffsetDateTime.ofInstant(p.createdAt(), ZoneOffset.UTC))
+                        OffsetDateTime.ofInstant(p.createdAt(), ZoneOffset.UTC), p.feedbackMode().wireName())
                 .update();
     }
 
     public void update(Project p) {
-        jdbc.sql("UPDATE projects SET name = ?, guidelines = ?, responses_per_task = ?, annotators_per_task = ?, lease_seconds = ? WHERE id = ?")
-                .params(p.name(), p.guidelines(), p.responsesPerTask(), p.annotatorsPerTask(), p.leaseSeconds(), p.id())
+        jdbc.sql("UPDATE projects SET name = ?, guidelines = ?, responses_per_task = ?, annotators_per_task = ?, lease_seconds = ?, feedback_mode = ? WHERE id = ?")
+                .params(p.name(), p.guidelines(), p.responsesPerTask(), p.annotatorsPerTask(), p.leaseSeconds(), p.feedbackMode().wireName(),
+                        p.id())
                 .update();
     }
 
@@ -56,6 +59,6 @@ public class ProjectRepository {
     private static Project map(ResultSet rs, int row) throws SQLException {
         return new Project(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("guidelines"),
                 rs.getInt("responses_per_task"), rs.getInt("annotators_per_task"), rs.getInt("lease_seconds"),
-                rs.getObject("created_at", OffsetDateTime.class).toInstant());
+                rs.getObject("created_at", OffsetDateTime.class).toInstant(), FeedbackMode.fromWire(rs.getString("feedback_mode")));
     }
 }

@@ -15,6 +15,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.api.Inputs;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 
 @Service
 public class ProjectService {
@@ -42,14 +43,23 @@ public class ProjectService {
         this.members = members;
     }
 
-    /** What a project is created or reconfigured with; nulls take the documented defaults. */
+    /**
+     * What a project is created or reconfigured with; nulls take the documented defaults.
+     *
+     * @param feedbackMode ranking (default), pairwise (needs responsesPerTask 2, its default then), rating or binary
+     */
     public record ProjectSettings(String name, String guidelines, Integer responsesPerTask, Integer annotatorsPerTask,
-                                  Integer leaseSeconds) {
+                                  Integer leaseSeconds, String feedbackMode) {
+
+        /** Settings of a ranking project. */
+        public ProjectSettings(String name, String guidelines, Integer responsesPerTask, Integer annotatorsPerTask, Integer leaseSeconds) {
+            this(name, guidelines, responsesPerTask, annotatorsPerTask, leaseSeconds, null);
+        }
     }
 
     @Transactional
     public Project create(ProjectSettings s) {
-        Project p = validate(UUID.randomUUID(), s, Instant.now());
+        Project p = validate(UUID.randomUUID(), s, Instant.now(), FeedbackMode.RANKING);
         if (projects.findByName(p.name()).isPresent()) {
             throw ApiException.conflict("A project named '" + p.name() + "' already exists");
         }
@@ -60,7 +70,7 @@ public class ProjectService {
     @Transactional
     public Project update(UUID id, ProjectSettings s) {
         Project existing = get(id);
-        Project p = validate(id, s, existing.createdAt());
+        Project p = validate(id, s, existing.createdAt(), existing.feedbackMode());
         projects.findByName(p.name()).filter(other -> !other.id().equals(id)).ifPresent(other -> {
             throw ApiException.conflict("A project named '" + p.name() + "' already exists");
         });
@@ -120,14 +130,24 @@ public class ProjectService {
         return ApiException.notFound("No project " + id);
     }
 
-    private static Project validate(UUID id, ProjectSettings s, Instant createdAt) {
+    /** {@code s} checked; a null feedback mode keeps {@code currentMode}. */
+    private static Project validate(UUID id, ProjectSettings s, Instant createdAt, FeedbackMode currentMode) {
         String name = s.name() == null ? "" : s.name().strip();
         if (name.isEmpty() || name.length() > MAX_NAME_CHARS) {
             throw ApiException.invalid("name", "name is required (1 to " + MAX_NAME_CHARS + " characters)");
         }
         Inputs.text("name", name, MAX_NAME_CHARS);
         String guidelines = s.guidelines() == null ? "" : Inputs.text("guidelines", s.guidelines(), MAX_GUIDELINES_CHARS);
-        int k = s.responsesPerTask() == null ? Project.DEFAULT_RESPONSES_PER_TASK : s.responsesPerTask();
+        FeedbackMode mode;
+        try {
+            mode = s.feedbackMode() == null ? currentMode : FeedbackMode.fromWire(s.feedbackMode());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("feedbackMode", e.getMessage());
+        }
+        int k = s.responsesPerTask() != null ? s.responsesPerTask() : mode == FeedbackMode.PAIRWISE ? 2 : Project.DEFAULT_RESPONSES_PER_TASK;
+        if (mode == FeedbackMode.PAIRWISE && k != 2) {
+            throw ApiException.invalid("responsesPerTask", "a pairwise project shows exactly 2 responses per task, not " + k);
+        }
         int n = s.annotatorsPerTask() == null ? Project.DEFAULT_ANNOTATORS_PER_TASK : s.annotatorsPerTask();
         int lease = s.leaseSeconds() == null ? Project.DEFAULT_LEASE_SECONDS : s.leaseSeconds();
         if (k < 2 || k > 16) {
@@ -139,6 +159,6 @@ public class ProjectService {
         if (lease < 30 || lease > 7 * 24 * 3600) {
             throw ApiException.invalid("leaseSeconds", "leaseSeconds must be between 30 and 604800, not " + lease);
         }
-        return new Project(id, name, guidelines, k, n, lease, createdAt);
+        return new Project(id, name, guidelines, k, n, lease, createdAt, mode);
     }
 }

@@ -16,10 +16,19 @@ import java.util.UUID;
  * @param flags          per response id: harmful, untruthful, off-topic, other
  * @param noneAcceptable the annotator judged every response unacceptable
  * @param rewrite        the annotator's improved response (a demonstration), or null
+ * @param grades         the graded pair, ratings or thumbs the groups were derived from; {@link Grades#RANKING} for a ranking
  */
 public record Ranking(UUID id, UUID eventId, UUID taskId, UUID assignmentId, UUID promptId, UUID projectId, UUID annotatorId,
                       String source, List<List<UUID>> groups, Map<UUID, List<String>> flags, boolean noneAcceptable,
-                      String rewrite, Long durationMs, Instant submittedAt) {
+                      String rewrite, Long durationMs, Instant submittedAt, Grades grades) {
+
+    /** A plain ranking (an import, or a ranking project's submission). */
+    public Ranking(UUID id, UUID eventId, UUID taskId, UUID assignmentId, UUID promptId, UUID projectId, UUID annotatorId,
+                   String source, List<List<UUID>> groups, Map<UUID, List<String>> flags, boolean noneAcceptable,
+                   String rewrite, Long durationMs, Instant submittedAt) {
+        this(id, eventId, taskId, assignmentId, promptId, projectId, annotatorId, source, groups, flags, noneAcceptable, rewrite,
+                durationMs, submittedAt, Grades.RANKING);
+    }
 
     public static final String ANNOTATOR = "annotator";
     public static final Set<String> FLAGS = Set.of("harmful", "untruthful", "off-topic", "other");

@@ -170,7 +170,7 @@ public class TaskService {
         Map<UUID, Response> byId = found.responses().stream().collect(Collectors.toMap(Response::id, Function.identity()));
         List<NextTask.ShownResponse> shown = a.shownOrder().stream()
                 .map(id -> new NextTask.ShownResponse(id, byId.get(id).text())).toList();
-        return new NextTask(a.taskId(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt());
+        return new NextTask(a.taskId(), project.id(), prompt.conversation(), project.guidelines(), shown, a.leaseExpiresAt(), project.feedbackMode());
     }
 
     /** Gives the task back: its slot is free again and this annotator is never offered it again. */
