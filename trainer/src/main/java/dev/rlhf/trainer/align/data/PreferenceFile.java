@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.data;
 
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import dev.rlhf.trainer.align.reward.Ranking;
 import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
@@ -174,7 +175,7 @@ public final class PreferenceFile {
             }
             strength = s.asInt();
         }
-        Map<Integer, Integer> ratings = new HashMap<>();
+        Map<Integer, Integer> ratings = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : byResponse(node, "ratings", indexById).entrySet()) {
             JsonNode v = e.getValue();
             if (!v.isIntegralNumber() || v.asInt() < 1 || v.asInt() > 7) {
@@ -182,14 +183,20 @@ public final class PreferenceFile {
             }
             ratings.put(indexById.get(e.getKey()), v.asInt());
         }
-        Map<Integer, Boolean> labels = new HashMap<>();
+        Map<Integer, Boolean> labels = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : byResponse(node, "labels", indexById).entrySet()) {
             if (!e.getValue().isBoolean()) {
                 throw new IllegalArgumentException("\"labels\" values must be true or false, got " + e.getValue() + " for " + e.getKey());
             }
             labels.put(indexById.get(e.getKey()), e.getValue().asBoolean());
         }
-        return new RankedResponses.Feedback(mode == null || mode.isNull() ? null : mode.asString(), strength, ratings, labels, null);
+        FeedbackMode feedbackMode;
+        try {
+            feedbackMode = FeedbackMode.fromWire(mode == null || mode.isNull() ? null : mode.asString());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"feedback_mode\": " + e.getMessage());
+        }
+        return new RankedResponses.Feedback(feedbackMode, strength, ratings, labels, null);
     }
 
     /** The object {@code field} of response id to value; every id must be among the line's responses. */

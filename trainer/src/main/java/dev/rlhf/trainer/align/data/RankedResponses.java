@@ -1,8 +1,12 @@
 package dev.rlhf.trainer.align.data;
 
+import dev.rlhf.schemas.ranking.FeedbackMode;
+import dev.rlhf.schemas.ranking.GradedFeedback;
 import dev.rlhf.schemas.ranking.TieGroups.OrderedPair;
 import dev.rlhf.trainer.align.reward.Ranking;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -46,50 +50,40 @@ public record RankedResponses(String prompt, List<String> responses, Ranking ran
 
     /**
      * The margin of the ordered pair (better, worse), by response index, as the exports define it: a {@code pairs}
-     * line's {@code margin}; in pairwise mode the graded choice's {@code strength}; in rating mode
-     * {@code ratings[better] - ratings[worse]}; otherwise none.
+     * line's {@code margin}; else the shared contract's {@link GradedFeedback#margin}: in pairwise mode the graded
+     * choice's {@code strength}, in rating mode {@code ratings[better] - ratings[worse]}; otherwise none.
      */
     public OptionalDouble margin(int better, int worse) {
         if (feedback.pairMargin() != null) {
             return OptionalDouble.of(feedback.pairMargin());
         }
-        if (Feedback.PAIRWISE.equals(feedback.mode()) && feedback.strength() != null) {
-            return OptionalDouble.of(feedback.strength());
-        }
-        if (Feedback.RATING.equals(feedback.mode()) && feedback.ratings().containsKey(better) && feedback.ratings().containsKey(worse)) {
-            return OptionalDouble.of(feedback.ratings().get(better) - feedback.ratings().get(worse));
-        }
-        return OptionalDouble.empty();
+        Double m = GradedFeedback.margin(feedback.mode(), feedback.strength(), feedback.ratings(), better, worse);
+        return m == null ? OptionalDouble.empty() : OptionalDouble.of(m);
     }
 
     /**
      * What a labeler gave besides the tie groups (the {@code rankings} export's {@code feedback_mode},
      * {@code strength}, {@code ratings}, {@code labels}; a {@code pairs} line's {@code margin}).
      *
-     * @param mode       ranking, pairwise, rating or binary; null when the line does not say
+     * @param mode       ranking (also for lines written before the modes), pairwise, rating or binary
      * @param strength   pairwise: 0 = about the same, 1 = better, 2 = much better; null when absent
-     * @param ratings    rating mode: 1..7 per response index
-     * @param labels     binary mode: thumbs up (true) or down per response index
+     * @param ratings    rating mode: 1..7 per response index, in the line's order
+     * @param labels     binary mode: thumbs up (true) or down per response index, in the line's order
      * @param pairMargin a {@code pairs} line's {@code margin}; null when absent
      */
-    public record Feedback(String mode, Integer strength, Map<Integer, Integer> ratings, Map<Integer, Boolean> labels, Double pairMargin) {
+    public record Feedback(FeedbackMode mode, Integer strength, Map<Integer, Integer> ratings, Map<Integer, Boolean> labels,
+                           Double pairMargin) {
 
-        public static final String RANKING = "ranking";
-        public static final String PAIRWISE = "pairwise";
-        public static final String RATING = "rating";
-        public static final String BINARY = "binary";
-        public static final Feedback NONE = new Feedback(null, null, Map.of(), Map.of(), null);
+        public static final Feedback NONE = new Feedback(FeedbackMode.RANKING, null, Map.of(), Map.of(), null);
 
         public Feedback {
-            if (mode != null && !List.of(RANKING, PAIRWISE, RATING, BINARY).contains(mode)) {
-                throw new IllegalArgumentException("\"feedback_mode\" must be ranking, pairwise, rating or binary, got " + mode);
-            }
-            ratings = Map.copyOf(ratings);
-            labels = Map.copyOf(labels);
+            mode = mode == null ? FeedbackMode.RANKING : mode;
+            ratings = Collections.unmodifiableMap(new LinkedHashMap<>(ratings));
+            labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
         }
 
         public static Feedback ofPairMargin(double margin) {
-            return new Feedback(null, null, Map.of(), Map.of(), margin);
+            return new Feedback(FeedbackMode.RANKING, null, Map.of(), Map.of(), margin);
         }
     }
 
