@@ -77,14 +77,14 @@ public class BenchCommand implements Callable<Integer> {
     int ppoRollouts;
 
     @Option(names = "--preference-rankings", defaultValue = "64",
-            description = "Rankings of 4 sampled continuations for the DPO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
+            description = "Rankings of 4 sampled continuations for the DPO, KTO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
     int preferenceRankings;
 
     @Option(names = "--preference-tokens", defaultValue = "32", description = "Length of those continuations (default ${DEFAULT-VALUE}).")
     int preferenceTokens;
 
     @Option(names = "--preference-batch", defaultValue = "16",
-            description = "DPO pairs, or reward-model rankings, per optimizer step (default ${DEFAULT-VALUE}).")
+            description = "DPO pairs, KTO examples, or reward-model rankings, per optimizer step (default ${DEFAULT-VALUE}).")
     int preferenceBatch;
 
     @Option(names = "--preference-steps", defaultValue = "9",
