@@ -10,6 +10,9 @@ import dev.rlhf.trainer.align.data.RankedResponses;
 import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.data.KtoExample;
+import dev.rlhf.trainer.align.kto.KtoConfig;
+import dev.rlhf.trainer.align.kto.KtoTrainer;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
@@ -225,8 +228,14 @@ public final class Benchmarks {
      * @param steps           timed optimizer steps
      * @param pairsPerSecond  pairs per second of those steps
      * @param meanTokens      mean tokens of a prompt + response sequence
+     * @param stepsPerSecond  optimizer steps per second of the timed steps
+     * @param peakMemoryMib   most memory in use after a timed step: on a GPU the device's memory in use (the allocator's
+     *                        cache included), on the CPU the process's resident set (which includes what earlier
+     *                        benchmarks of the run left allocated); NaN where neither can be read
+     * @param memoryGrowthMib {@code peakMemoryMib} less the same reading before the trainer's model was loaded
      */
-    public record PreferenceResult(long pairs, int steps, double pairsPerSecond, double meanTokens) {}
+    public record PreferenceResult(long pairs, int steps, double pairsPerSecond, double meanTokens, double stepsPerSecond,
+                                   double peakMemoryMib, double memoryGrowthMib) {}
 
     /**
      * PPO with the policy at {@code model} as actor and reference, and as the trunk of the critic and
@@ -320,8 +329,8 @@ public final class Benchmarks {
     public static PreferenceResult rewardModel(Path model, Path tokenizer, Device device, List<RankedResponses> rankings,
                                                int batchSize, int steps) throws IOException {
         Path out = Files.createTempDirectory("rlhf-bench-rm");
+        StepTimer timer = new StepTimer(device);
         try (LoadedModel loaded = ModelLoader.load(model, tokenizer, device)) {
-            StepTimer timer = new StepTimer();
             RewardModelConfig config = RewardModelConfig.defaults().withBatchSize(batchSize).withMaxSteps(steps)
                     .withMaxLength(128).withLearningRate(1e-4);
             new RewardTrainer(loaded, config, MetricsSink.none()).onStep(timer::afterStep).train(rankings, List.of(), out);
@@ -337,8 +346,8 @@ public final class Benchmarks {
         List<PreferencePair> pairs = new ArrayList<>();
         rankings.forEach(r -> pairs.addAll(r.pairs()));
         Path out = Files.createTempDirectory("rlhf-bench-dpo");
+        StepTimer timer = new StepTimer(device);
         try (LoadedModel loaded = ModelLoader.load(model, tokenizer, device)) {
-            StepTimer timer = new StepTimer();
             DpoConfig config = DpoConfig.defaults().withBatchSize(batchSize).withMaxSteps(steps).withMaxLength(128)
                     .withLearningRate(1e-4);
             new DpoTrainer(loaded, config, MetricsSink.none()).onStep(timer::afterStep).train(pairs, out);
@@ -348,15 +357,45 @@ public final class Benchmarks {
         }
     }
 
-    /** Pairs and time of steps 2..n (step 1 warms up). */
+    /**
+     * KTO training on the rankings unpaired as the kto export does (each ranking's best response desirable, its worst
+     * undesirable); every example also scores a mismatched pair for the KL reference point, so a step reads 2 sequences
+     * per example as DPO reads 2 per pair (reference log-probabilities precomputed, untimed).
+     */
+    public static PreferenceResult kto(Path model, Path tokenizer, Device device, List<RankedResponses> rankings,
+                                       int batchSize, int steps) throws IOException {
+        List<KtoExample> examples = KtoExample.unpaired(rankings);
+        Path out = Files.createTempDirectory("rlhf-bench-kto");
+        StepTimer timer = new StepTimer(device);
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer, device)) {
+            KtoConfig config = KtoConfig.defaults().withBatchSize(Math.max(batchSize, 2)).withMaxSteps(steps).withMaxLength(128)
+                    .withLearningRate(1e-4);
+            new KtoTrainer(loaded, config, MetricsSink.none()).onStep(timer::afterStep).train(examples, out);
+            return timer.result(meanTokens(loaded, rankings));
+        } finally {
+            deleteRecursively(out);
+        }
+    }
+
+    /** Pairs (or examples) and time of steps 2..n (step 1 warms up), and the memory in use after each. */
     private static final class StepTimer {
+        private final Device device;
+        private final double baselineMib;
+        private double peakMib = Double.NaN;
         private long start;
         private long end;
         private long pairs;
         private int steps;
 
+        StepTimer(Device device) {
+            this.device = device;
+            this.baselineMib = memoryInUseMib(device);
+        }
+
         void afterStep(int step, int total, long stepPairs) {
             end = System.nanoTime();
+            double now = memoryInUseMib(device);
+            peakMib = Double.isNaN(peakMib) ? now : Math.max(peakMib, now);
             if (step == 1) {
                 start = end;
                 return;
@@ -367,8 +406,27 @@ public final class Benchmarks {
 
         PreferenceResult result(double meanTokens) {
             double seconds = (end - start) / 1e9;
-            return new PreferenceResult(pairs, steps, seconds > 0 ? pairs / seconds : Double.NaN, meanTokens);
+            return new PreferenceResult(pairs, steps, seconds > 0 ? pairs / seconds : Double.NaN, meanTokens,
+                    seconds > 0 ? steps / seconds : Double.NaN, peakMib, peakMib - baselineMib);
         }
+    }
+
+    /** Memory in use now, in MiB: the GPU's (device-wide) for a GPU, else this process's resident set (Linux); NaN if unknown. */
+    static double memoryInUseMib(Device device) {
+        if (device.isGpu()) {
+            java.lang.management.MemoryUsage usage = ai.djl.util.cuda.CudaUtils.getGpuMemory(device);
+            return usage.getUsed() / (1024.0 * 1024.0);
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN; // not Linux: no resident-set reading
+        }
+        return Double.NaN;
     }
 
     private static double meanTokens(LoadedModel loaded, List<RankedResponses> rankings) {

@@ -20,13 +20,14 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * {@code trainer bench}: generation tokens/s with and without the KV cache at several context
  * lengths (on {@code --model}); on {@code --model} as the policy, PPO rollout tokens/s (whole rollout,
- * and its sampling alone) and time per optimizer step, DPO pairs/s and reward-model training pairs/s; SFT training tokens/s and GFLOP/s of
+ * and its sampling alone) and time per optimizer step, DPO pairs/s, KTO examples/s (with steps/s and memory in use) and
+ * reward-model training pairs/s; SFT training tokens/s and GFLOP/s of
  * a freshly initialised model of {@code --width}, and that as a fraction of the engine's measured
  * matrix-multiply throughput. One JSON line per measurement on stdout.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure generation and training throughput on this machine.",
-            "--model is the model of the generation benchmark, and the policy of the PPO, DPO and reward-model ones."})
+            "--model is the model of the generation benchmark, and the policy of the PPO, DPO, KTO and reward-model ones."})
 public class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -57,7 +58,7 @@ public class BenchCommand implements Callable<Integer> {
     int matmulSize;
 
     @Option(names = "--alignment", defaultValue = "true", arity = "1", paramLabel = "true|false",
-            description = "Run the PPO, DPO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
+            description = "Run the PPO, DPO, KTO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
     boolean alignment;
 
     @Option(names = "--ppo-prompts", defaultValue = "16", description = "Prompts per PPO rollout (default ${DEFAULT-VALUE}).")
@@ -76,14 +77,14 @@ public class BenchCommand implements Callable<Integer> {
     int ppoRollouts;
 
     @Option(names = "--preference-rankings", defaultValue = "64",
-            description = "Rankings of 4 sampled continuations for the DPO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
+            description = "Rankings of 4 sampled continuations for the DPO, KTO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
     int preferenceRankings;
 
     @Option(names = "--preference-tokens", defaultValue = "32", description = "Length of those continuations (default ${DEFAULT-VALUE}).")
     int preferenceTokens;
 
     @Option(names = "--preference-batch", defaultValue = "16",
-            description = "DPO pairs, or reward-model rankings, per optimizer step (default ${DEFAULT-VALUE}).")
+            description = "DPO pairs, KTO examples, or reward-model rankings, per optimizer step (default ${DEFAULT-VALUE}).")
     int preferenceBatch;
 
     @Option(names = "--preference-steps", defaultValue = "9",
@@ -155,7 +156,7 @@ public class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** PPO, DPO and reward-model training speed with {@code --model} as the policy. */
+    /** PPO, DPO, KTO and reward-model training speed (and the memory in use) with {@code --model} as the policy. */
     private void alignmentBenchmarks(LoadedModel policy, Device target, PrintWriter out) throws Exception {
         var json = JsonMapper.builder().build();
         Benchmarks.PpoResult ppo = Benchmarks.ppo(modelOptions.model, modelOptions.tokenizer, target, ppoPrompts, ppoSamples, ppoNewTokens,
@@ -181,17 +182,27 @@ public class BenchCommand implements Callable<Integer> {
         out.flush();
 
         var rankings = Benchmarks.rankings(policy, preferenceRankings, 4, preferenceTokens);
-        for (String which : List.of("dpo", "reward_model")) {
-            Benchmarks.PreferenceResult r = which.equals("dpo")
-                    ? Benchmarks.dpo(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps)
-                    : Benchmarks.rewardModel(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+        for (String which : List.of("dpo", "kto", "reward_model")) {
+            Benchmarks.PreferenceResult r = switch (which) {
+                case "dpo" -> Benchmarks.dpo(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+                case "kto" -> Benchmarks.kto(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+                default -> Benchmarks.rewardModel(modelOptions.model, modelOptions.tokenizer, target, rankings, preferenceBatch, preferenceSteps);
+            };
+            boolean kto = which.equals("kto");
             line = new LinkedHashMap<>();
             line.put("benchmark", which);
-            line.put("batch", preferenceBatch + (which.equals("dpo") ? " pairs" : " rankings of 4"));
+            line.put("batch", preferenceBatch + switch (which) {
+                case "dpo" -> " pairs";
+                case "kto" -> " examples (each with a mismatched pair)";
+                default -> " rankings of 4";
+            });
             line.put("mean_sequence_tokens", r.meanTokens());
             line.put("timed_steps", r.steps());
-            line.put("pairs", r.pairs());
-            line.put("pairs_per_second", r.pairsPerSecond());
+            line.put(kto ? "examples" : "pairs", r.pairs());
+            line.put(kto ? "examples_per_second" : "pairs_per_second", r.pairsPerSecond());
+            line.put("steps_per_second", r.stepsPerSecond());
+            line.put("peak_memory_mib", r.peakMemoryMib());
+            line.put("memory_growth_mib", r.memoryGrowthMib());
             out.println(json.writeValueAsString(line));
             out.flush();
         }

@@ -1,6 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
@@ -10,7 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code --preset paper|small}: where the unset hyperparameters of {@code reward}, {@code dpo},
+ * {@code --preset paper|small}: where the unset hyperparameters of {@code reward}, {@code dpo}, {@code kto},
  * {@code ppo} and {@code sft} come from. {@code paper} (the default) takes the config records'
  * defaults, the papers' values for billion-parameter models; {@code small} takes values that learn
  * on stories260K-sized models in the documented step counts (each config record's
@@ -48,6 +49,10 @@ public enum Preset {
         return this == SMALL ? DpoConfig.smallModels() : DpoConfig.defaults();
     }
 
+    KtoConfig kto() {
+        return this == SMALL ? KtoConfig.smallModels() : KtoConfig.defaults();
+    }
+
     PpoRunConfig ppo() {
         return this == SMALL ? PpoRunConfig.smallModels() : PpoRunConfig.defaults();
     }
@@ -67,6 +72,11 @@ public enum Preset {
             case "dpo" -> {
                 DpoConfig c = dpo();
                 v.put("beta", number(c.beta()));
+                putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
+            }
+            case "kto" -> {
+                KtoConfig c = kto();
+                v.put("balance-weights", Boolean.toString(c.balanceWeights()));
                 putTrainingOptions(v, c.learningRate(), c.batchSize(), c.epochs(), c.maxSteps(), c.maxLength(), c.warmupRatio());
             }
             case "ppo" -> {

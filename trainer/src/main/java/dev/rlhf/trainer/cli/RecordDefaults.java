@@ -1,6 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
 import dev.rlhf.trainer.generation.GenerationConfig;
@@ -31,7 +32,7 @@ public final class RecordDefaults extends ListResourceBundle {
         List<Object[]> entries = new ArrayList<>();
         // PpoRunConfig holds PpoConfig (as "ppo"); LoopConfig holds serve's own copies of the others.
         for (Record defaults : List.of(PpoRunConfig.defaults(), PpoRunConfig.defaults().ppo(), SftConfig.defaults(),
-                RewardModelConfig.defaults(), DpoConfig.defaults(), GenerationConfig.defaults(), LoopConfig.defaults())) {
+                RewardModelConfig.defaults(), DpoConfig.defaults(), KtoConfig.defaults(), GenerationConfig.defaults(), LoopConfig.defaults())) {
             flatten("default." + defaults.getClass().getSimpleName(), defaults, entries);
         }
         return entries.toArray(Object[][]::new);

@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer reward}: trains a reward model on {@code pairs} or {@code rankings} exports with the
- * K-way ranking loss. Writes {@code <out>/model} (value head included, rewards normalised to mean 0
+ * K-way ranking loss ({@code --margin from-data}: each pair's own margin, Llama 2's margin loss). Writes {@code <out>/model} (value head included, rewards normalised to mean 0
  * on the training responses), metrics as JSONL, progress on stderr and a one-line JSON summary on stdout.
  */
 @Command(name = "reward", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
@@ -34,8 +34,9 @@ public class RewardCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions options;
 
-    @Option(names = "--margin", paramLabel = "X", description = "Required reward gap in the pairwise loss (default ${bundle:default.RewardModelConfig.margin}).")
-    Double margin;
+    @Option(names = "--margin", paramLabel = "X|from-data", description = "Required reward gap in the pairwise loss, or from-data: each pair's "
+            + "margin (pairs' \"margin\", a graded choice's strength, a rating difference; 0 where none) (default ${bundle:default.RewardModelConfig.margin}).")
+    String margin;
 
     @Option(names = "--eval-data", paramLabel = "PATH", description = "Held-out pairs or rankings (default: --eval-fraction of the prompts of --data).")
     Path evalData;
@@ -93,7 +94,15 @@ public class RewardCommand implements Callable<Integer> {
     RewardModelConfig config() {
         return Overlay.build(() -> {
             RewardModelConfigBuilder c = RewardModelConfigBuilder.builder(options.preset.preset().reward());
-            Overlay.set(margin, c::margin);
+            if ("from-data".equals(margin)) {
+                c.marginFromData(true).margin(0.0);
+            } else if (margin != null) {
+                try {
+                    c.margin(Double.parseDouble(margin)).marginFromData(false);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("margin must be a number or from-data, got " + margin);
+                }
+            }
             Overlay.set(options.lr, c::learningRate);
             Overlay.set(options.epochs, c::epochs);
             Overlay.set(options.batchSize, c::batchSize);

@@ -62,13 +62,13 @@ public class ServeCommand implements Callable<Integer> {
             description = "Preference store, policy versions, round checkpoints and the loop state (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--algorithm", paramLabel = "ppo|dpo", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
+    @Option(names = "--algorithm", paramLabel = "ppo|dpo|kto", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
     String algorithm;
 
     @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default ${bundle:default.LoopConfig.trainEvery}).")
     Long trainEvery;
 
-    @Option(names = "--skip-reward-model", description = "DPO only: do not fit the reward model in each round.")
+    @Option(names = "--skip-reward-model", description = "DPO and KTO only: do not fit the reward model in each round.")
     boolean skipRewardModel;
 
     @Option(names = "--num-samples", paramLabel = "K", description = "Responses per prompt after a round, and for requests that do not say (default ${bundle:default.LoopConfig.numSamples}).")
@@ -89,7 +89,7 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--reward-steps", paramLabel = "N", description = "Reward-model optimizer steps per round (default ${bundle:default.LoopConfig.reward.maxSteps}).")
     Integer rewardSteps;
 
-    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO or DPO optimizer steps per round (default ${bundle:default.LoopConfig.ppo.maxSteps} for PPO, ${bundle:default.LoopConfig.dpo.maxSteps} for DPO).")
+    @Option(names = "--policy-steps", paramLabel = "N", description = "PPO, DPO or KTO optimizer steps per round (default ${bundle:default.LoopConfig.ppo.maxSteps} for PPO, ${bundle:default.LoopConfig.dpo.maxSteps} for DPO, ${bundle:default.LoopConfig.kto.maxSteps} for KTO).")
     Integer policySteps;
 
     @Option(names = "--reference", paramLabel = "sft|previous",
@@ -242,7 +242,7 @@ public class ServeCommand implements Callable<Integer> {
             Overlay.set(temperature, generation::temperature);
             c.generation(generation.build());
             Overlay.set(rewardSteps, v -> c.reward(d.reward().withMaxSteps(v)));
-            Overlay.set(policySteps, v -> c.dpo(d.dpo().withMaxSteps(v)).ppo(d.ppo().withMaxSteps(v)));
+            Overlay.set(policySteps, v -> c.dpo(d.dpo().withMaxSteps(v)).kto(d.kto().withMaxSteps(v)).ppo(d.ppo().withMaxSteps(v)));
             Overlay.set(reference, v -> c.reference(LoopConfig.Reference.parse(v)));
             GuardrailsBuilder guard = GuardrailsBuilder.builder(d.guardrails());
             Overlay.set(klBudget, guard::klBudget);

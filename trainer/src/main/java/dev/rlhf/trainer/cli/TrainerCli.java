@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = TrainerCli.Version.class,
         description = "RLHF trainer: fine-tunes, trains reward models, runs PPO/DPO and serves the Kafka-driven loop.",
         subcommands = {ServeCommand.class, AnnotateCommand.class, EnsureProjectCommand.class, GenerateCommand.class, RenderCommand.class, SftCommand.class, BenchCommand.class, ConvertCommand.class,
-            PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class, VersionsCommand.class})
+            PpoCommand.class, RewardCommand.class, ScoreCommand.class, DpoCommand.class, KtoCommand.class, VersionsCommand.class})
 public final class TrainerCli {
 
     /** Exit code for bad input (an option, file or line), as the command-line contract says. */
@@ -33,7 +33,7 @@ public final class TrainerCli {
             return EXIT_BAD_INPUT;
         }
         CommandLine cli = new CommandLine(new TrainerCli());
-        for (String command : new String[] {"reward", "dpo", "ppo", "sft"}) {
+        for (String command : new String[] {"reward", "dpo", "kto", "ppo", "sft"}) {
             cli.getSubcommands().get(command).getCommandSpec().usageMessage().footer(Preset.help(command));
         }
         cli.setOverwrittenOptionsAllowed(true); // --config settings come first; flags given later win

@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The options every preference-training command shares ({@code reward}, {@code dpo}); unset
+ * The options every preference-training command shares ({@code reward}, {@code dpo}, {@code kto}); unset
  * hyperparameters take the values of {@code --preset} (paper: the algorithm's config record's defaults),
  * and the commands overlay only the options given (see {@link Overlay}).
  */
@@ -30,7 +30,8 @@ public class TrainingOptions {
     ModelOptions modelOptions;
 
     @Option(names = "--data", required = true, paramLabel = "PATH",
-            description = "JSONL export lines: pairs {\"prompt\",\"chosen\",\"rejected\"} or rankings {\"prompt\",\"responses\",\"ranking\"}.")
+            description = "JSONL export lines: pairs {\"prompt\",\"chosen\",\"rejected\"} or rankings {\"prompt\",\"responses\",\"ranking\"}"
+                    + " (kto also: {\"prompt\",\"completion\",\"label\"}).")
     Path data;
 
     @Mixin
@@ -49,7 +50,7 @@ public class TrainingOptions {
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data (default: from --preset).")
     Integer epochs;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "Rankings (reward) or pairs (dpo) per optimizer step (default: from --preset).")
+    @Option(names = "--batch-size", paramLabel = "N", description = "Rankings (reward), pairs (dpo) or examples (kto) per optimizer step (default: from --preset).")
     Integer batchSize;
 
     @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: from --preset).")

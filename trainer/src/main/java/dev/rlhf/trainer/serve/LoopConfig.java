@@ -3,6 +3,7 @@ package dev.rlhf.trainer.serve;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
 import dev.rlhf.trainer.generation.GenerationConfig;
@@ -14,7 +15,7 @@ import dev.rlhf.trainer.health.Guardrails;
  * records; the defaults here suit the small CPU models of the zero-install default (stories260K):
  * larger learning rates and fewer steps than the papers' settings for billion-parameter models.
  *
- * @param algorithm          PPO or DPO (default DPO: the cheaper path, and on a few dozen rankings the more reliable one, since PPO
+ * @param algorithm          PPO, DPO or KTO (default DPO: the cheaper path, and on a few dozen rankings the more reliable one, since PPO
  *                           is only as good as a reward model fitted on that little data; see trainer/README.md, "The Kafka-driven loop")
  * @param trainEvery         new comparisons (ordered pairs across tie groups) that start a round (default 200: about 33 rankings of K = 4)
  * @param trainRewardModel   fit the reward model in every round; PPO always needs it, DPO can skip it (default true)
@@ -24,6 +25,8 @@ import dev.rlhf.trainer.health.Guardrails;
  * @param generation         decoding of samples (default 48 new tokens at temperature 1.0, no top-k/top-p: unbiased samples of the policy)
  * @param reward             reward-model training (default lr 1e-3, batch 16, 40 steps, 128 tokens, 10% of prompts held out)
  * @param dpo                DPO (default beta 0.1, lr 2e-4, batch 16, 16 steps, 128 tokens)
+ * @param kto                KTO on the rankings unpaired as the kto export does (default {@link KtoConfig#smallModels()}: beta 0.1,
+ *                           lr 1e-4, batch 16, 64 steps, 128 tokens, balanced weights)
  * @param ppo                PPO (default 32 responses per rollout, 4 per prompt, 2 epochs x 2 minibatches, 24 steps, 32 tokens, lr 2e-4 / 1e-3,
  *                           KL coef 0.2, checkpoint every rollout: the setting that gained the most labeler score per nat of KL in
  *                           the reward-vs-KL experiment, docs/experiments)
@@ -49,6 +52,7 @@ public record LoopConfig(
         GenerationConfig generation,
         RewardModelConfig reward,
         DpoConfig dpo,
+        KtoConfig kto,
         PpoRunConfig ppo,
         Reference reference,
         Guardrails guardrails,
@@ -58,13 +62,14 @@ public record LoopConfig(
         long seed) implements LoopConfigBuilder.With {
 
     public enum Algorithm {
-        PPO, DPO;
+        PPO, DPO, KTO;
 
         public static Algorithm parse(String value) {
             return switch (value.toLowerCase(java.util.Locale.ROOT)) {
                 case "ppo" -> PPO;
                 case "dpo" -> DPO;
-                default -> throw new IllegalArgumentException("algorithm must be ppo or dpo, got " + value);
+                case "kto" -> KTO;
+                default -> throw new IllegalArgumentException("algorithm must be ppo, dpo or kto, got " + value);
             };
         }
     }
@@ -83,9 +88,9 @@ public record LoopConfig(
     }
 
     public LoopConfig {
-        Checks.check(algorithm != null, "algorithm must be ppo or dpo");
+        Checks.check(algorithm != null, "algorithm must be ppo, dpo or kto");
         Checks.check(trainEvery >= 1, "train-every must be >= 1, got " + trainEvery);
-        Checks.check(trainRewardModel || algorithm == Algorithm.DPO, "PPO needs the reward model: drop --skip-reward-model or use --algorithm dpo");
+        Checks.check(trainRewardModel || algorithm != Algorithm.PPO, "PPO needs the reward model: drop --skip-reward-model or use --algorithm dpo");
         Checks.check(numSamples >= 2, "num-samples must be >= 2 (a ranking needs two responses), got " + numSamples);
         Checks.check(promptsPerRound >= 1, "prompts-per-round must be >= 1, got " + promptsPerRound);
         Checks.check(reference != null, "reference must be sft or previous");
@@ -101,7 +106,7 @@ public record LoopConfig(
                 .algorithm(Algorithm.DPO).trainEvery(200).trainRewardModel(true).numSamples(4).comparePrevious(true).promptsPerRound(64)
                 .generation(GenerationConfig.defaults().withMaxNewTokens(48).withTemperature(1.0f))
                 .reward(RewardModelConfig.smallModels().withEvalFraction(0.1))
-                .dpo(DpoConfig.smallModels()).ppo(PpoRunConfig.smallModels().withCheckpointEvery(1))
+                .dpo(DpoConfig.smallModels()).kto(KtoConfig.smallModels()).ppo(PpoRunConfig.smallModels().withCheckpointEvery(1))
                 .reference(Reference.SFT).guardrails(Guardrails.defaults())
                 .idleSeconds(20).healthSamplesPerPrompt(8).healthMaxPrompts(32).seed(42)
                 .build();

@@ -2,6 +2,7 @@ package dev.rlhf.trainer.serve;
 
 import dev.rlhf.schemas.events.RankedResponse;
 import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import dev.rlhf.schemas.ranking.TieGroups;
 import dev.rlhf.trainer.align.data.PreferenceFile;
 import dev.rlhf.trainer.align.data.RankedResponses;
@@ -126,6 +127,17 @@ public final class PreferenceStore implements AutoCloseable {
             ArrayNode values = flags.putArray(f.getKey());
             f.getValue().forEach(values::add);
         }
+        // The grades beyond the groups, as the rankings export writes them (KTO and --margin from-data read them).
+        line.put("feedback_mode", FeedbackMode.fromWire(String.valueOf(event.getFeedbackMode())).wireName());
+        if (event.getStrength() == null) {
+            line.putNull("strength");
+        } else {
+            line.put("strength", event.getStrength());
+        }
+        ObjectNode ratings = line.putObject("ratings");
+        event.getRatings().forEach((id, rating) -> ratings.put(id.toString(), rating));
+        ObjectNode labels = line.putObject("labels");
+        event.getLabels().forEach((id, up) -> labels.put(id.toString(), up));
         line.put("none_acceptable", event.getNoneAcceptable());
         line.put("rewrite", event.getRewrite());
         // The event's annotatorId is the annotator's user name (what the export calls "annotator").

@@ -5,7 +5,9 @@ import static dev.rlhf.trainer.serve.VersionHealth.fmt;
 
 import dev.rlhf.schemas.events.GeneratedResponse;
 import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.data.KtoExample;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.kto.KtoTrainer;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoTrainer;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
@@ -27,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One round of the loop, phase by phase ({@link LoopState.Phase}): reward model, policy (DPO or PPO,
+ * One round of the loop, phase by phase ({@link LoopState.Phase}): reward model, policy (DPO, KTO or PPO,
  * copied atomically to {@code policies/v<N>}), health and promotion ({@link VersionHealth}), samples of
  * the new version for labelers. Each {@link #runPhase} saves the next phase, so a restart carries on
  * with the phase that was running.
@@ -138,9 +140,11 @@ final class TrainingRound {
     /** How the round after a rejection is made gentler. */
     private String tightening() {
         double factor = Math.pow(2, state.current().rejectedInARow());
-        return config.algorithm() == LoopConfig.Algorithm.DPO
-                ? "learning rate " + sci(config.dpo().learningRate() / factor)
-                : "KL coefficient " + sci(config.ppo().ppo().klCoef() * factor);
+        return switch (config.algorithm()) {
+            case DPO -> "learning rate " + sci(config.dpo().learningRate() / factor);
+            case KTO -> "learning rate " + sci(config.kto().learningRate() / factor);
+            case PPO -> "KL coefficient " + sci(config.ppo().ppo().klCoef() * factor);
+        };
     }
 
     private Path trainPolicy(LoopState.Round round, Path roundDir, MetricsSink metrics) throws IOException {
@@ -160,6 +164,9 @@ final class TrainingRound {
                 return new DpoTrainer(model, dpo, metrics).withReference(ref).train(pairs, roundDir.resolve("dpo")).model();
             }
         }
+        if (config.algorithm() == LoopConfig.Algorithm.KTO) {
+            return trainKto(round, roundDir, metrics, data, policy, reference, seed, gentler);
+        }
         List<String> prompts = data.stream().map(RankedResponses::prompt).distinct().toList();
         Path ppoDir = roundDir.resolve("ppo");
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
@@ -176,6 +183,19 @@ final class TrainingRound {
                     result.steps(), result.rollouts(), fmt(result.lastMetrics().get("objective/scores")),
                     fmt(result.lastMetrics().get("objective/kl")));
             return result.model();
+        }
+    }
+
+    /** KTO on the round's rankings unpaired as the kto export does ({@link KtoExample#unpaired}), anchored like DPO. */
+    private Path trainKto(LoopState.Round round, Path roundDir, MetricsSink metrics, List<RankedResponses> data, Path policy,
+                          Path reference, long seed, double gentler) throws IOException {
+        List<KtoExample> examples = KtoExample.unpaired(data);
+        var kto = config.kto().withSeed(seed).withLearningRate(config.kto().learningRate() / gentler);
+        log.info("Round {}: KTO on {} examples {}, policy from {}, reference {}, lr {}", round.number(), examples.size(),
+                KtoExample.counts(examples), policy, reference, sci(kto.learningRate()));
+        try (LoadedModel model = versions.load(policy);
+             LoadedModel ref = reference.equals(policy) ? null : versions.load(reference)) {
+            return new KtoTrainer(model, kto, metrics).withReference(ref).train(examples, roundDir.resolve("kto")).model();
         }
     }
 

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import dev.rlhf.trainer.SharedData;
+import dev.rlhf.trainer.align.data.KtoExample;
 import dev.rlhf.trainer.align.data.RankedResponses;
+import dev.rlhf.trainer.align.kto.KtoConfig;
+import dev.rlhf.trainer.align.kto.KtoTrainer;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.align.reward.Ranking;
@@ -19,7 +22,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every optimizer step of both trainers frees what it created: the model's manager does not grow over steps. */
+/** Every optimizer step of the reward, DPO and KTO trainers frees what it created: the model's manager does not grow over steps. */
 class TrainerScopingTest {
 
     static final List<RankedResponses> DATA = List.of(
@@ -52,6 +55,19 @@ class TrainerScopingTest {
             new DpoTrainer(loaded, DpoConfig.defaults().withBatchSize(2).withMaxSteps(6), MetricsSink.none())
                     .onStep((step, total, n) -> arrays.add(loaded.model().manager().getManagedArrays().size()))
                     .train(pairs, temp);
+            assertThat(arrays).hasSize(6);
+            assertThat(arrays.subList(1, 6)).containsOnly(arrays.get(1));
+        }
+    }
+
+    @Test
+    void ktoTrainerStepsDoNotGrowTheModelsManager() throws Exception {
+        List<KtoExample> examples = KtoExample.unpaired(DATA);
+        try (LoadedModel loaded = stories()) {
+            List<Integer> arrays = new ArrayList<>();
+            new KtoTrainer(loaded, KtoConfig.defaults().withBatchSize(2).withMaxSteps(6), MetricsSink.none())
+                    .onStep((step, total, n) -> arrays.add(loaded.model().manager().getManagedArrays().size()))
+                    .train(examples, temp);
             assertThat(arrays).hasSize(6);
             assertThat(arrays.subList(1, 6)).containsOnly(arrays.get(1));
         }

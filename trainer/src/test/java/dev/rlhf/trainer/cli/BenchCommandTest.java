@@ -31,7 +31,7 @@ class BenchCommandTest {
                 "--device", "cpu");
         assertThat(r.code()).as(r.err()).isZero();
         List<JsonNode> lines = r.json();
-        assertThat(lines).hasSize(9);
+        assertThat(lines).hasSize(10);
         assertThat(lines.subList(0, 4)).allMatch(l -> l.get("benchmark").asString().equals("generate")
                 && l.get("tokens_per_second").asDouble() > 0);
         assertThat(lines.subList(0, 4).stream().map(l -> l.get("context").asInt() + "/" + l.get("kv_cache").asBoolean()))
@@ -51,11 +51,22 @@ class BenchCommandTest {
         assertThat(dpo.get("timed_steps").asInt()).isEqualTo(2);
         assertThat(dpo.get("pairs").asInt()).isEqualTo(4);
         assertThat(dpo.get("pairs_per_second").asDouble()).isPositive();
-        JsonNode rm = lines.get(7);
+        assertThat(dpo.get("steps_per_second").asDouble()).isPositive();
+        assertThat(dpo.get("peak_memory_mib").asDouble()).isPositive(); // the process's resident set on Linux
+        // KTO: each ranking's best and worst response, 8 examples; 2 a step
+        JsonNode kto = lines.get(7);
+        assertThat(kto.get("benchmark").asString()).isEqualTo("kto");
+        assertThat(kto.get("timed_steps").asInt()).isEqualTo(2);
+        assertThat(kto.get("examples").asInt()).isEqualTo(4);
+        assertThat(kto.get("examples_per_second").asDouble()).isPositive();
+        assertThat(kto.get("steps_per_second").asDouble()).isPositive();
+        assertThat(kto.get("peak_memory_mib").asDouble()).isPositive();
+        assertThat(kto.has("memory_growth_mib")).isTrue();
+        JsonNode rm = lines.get(8);
         assertThat(rm.get("benchmark").asString()).isEqualTo("reward_model");
         assertThat(rm.get("pairs").asInt()).isEqualTo(24);
         assertThat(rm.get("pairs_per_second").asDouble()).isPositive();
-        JsonNode sft = lines.get(8);
+        JsonNode sft = lines.get(9);
         assertThat(sft.get("benchmark").asString()).isEqualTo("sft");
         assertThat(sft.get("gflops_per_second").asDouble()).isPositive();
         assertThat(sft.get("fraction_of_matmul").asDouble()).isBetween(0.0, 1.5);

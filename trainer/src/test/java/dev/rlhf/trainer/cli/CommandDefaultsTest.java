@@ -4,6 +4,7 @@ import static dev.rlhf.trainer.cli.PresetTest.parse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rlhf.trainer.align.dpo.DpoConfig;
+import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
@@ -30,6 +31,7 @@ class CommandDefaultsTest {
         assertThat(parse(new SftCommand(), TRAIN).sftConfig()).isEqualTo(SftConfig.defaults());
         assertThat(parse(new RewardCommand(), TRAIN).config()).isEqualTo(RewardModelConfig.defaults());
         assertThat(parse(new DpoCommand(), TRAIN).config()).isEqualTo(DpoConfig.defaults());
+        assertThat(parse(new KtoCommand(), TRAIN).config()).isEqualTo(KtoConfig.defaults());
         assertThat(parse(new ServeCommand(), MODEL).loopConfig()).isEqualTo(LoopConfig.defaults());
         assertThat(parse(new GenerateCommand(), MODEL).generationConfig()).isEqualTo(GenerationConfig.defaults());
     }
@@ -50,11 +52,23 @@ class CommandDefaultsTest {
                         SftConfig.defaults().lora().targets()));
         assertThat(parse(new RewardCommand(), PpoCommandTest.concat(TRAIN, "--margin", "0.5")).config())
                 .isEqualTo(RewardModelConfig.defaults().withMargin(0.5));
+        assertThat(parse(new RewardCommand(), PpoCommandTest.concat(TRAIN, "--margin", "from-data")).config())
+                .isEqualTo(RewardModelConfig.defaults().withMarginFromData(true));
         assertThat(parse(new DpoCommand(), PpoCommandTest.concat(TRAIN, "--label-smoothing", "0.1")).config())
                 .isEqualTo(DpoConfig.defaults().withLabelSmoothing(0.1));
+        assertThat(parse(new KtoCommand(), PpoCommandTest.concat(TRAIN, "--undesirable-weight", "2")).config())
+                .isEqualTo(KtoConfig.defaults().withUndesirableWeight(2));
+        assertThat(parse(new KtoCommand(), PpoCommandTest.concat(TRAIN, "--balance-weights")).config())
+                .isEqualTo(KtoConfig.defaults().withBalanceWeights(true));
+        assertThat(parse(new KtoCommand(), PpoCommandTest.concat(TRAIN, "--preset", "small", "--lr", "3e-4")).config())
+                .isEqualTo(KtoConfig.smallModels().withLearningRate(3e-4));
         LoopConfig loop = LoopConfig.defaults();
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--kl-budget", "0.5")).loopConfig())
                 .isEqualTo(loop.withGuardrails(loop.guardrails().withKlBudget(0.5)));
+        assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--algorithm", "kto")).loopConfig())
+                .isEqualTo(loop.withAlgorithm(LoopConfig.Algorithm.KTO));
+        assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--policy-steps", "5")).loopConfig().kto())
+                .isEqualTo(loop.kto().withMaxSteps(5));
         assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--max-new-tokens", "20")).loopConfig())
                 .isEqualTo(loop.withGeneration(loop.generation().withMaxNewTokens(20)));
         assertThat(parse(new GenerateCommand(), PpoCommandTest.concat(MODEL, "--top-k", "5")).generationConfig())
@@ -71,13 +85,16 @@ class CommandDefaultsTest {
                 .contains("(default " + RecordDefaults.text(SftConfig.defaults().lora().targets()) + ")");
         assertThat(CapturedRun.of("serve", "--help").out())
                 .contains("(default " + RecordDefaults.text(LoopConfig.defaults().trainEvery()) + ")");
+        assertThat(CapturedRun.of("kto", "--help").out())
+                .contains("Weight of a desirable example's loss (default " + RecordDefaults.text(KtoConfig.defaults().desirableWeight()) + ")")
+                .contains("--balance-weights true"); // the small preset's value, in the presets footer
         assertThat(RecordDefaults.text(2e-5f)).isEqualTo("2e-5");
         assertThat(RecordDefaults.text(List.of("q_proj", "v_proj"))).isEqualTo("q_proj,v_proj");
     }
 
     @Test
     void everyDefaultNamedInHelpExists() {
-        for (String command : List.of("ppo", "sft", "reward", "dpo", "serve", "generate", "bench", "score", "convert", "render")) {
+        for (String command : List.of("ppo", "sft", "reward", "dpo", "kto", "serve", "generate", "bench", "score", "convert", "render")) {
             CapturedRun help = CapturedRun.of(command, "--help");
             assertThat(help.code()).isZero();
             // picocli prints a ${bundle:...} key the bundle lacks as "null" (RecordDefaults prints a null default as "none")

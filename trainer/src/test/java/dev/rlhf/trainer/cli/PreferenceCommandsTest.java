@@ -116,6 +116,53 @@ class PreferenceCommandsTest {
         assertThat(result.get("accuracy").asDouble()).isBetween(0.0, 1.0);
     }
 
+    /**
+     * {@code --margin from-data}: a rated ranking (a 6, b 3, c 1: margins 3, 5, 2), a graded pairwise choice (strength 2),
+     * a pairs line with margin 1.5 and one without (0). Step 1 is the K-way loss of the initial model with those margins.
+     */
+    @Test
+    void rewardCommandWithMarginFromDataSubtractsEachPairsOwnMargin() throws Exception {
+        Path data = temp.resolve("graded.jsonl");
+        Files.write(data, List.of(
+                "{\"prompt\":\"Lily had a cat.\",\"feedback_mode\":\"rating\",\"ratings\":{\"a\":6,\"b\":3,\"c\":1},\"responses\":["
+                        + "{\"id\":\"a\",\"text\":\" They went to the park.\"},{\"id\":\"b\",\"text\":\" The cat slept.\"},"
+                        + "{\"id\":\"c\",\"text\":\" It rained.\"}],\"ranking\":[[\"a\"],[\"b\"],[\"c\"]]}",
+                "{\"prompt\":\"Tim saw a bird.\",\"feedback_mode\":\"pairwise\",\"strength\":2,\"responses\":["
+                        + "{\"id\":\"x\",\"text\":\" The bird sat.\"},{\"id\":\"y\",\"text\":\" The bird flew to the park.\"}],"
+                        + "\"ranking\":[[\"y\"],[\"x\"]]}",
+                "{\"prompt\":\"One day, Sue\",\"chosen\":\" went to the park to play.\",\"rejected\":\" stayed home.\",\"margin\":1.5}",
+                "{\"prompt\":\"Ben had a ball.\",\"chosen\":\" He threw it far.\",\"rejected\":\" It was red.\"}"));
+        // margins by line, in the order of each ranking's ordered pairs: (a,b) 6-3, (a,c) 6-1, (b,c) 3-1; strength 2; 1.5; none
+        double[][] margins = {{3, 5, 2}, {2}, {1.5}, {0}};
+        Path metrics = temp.resolve("margin-metrics.jsonl");
+        Run run = cli("reward", "--model", SharedData.stories260kModel().toString(), "--tokenizer",
+                SharedData.stories260kTokenizer().toString(), "--data", data.toString(), "--out", temp.resolve("rm").toString(),
+                "--metrics", metrics.toString(), "--seed", "5", "--device", "cpu", "--max-steps", "1", "--batch-size", "8",
+                "--eval-fraction", "0", "--margin", "from-data");
+        assertThat(run.code).as(run.err).isZero();
+        List<RankedResponses> rankings = PreferenceFile.read(data);
+        double loss = 0;
+        double lossWithoutMargins = 0;
+        try (LoadedModel initial = ModelLoader.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), Device.cpu())) {
+            RewardTrainer.initialiseValueHead(initial.model(), 5);
+            for (int i = 0; i < rankings.size(); i++) {
+                RankedResponses r = rankings.get(i);
+                double[] rewards = RewardScorer.rewards(initial.model(), initial.tokenizer(),
+                        r.responses().stream().map(x -> r.prompt()).toList(), r.responses(), 512, 8);
+                List<OrderedPair<Integer>> ordered = r.ranking().orderedPairs();
+                assertThat(ordered).hasSize(margins[i].length);
+                for (int p = 0; p < ordered.size(); p++) {
+                    double diff = rewards[ordered.get(p).better()] - rewards[ordered.get(p).worse()];
+                    loss += Math.log1p(Math.exp(-(diff - margins[i][p]))) / ordered.size() / rankings.size();
+                    lossWithoutMargins += Math.log1p(Math.exp(-diff)) / ordered.size() / rankings.size();
+                }
+            }
+        }
+        double first = jsonLines(metrics).get(0).get("loss").asDouble();
+        assertThat(first).isCloseTo(loss, within(1e-5));
+        assertThat(loss - lossWithoutMargins).isGreaterThan(0.5); // the margins matter: not the plain loss
+    }
+
     @Test
     void dpoCommandStartsAtLnTwoWithTheContractsMetricNames() throws Exception {
         Path data = preferenceData();

@@ -118,6 +118,34 @@ class PreferenceStoreTest {
         assertThat(schema.validate(JSON.readTree(OLD_LINE))).isNotEmpty();
     }
 
+    /** Rating and binary rankings keep their grades: valid export lines, margins and KTO labels read back from the store. */
+    @Test
+    void theGradesOfTheFeedbackModesAreStoredAndReadBack() throws Exception {
+        String a = "00000000-0000-0000-0000-00000000000a"; // ids sort a < b < c: the responses' order in the line
+        String b = "00000000-0000-0000-0000-00000000000b";
+        String c = "00000000-0000-0000-0000-00000000000c";
+        RankingSubmitted rated = RankingSubmitted.newBuilder(ranking(List.of(List.of(a), List.of(b), List.of(c))))
+                .setPromptId(UUID.randomUUID().toString()).setFeedbackMode("rating").setRatings(java.util.Map.of(a, 6, b, 4, c, 2)).build();
+        RankingSubmitted thumbs = RankingSubmitted.newBuilder(ranking(List.of(List.of(a), List.of(b))))
+                .setPromptId(UUID.randomUUID().toString()).setFeedbackMode("binary").setLabels(java.util.Map.of(a, true, b, false)).build();
+        try (PreferenceStore store = new PreferenceStore(dir)) {
+            store.append(rated);
+            store.append(thumbs);
+            store.sync();
+            Schema schema = rankingsSchema();
+            for (String line : Files.readAllLines(dir.resolve(PreferenceStore.FILE))) {
+                assertThat(schema.validate(JSON.readTree(line))).as(line).isEmpty();
+            }
+            List<dev.rlhf.trainer.align.data.RankedResponses> read = store.head(2);
+            assertThat(read.get(0).margin(0, 2)).hasValue(4.0); // rating(a) - rating(c) = 6 - 2
+            assertThat(dev.rlhf.trainer.align.data.KtoExample.unpaired(read.get(0))).extracting(e -> e.completion() + "=" + e.desirable())
+                    .containsExactlyInAnyOrder("text " + a + "=true", "text " + c + "=false"); // 4 is left out
+            assertThat(dev.rlhf.trainer.align.data.KtoExample.unpaired(read.get(1))).extracting(e -> e.completion() + "=" + e.desirable())
+                    .containsExactlyInAnyOrder("text " + a + "=true", "text " + b + "=false");
+            assertThat(read.get(1).margin(0, 1)).isEmpty(); // thumbs grade no margin
+        }
+    }
+
     @Test
     void aStoreWrittenByAnEarlierVersionIsReadAndAppendedTo() throws Exception {
         Files.writeString(dir.resolve(PreferenceStore.FILE), OLD_LINE + "\n");

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.align.data;
 
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import dev.rlhf.trainer.align.reward.Ranking;
 import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
@@ -88,7 +89,14 @@ public final class PreferenceFile {
         if (node.has("ranking") || node.has("responses")) {
             return ranking(node, prompt);
         }
-        return RankedResponses.pair(prompt, text(node, "chosen"), text(node, "rejected"));
+        JsonNode margin = node.get("margin");
+        if (margin == null || margin.isNull()) {
+            return RankedResponses.pair(prompt, text(node, "chosen"), text(node, "rejected"));
+        }
+        if (!margin.isNumber() || !Double.isFinite(margin.asDouble())) {
+            throw new IllegalArgumentException("\"margin\" must be a number");
+        }
+        return RankedResponses.pair(prompt, text(node, "chosen"), text(node, "rejected"), margin.asDouble());
     }
 
     /** A {@code messages} line: both conversations share the prompt turns and end with the assistant turn compared. */
@@ -150,7 +158,64 @@ public final class PreferenceFile {
             }
             groups.add(indices);
         }
-        return new RankedResponses(prompt, texts, new Ranking(groups));
+        return new RankedResponses(prompt, texts, new Ranking(groups), feedback(node, indexById));
+    }
+
+    /** A rankings line's {@code feedback_mode}, {@code strength}, {@code ratings} and {@code labels}, by response index. */
+    private static RankedResponses.Feedback feedback(JsonNode node, Map<String, Integer> indexById) {
+        JsonNode mode = node.get("feedback_mode");
+        if (mode != null && !mode.isNull() && !mode.isString()) {
+            throw new IllegalArgumentException("\"feedback_mode\" must be a string");
+        }
+        Integer strength = null;
+        JsonNode s = node.get("strength");
+        if (s != null && !s.isNull()) {
+            if (!s.isIntegralNumber() || s.asInt() < 0 || s.asInt() > 2) {
+                throw new IllegalArgumentException("\"strength\" must be 0, 1 or 2");
+            }
+            strength = s.asInt();
+        }
+        Map<Integer, Integer> ratings = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : byResponse(node, "ratings", indexById).entrySet()) {
+            JsonNode v = e.getValue();
+            if (!v.isIntegralNumber() || v.asInt() < 1 || v.asInt() > 7) {
+                throw new IllegalArgumentException("\"ratings\" values must be integers 1..7, got " + v + " for " + e.getKey());
+            }
+            ratings.put(indexById.get(e.getKey()), v.asInt());
+        }
+        Map<Integer, Boolean> labels = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : byResponse(node, "labels", indexById).entrySet()) {
+            if (!e.getValue().isBoolean()) {
+                throw new IllegalArgumentException("\"labels\" values must be true or false, got " + e.getValue() + " for " + e.getKey());
+            }
+            labels.put(indexById.get(e.getKey()), e.getValue().asBoolean());
+        }
+        FeedbackMode feedbackMode;
+        try {
+            feedbackMode = FeedbackMode.fromWire(mode == null || mode.isNull() ? null : mode.asString());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"feedback_mode\": " + e.getMessage());
+        }
+        return new RankedResponses.Feedback(feedbackMode, strength, ratings, labels, null);
+    }
+
+    /** The object {@code field} of response id to value; every id must be among the line's responses. */
+    private static Map<String, JsonNode> byResponse(JsonNode node, String field, Map<String, Integer> indexById) {
+        JsonNode object = node.get(field);
+        if (object == null || object.isNull()) {
+            return Map.of();
+        }
+        if (!object.isObject()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be an object of response id to value");
+        }
+        Map<String, JsonNode> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : object.properties()) {
+            if (!indexById.containsKey(e.getKey())) {
+                throw new IllegalArgumentException("\"" + field + "\" names response " + e.getKey() + ", which is not among \"responses\"");
+            }
+            out.put(e.getKey(), e.getValue());
+        }
+        return out;
     }
 
     private static String text(JsonNode node, String field) {

@@ -1,28 +1,21 @@
 package dev.rlhf.trainer.align.dpo;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
-import dev.rlhf.trainer.align.data.PaddedBatch;
+import dev.rlhf.trainer.align.PolicyUpdates;
 import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
 import dev.rlhf.trainer.align.data.TokenizedResponse;
-import dev.rlhf.trainer.align.loss.LossOutput;
-import dev.rlhf.trainer.align.loss.SequenceLogprobs;
+import dev.rlhf.trainer.align.loss.PolicyLogprobs;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelCheckpoint;
 import dev.rlhf.trainer.model.LlamaModel;
-import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.DataCursor;
-import dev.rlhf.trainer.training.Gradients;
-import dev.rlhf.trainer.training.LearningRateSchedule;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.training.Seeds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -104,26 +97,14 @@ public final class DpoTrainer {
         float[][] reference = config.referenceFree() ? null
                 : referenceLogprobs(this.reference == null ? policy : this.reference.model(), data); // [chosen, rejected][pair]
 
-        policy.setTrainable(name -> !name.startsWith("value_head."));
-        Map<String, NDArray> trainable = new LinkedHashMap<>();
-        policy.parameters().forEach((name, p) -> {
-            if (!name.startsWith("value_head.")) {
-                trainable.put(name, p);
-            }
-        });
         DataCursor<TokenizedPair> batches = new DataCursor<>(data, new Seeds(config.seed()).supervisedOrder());
         int totalSteps = config.maxSteps() > 0 ? config.maxSteps() : batches.batchesPerEpoch(config.batchSize()) * config.epochs();
         listener.beforeFirstStep(totalSteps);
-        LearningRateSchedule schedule = new LearningRateSchedule((float) config.learningRate(),
-                (int) Math.round(config.warmupRatio() * totalSteps), totalSteps, 0.1f);
-        AdamW.Settings adam = new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f); // TRL DPOConfig: weight decay 0
         Map<String, Double> last = Map.of();
-        try (AdamW optimizer = new AdamW(trainable, adam, policy.manager())) {
+        try (PolicyUpdates updates = new PolicyUpdates(policy, config.learningRate(), config.warmupRatio(), totalSteps, config.maxGradNorm())) {
             for (int step = 1; step <= totalSteps; step++) {
                 List<TokenizedPair> batch = batches.nextBatch(config.batchSize());
-                Map<String, Double> values;
-                try (NDManager scope = policy.manager().newSubManager();
-                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                PolicyUpdates.Step done = updates.step(step, scope -> {
                     NDArray[] logps = sequenceLogprobs(policy, batch, scope); // [chosen, rejected]
                     NDArray refChosen = null;
                     NDArray refRejected = null;
@@ -137,22 +118,15 @@ public final class DpoTrainer {
                         refChosen = scope.create(c).toType(logps[0].getDataType(), false);
                         refRejected = scope.create(r).toType(logps[0].getDataType(), false);
                     }
-                    LossOutput loss = DpoLoss.compute(logps[0], logps[1], refChosen, refRejected, config);
-                    collector.backward(loss.loss());
-                    values = new LinkedHashMap<>(loss.metrics());
-                }
-                float gradNorm = Gradients.clipGlobalNorm(trainable.values(), (float) config.maxGradNorm(), policy.manager());
-                float lr = schedule.at(step);
-                optimizer.step(lr);
-                last = Map.copyOf(values);
-                values.put("learning_rate", (double) lr);
-                values.put("grad_norm", (double) gradNorm);
+                    return DpoLoss.compute(logps[0], logps[1], refChosen, refRejected, config);
+                });
+                last = Map.copyOf(done.lossMetrics());
+                Map<String, Double> values = done.all();
                 values.put("epoch", batches.epochProgress());
                 metrics.record(PHASE, step, values);
                 listener.afterStep(step, totalSteps, batch.size());
             }
         }
-        policy.setTrainable(name -> false);
         Path modelDir = out.resolve("model");
         ModelCheckpoint.save(policy, loaded.tokenizer(), modelDir, Map.of("phase", PHASE, "steps", Integer.toString(totalSteps),
                 "dpo_loss", config.lossType().cliName(), "dpo_beta", Double.toString(config.beta())));
@@ -164,21 +138,11 @@ public final class DpoTrainer {
      * gradients, kept as Java arrays so no tensor outlives its batch.
      */
     private float[][] referenceLogprobs(LlamaModel referenceModel, List<TokenizedPair> data) {
-        float[][] out = new float[2][data.size()];
-        int batchSize = Math.max(config.batchSize(), 8);
-        for (int from = 0; from < data.size(); from += batchSize) {
-            List<TokenizedPair> batch = data.subList(from, Math.min(from + batchSize, data.size()));
-            try (NDManager scope = referenceModel.manager().newSubManager()) {
-                NDArray[] logps = sequenceLogprobs(referenceModel, batch, scope);
-                float[] c = logps[0].toType(DataType.FLOAT32, false).toFloatArray();
-                float[] r = logps[1].toType(DataType.FLOAT32, false).toFloatArray();
-                for (int i = 0; i < batch.size(); i++) {
-                    out[0][batch.get(i).index()] = c[i];
-                    out[1][batch.get(i).index()] = r[i];
-                }
-            }
-        }
-        return out;
+        List<TokenizedResponse> rows = new ArrayList<>(data.size() * 2);
+        data.forEach(p -> rows.add(p.chosen()));
+        data.forEach(p -> rows.add(p.rejected()));
+        float[] all = PolicyLogprobs.constants(referenceModel, rows, Math.max(config.batchSize(), 8) * 2, config.lengthNormalized());
+        return new float[][] {Arrays.copyOfRange(all, 0, data.size()), Arrays.copyOfRange(all, data.size(), all.length)};
     }
 
     /**
@@ -189,10 +153,7 @@ public final class DpoTrainer {
         List<TokenizedResponse> rows = new ArrayList<>(batch.size() * 2);
         batch.forEach(p -> rows.add(p.chosen()));
         batch.forEach(p -> rows.add(p.rejected()));
-        PaddedBatch padded = PaddedBatch.of(rows, scope);
-        NDArray logits = model.logits(model.hiddenStates(padded.tokens(), padded.keyMask(), null, null));
-        SequenceLogprobs.Result result = SequenceLogprobs.ofSequence(logits, padded.tokens(), padded.responseMask());
-        NDArray perSequence = config.lengthNormalized() ? result.mean() : result.sum();
+        NDArray perSequence = PolicyLogprobs.of(model, rows, scope, config.lengthNormalized());
         int b = batch.size();
         return new NDArray[] {perSequence.get("0:" + b), perSequence.get(b + ":")};
     }

@@ -21,8 +21,9 @@ import java.util.Map;
  * thus weighs as much as a ranking of 2 (1 pair) instead of 36 times as much, which InstructGPT
  * found to overfit less. Tie groups give no pair; with ties a ranking has fewer than C(K,2) pairs
  * and is averaged over the pairs it has. Rankings without any pair (everything tied) are left out.
- * An optional margin m (Llama 2's margin loss, here one constant) asks for
- * {@code r_better - r_worse > m}: {@code -log sigmoid(r_better - r_worse - m)}.
+ * An optional margin m (Llama 2's margin loss) asks for {@code r_better - r_worse > m}:
+ * {@code -log sigmoid(r_better - r_worse - m)}; one constant, or per pair ({@link PairMargins}: Llama 2's m(r) from the
+ * graded choice, as TRL's RewardTrainer subtracts a {@code margin} column).
  *
  * <p>Metrics over all pairs of the batch, each pair counting once: {@code loss}, {@code accuracy}
  * (share of pairs with r_better > r_worse, a tie counting as wrong) and {@code margin} (mean
@@ -37,13 +38,37 @@ public final class RankingLoss {
     private RankingLoss() {
     }
 
+    /** The margin each ordered pair of one ranking asks for, by the ranking's response indices. */
+    @FunctionalInterface
+    public interface PairMargins {
+        double of(int better, int worse);
+
+        static PairMargins constant(double margin) {
+            return (better, worse) -> margin;
+        }
+    }
+
     /**
-     * Every (better, worse) pair of the batch and its weight 1 / (pairs of its ranking * rankings
-     * with a pair), so that the weights sum to 1.
+     * Every (better, worse) pair of the batch, its weight 1 / (pairs of its ranking * rankings
+     * with a pair), so that the weights sum to 1, and its margin.
      */
-    public record Pairs(long[] better, long[] worse, float[] weight) {
+    public record Pairs(long[] better, long[] worse, float[] weight, float[] margin) {
 
         public static Pairs of(List<Ranking> rankings, long responses) {
+            return of(rankings, responses, java.util.Collections.nCopies(rankings.size(), PairMargins.constant(0)));
+        }
+
+        /** With {@code margins.get(i)} the margins of {@code rankings.get(i)}'s pairs. */
+        public static Pairs of(List<Ranking> rankings, long responses, List<PairMargins> margins) {
+            if (margins.size() != rankings.size()) {
+                throw new IllegalArgumentException(margins.size() + " margin functions for " + rankings.size() + " rankings");
+            }
+            List<PairMargins> withPairs = new java.util.ArrayList<>();
+            for (int r = 0; r < rankings.size(); r++) {
+                if (rankings.get(r).pairCount() > 0) {
+                    withPairs.add(margins.get(r));
+                }
+            }
             List<List<OrderedPair<Integer>>> perRanking = rankings.stream().map(Ranking::orderedPairs).filter(p -> !p.isEmpty()).toList();
             if (perRanking.isEmpty()) {
                 throw new IllegalArgumentException("no ranking in the batch orders two responses (all tied or single)");
@@ -52,8 +77,10 @@ public final class RankingLoss {
             long[] better = new long[total];
             long[] worse = new long[total];
             float[] weight = new float[total];
+            float[] margin = new float[total];
             int i = 0;
-            for (List<OrderedPair<Integer>> pairs : perRanking) {
+            for (int r = 0; r < perRanking.size(); r++) {
+                List<OrderedPair<Integer>> pairs = perRanking.get(r);
                 double w = 1.0 / ((double) pairs.size() * perRanking.size());
                 for (OrderedPair<Integer> pair : pairs) {
                     if (pair.better() >= responses || pair.worse() >= responses) {
@@ -63,10 +90,11 @@ public final class RankingLoss {
                     better[i] = pair.better();
                     worse[i] = pair.worse();
                     weight[i] = (float) w;
+                    margin[i] = (float) withPairs.get(r).of(pair.better(), pair.worse());
                     i++;
                 }
             }
-            return new Pairs(better, worse, weight);
+            return new Pairs(better, worse, weight, margin);
         }
 
         public int size() {
@@ -80,15 +108,25 @@ public final class RankingLoss {
      * @param margin   required reward gap (0 for InstructGPT's loss)
      */
     public static LossOutput compute(NDArray rewards, List<Ranking> rankings, double margin) {
+        return compute(rewards, rankings, java.util.Collections.nCopies(rankings.size(), PairMargins.constant(margin)));
+    }
+
+    /**
+     * @param rewards  scalar rewards [N] of the batch's responses (from the reward head, differentiable)
+     * @param rankings rankings over indices into {@code rewards}
+     * @param margins  per ranking, the reward gap each of its pairs asks for (by indices into {@code rewards})
+     */
+    public static LossOutput compute(NDArray rewards, List<Ranking> rankings, List<PairMargins> margins) {
         if (rewards.getShape().dimension() != 1) {
             throw new IllegalArgumentException("rewards must be [N], got " + rewards.getShape());
         }
-        Pairs pairs = Pairs.of(rankings, rewards.getShape().get(0));
+        Pairs pairs = Pairs.of(rankings, rewards.getShape().get(0), margins);
         NDManager owner = rewards.getManager();
         NDArray better = rewards.gather(owner.create(pairs.better()), 0);
         NDArray worse = rewards.gather(owner.create(pairs.worse()), 0);
         NDArray diff = better.sub(worse); // [P]
         NDArray weight = owner.create(pairs.weight()).toType(rewards.getDataType(), false);
+        NDArray margin = owner.create(pairs.margin()).toType(rewards.getDataType(), false);
         NDArray loss = Functions.logSigmoid(diff.sub(margin)).mul(weight).sum().neg();
 
         Map<String, Double> metrics = new LinkedHashMap<>();

@@ -7,6 +7,9 @@ import dev.rlhf.trainer.align.Checks;
  * Hyperparameters of reward-model training on rankings (the {@code reward} command).
  *
  * @param margin          required reward gap in the pairwise loss (default 0: InstructGPT's loss; Llama 2 uses a rating-dependent margin)
+ * @param marginFromData  instead of {@code margin}, each pair's own margin from the data (a {@code pairs} line's {@code margin},
+ *                        a graded choice's strength, a rating difference), 0 where it has none: Llama 2's m(r), as TRL's
+ *                        RewardTrainer subtracts a {@code margin} column (default false: InstructGPT's loss)
  * @param learningRate    AdamW learning rate (default 9e-6: InstructGPT App. C.2, 6B reward model)
  * @param weightDecay     AdamW weight decay (default 0.0: InstructGPT does not report one; TRL RewardConfig's default)
  * @param epochs          passes over the rankings (default 1: InstructGPT trains one epoch, more overfits)
@@ -22,6 +25,7 @@ import dev.rlhf.trainer.align.Checks;
 @RecordBuilder
 public record RewardModelConfig(
         double margin,
+        boolean marginFromData,
         double learningRate,
         double weightDecay,
         int epochs,
@@ -36,6 +40,7 @@ public record RewardModelConfig(
 
     public RewardModelConfig {
         Checks.check(margin >= 0 && Double.isFinite(margin), "margin must be >= 0, got " + margin);
+        Checks.check(!marginFromData || margin == 0, "margin is either a number or from-data, not both");
         Checks.check(learningRate > 0 && Double.isFinite(learningRate), "lr must be > 0, got " + learningRate);
         Checks.check(weightDecay >= 0, "weight-decay must be >= 0, got " + weightDecay);
         Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
@@ -50,7 +55,7 @@ public record RewardModelConfig(
     /** The defaults documented above, one per component. */
     public static RewardModelConfig defaults() {
         return RewardModelConfigBuilder.builder()
-                .margin(0.0).learningRate(9e-6).weightDecay(0.0).epochs(1).batchSize(64).maxLength(512)
+                .margin(0.0).marginFromData(false).learningRate(9e-6).weightDecay(0.0).epochs(1).batchSize(64).maxLength(512)
                 .normalizeToMean(true).seed(42).maxSteps(0).evalFraction(0.1).warmupRatio(0.03).maxGradNorm(1.0)
                 .build();
     }

@@ -32,7 +32,8 @@ import java.util.Set;
 /**
  * Reward-model training on rankings (InstructGPT section 3.5): the decoder (trunk from the SFT
  * policy) with a scalar value head read at the last token of prompt + response + EOS, trained with
- * the K-way {@link RankingLoss}: each ranking is one batch element holding all its ordered pairs.
+ * the K-way {@link RankingLoss}: each ranking is one batch element holding all its ordered pairs, each pair asking
+ * for the configured margin, or with {@link RewardModelConfig#marginFromData()} for its own ({@link RankedResponses#margin}).
  * After training, rewards are shifted to mean 0 on the reference set (every response of the
  * training rankings) by folding the offset into the value head's bias, and the checkpoint is written
  * atomically to {@code <out>/model} with the offset in its metadata.
@@ -64,8 +65,8 @@ public final class RewardTrainer {
         default void beforeFirstStep(int totalSteps) {}
     }
 
-    /** A ranking with its responses tokenized, indices into {@code responses}. */
-    private record TokenizedRanking(List<TokenizedResponse> responses, Ranking ranking) {}
+    /** A ranking with its responses tokenized, indices into {@code responses}, and the margins its pairs ask for. */
+    private record TokenizedRanking(List<TokenizedResponse> responses, Ranking ranking, RankingLoss.PairMargins margins) {}
 
     private final LoadedModel loaded;
     private final LlamaModel model;
@@ -127,13 +128,16 @@ public final class RewardTrainer {
                      GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     List<TokenizedResponse> rows = new ArrayList<>();
                     List<Ranking> offsetRankings = new ArrayList<>();
+                    List<RankingLoss.PairMargins> margins = new ArrayList<>();
                     for (TokenizedRanking r : batch) {
-                        offsetRankings.add(shift(r.ranking(), rows.size()));
+                        int offset = rows.size();
+                        offsetRankings.add(shift(r.ranking(), offset));
+                        margins.add((better, worse) -> r.margins().of(better - offset, worse - offset));
                         rows.addAll(r.responses());
                         pairs += r.ranking().pairCount();
                     }
                     NDArray rewards = RewardScorer.rewards(model, PaddedBatch.of(rows, scope));
-                    LossOutput loss = RankingLoss.compute(rewards, offsetRankings, config.margin());
+                    LossOutput loss = RankingLoss.compute(rewards, offsetRankings, margins);
                     collector.backward(loss.loss());
                     values = new LinkedHashMap<>(loss.metrics());
                 }
@@ -218,7 +222,10 @@ public final class RewardTrainer {
         for (String response : r.responses()) {
             rows.add(TokenizedResponse.of(r.prompt(), response, loaded.tokenizer(), maxLength()));
         }
-        return new TokenizedRanking(rows, r.ranking());
+        RankingLoss.PairMargins margins = config.marginFromData()
+                ? (better, worse) -> r.margin(better, worse).orElse(0)
+                : RankingLoss.PairMargins.constant(config.margin());
+        return new TokenizedRanking(rows, r.ranking(), margins);
     }
 
     private int maxLength() {

@@ -44,6 +44,26 @@ class KeywordLabelerTest {
         assertThat(flipped / 5000.0).isBetween(0.09, 0.11);
     }
 
+    /** Thumbs: up when the word is mentioned; flip rate 1 reverses every thumb; 10% noise flips about a tenth, reproducibly. */
+    @Test
+    void thumbsFollowTheMentionFlippedAtTheConfiguredRate() {
+        KeywordLabeler exact = new KeywordLabeler("park", 0, 1);
+        KeywordLabeler always = new KeywordLabeler("park", 1, 1);
+        assertThat(exact.thumbsUp("p", "They went to the park.")).isTrue();
+        assertThat(exact.thumbsUp("p", "They went home.")).isFalse();
+        assertThat(always.thumbsUp("p", "They went to the park.")).isFalse();
+        assertThat(always.thumbsUp("p", "They went home.")).isTrue();
+        KeywordLabeler noisy = new KeywordLabeler("park", 0.1, 42);
+        KeywordLabeler same = new KeywordLabeler("park", 0.1, 42);
+        int flipped = 0;
+        for (int i = 0; i < 2000; i++) {
+            boolean up = noisy.thumbsUp("p", "the park");
+            assertThat(same.thumbsUp("p", "the park")).isEqualTo(up);
+            flipped += up ? 0 : 1;
+        }
+        assertThat(flipped).isBetween(150, 250); // 200 expected, binomial sd 13.4
+    }
+
     @Test
     void rejectsABlankWordOrAFlipRateOutsideZeroToOne() {
         assertThatThrownBy(() -> new KeywordLabeler(" ", 0.1, 1)).hasMessageContaining("word");

@@ -70,6 +70,28 @@ class RankingLossTest {
         }
     }
 
+    /**
+     * Margins from the data (Llama 2's m(r)): rewards (2, 1, 0, 0.5, -0.5); ranking A 0 > 1 > 2 rated 7, 5, 4, so its pairs
+     * ask for the rating differences (0,1) 2, (0,2) 3, (1,2) 1 against gaps 1, 2, 1: -log sigmoid(d - m) = softplus(m - d)
+     * = softplus(1), softplus(1), softplus(0) = 1.3132617, 1.3132617, 0.6931472, mean 1.1065569; ranking B 3 > 4 has no
+     * margin (0): softplus(-1) = 0.3132617. loss = (1.1065569 + 0.3132617) / 2 = 0.7099093.
+     */
+    @Test
+    void perPairMarginsFromTheDataAreSubtractedPairByPair() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray rewards = manager.create(new float[] {2, 1, 0, 0.5f, -0.5f});
+            int[] ratings = {7, 5, 4};
+            RankingLoss.PairMargins rated = (better, worse) -> ratings[better] - ratings[worse];
+            LossOutput out = RankingLoss.compute(rewards, List.of(Ranking.of(0, 1, 2), Ranking.pair(3, 4)),
+                    List.of(rated, RankingLoss.PairMargins.constant(0)));
+            assertThat(out.loss().getFloat()).isCloseTo(0.7099093f, within(1e-6f));
+            assertThat(out.metric("margin")).isCloseTo((1 + 2 + 1 + 1) / 4.0, within(1e-6)); // the reward gap, not the margin asked
+            RankingLoss.Pairs pairs = RankingLoss.Pairs.of(List.of(Ranking.of(0, 1, 2), Ranking.pair(3, 4)), 5,
+                    List.of(rated, RankingLoss.PairMargins.constant(0)));
+            assertThat(pairs.margin()).containsExactly(2f, 3f, 1f, 0f);
+        }
+    }
+
     /** A fully tied ranking gives no pair and is left out of the mean: the loss is the other ranking's. */
     @Test
     void tieGroupsGiveNoPairs() {
