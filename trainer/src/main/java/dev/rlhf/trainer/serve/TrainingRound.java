@@ -163,14 +163,15 @@ final class TrainingRound {
         List<String> prompts = data.stream().map(RankedResponses::prompt).distinct().toList();
         Path ppoDir = roundDir.resolve("ppo");
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
-        var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler);
+        var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler)
+                .withAdvantage(config.algorithm().advantage());
         Path rewardModel = layout.rewardModel(round.number());
-        log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
-                prompts.size(), policy, reference, rewardModel, sci(ppoConfig.klCoef()),
+        log.info("Round {}: {} on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
+                config.algorithm(), prompts.size(), policy, reference, rewardModel, sci(ppoConfig.klCoef()),
                 resuming ? " (resuming from its checkpoint)" : "");
         var run = config.ppo().withPpo(ppoConfig);
         try (PpoModels models = PpoModels.load(policy, reference, versions.tokenizer(), rewardModel, versions.device(),
-                run.offloadFrozen(), run.ppo().miniBatchSize())) {
+                run.offloadFrozen(), run.ppo().miniBatchSize(), ppoConfig.advantage().needsCritic())) {
             PpoTrainer.Result result = new PpoTrainer(models, run, metrics).train(prompts, null, ppoDir, true);
             log.info("Round {}: PPO done ({} steps, {} rollouts; last objective/scores {}, objective/kl {})", round.number(),
                     result.steps(), result.rollouts(), fmt(result.lastMetrics().get("objective/scores")),
