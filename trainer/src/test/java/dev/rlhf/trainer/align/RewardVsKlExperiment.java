@@ -125,6 +125,11 @@ class RewardVsKlExperiment {
 
     /** The reward model of the learning test (lr 1e-3, 40 steps of 16 rankings), saved for PPO. */
     Path rewardModel() throws Exception {
+        return rewardModel(temp);
+    }
+
+    /** {@link #rewardModel()}, written under {@code temp}. */
+    static Path rewardModel(Path temp) throws Exception {
         RewardModelConfig config = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16)
                 .withMaxSteps(40).withWarmupRatio(0.05).withMaxLength(128);
         try (LoadedModel sft = PreferenceLearningTest.stories()) {
