@@ -19,7 +19,8 @@ import dev.rlhf.trainer.align.Checks;
  * @param numMiniBatches    minibatches per rollout batch per epoch (default 1: TRL num_mini_batches)
  * @param rolloutBatchSize  prompts sampled per PPO step (default 64: TRL's PPO example per_device_train_batch_size)
  * @param maxNewTokens      response length sampled in rollouts (default 53: TRL response_length)
- * @param whitenAdvantages  whiten advantages over the batch (default true: TRL always whitens advantages)
+ * @param whitenAdvantages  whiten GAE's advantages over the batch; RLOO's and GRPO's are used as computed (default true: TRL
+ *                          PPOTrainer always whitens advantages; its RLOOTrainer's normalize_advantages defaults to false)
  * @param whitenRewards     scale per-token rewards to unit variance before GAE, mean kept (default false: TRL whiten_rewards)
  * @param rewardClip        clip reward-model scores to [-c, c]; null = off (default 10.0: OpenRLHF reward_clip_range)
  * @param missingEosPenalty subtracted from the score of responses without EOS; null = off (default null: TRL missing_eos_penalty)
