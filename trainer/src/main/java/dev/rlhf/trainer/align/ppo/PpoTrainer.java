@@ -53,8 +53,8 @@ public final class PpoTrainer {
      * metrics, which stay reproducible).
      *
      * @param rolloutTokensPerSecond response tokens sampled per second of rollout (sampling with the
-     *                               KV cache, the four models' forward passes, scoring, GAE)
-     * @param secondsPerUpdate       mean time of one optimizer step (actor and critic)
+     *                               KV cache, the models' forward passes, scoring, advantages)
+     * @param secondsPerUpdate       mean time of one optimizer step (actor and critic; the actor alone without a critic)
      */
     public record Result(int steps, int rollouts, Map<String, Double> lastMetrics, Path model,
                          double rolloutTokensPerSecond, double secondsPerUpdate) {}
