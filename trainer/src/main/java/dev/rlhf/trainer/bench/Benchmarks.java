@@ -13,6 +13,7 @@ import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.align.data.KtoExample;
 import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.kto.KtoTrainer;
+import dev.rlhf.trainer.align.ppo.Advantage;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
@@ -215,10 +216,17 @@ public final class Benchmarks {
      *                               the actor's, reference's and critic's forward passes, reward-model
      *                               scoring and GAE
      * @param secondsPerUpdate       mean wall time of one optimizer step (actor and critic forward,
-     *                               backward, gradient clipping and AdamW)
+     *                               backward, gradient clipping and AdamW; the actor alone for RLOO and GRPO)
+     * @param advantage              the advantage estimator (GAE holds a critic, RLOO and GRPO do not)
+     * @param modelsHeld             models in memory during the run (actor, reference, reward model, and the critic for GAE)
+     * @param parametersHeld         parameters of those models together
+     * @param trainedParameters      parameters with gradients and AdamW moments (the actor's, plus the critic's for GAE)
+     * @param peakRssBytes           the process's peak resident memory during the run (reset before it, see
+     *                               {@link PeakMemory}); -1 where the kernel does not report it
      */
     public record PpoResult(int responsesPerRollout, int maxNewTokens, int miniBatchSize, int rollouts,
-                            double rolloutTokensPerSecond, double secondsPerUpdate) {}
+                            double rolloutTokensPerSecond, double secondsPerUpdate, Advantage advantage, int modelsHeld,
+                            long parametersHeld, long trainedParameters, long peakRssBytes) {}
 
     /**
      * Training throughput of a preference trainer, optimizer steps only (tokenization, and DPO's
@@ -245,31 +253,53 @@ public final class Benchmarks {
      */
     public static PpoResult ppo(Path model, Path tokenizer, Device device, int prompts, int samplesPerPrompt,
                                 int maxNewTokens, int miniBatches, int rollouts) throws IOException {
+        return ppo(model, tokenizer, device, prompts, samplesPerPrompt, maxNewTokens, miniBatches, rollouts, Advantage.GAE);
+    }
+
+    /**
+     * As {@link #ppo(Path, Path, Device, int, int, int, int, int)} with {@code advantage}: the critic-free
+     * RLOO and GRPO load no critic, so the same prompts, seed and batching show what the critic costs.
+     * The peak resident memory is reset before the models load.
+     */
+    public static PpoResult ppo(Path model, Path tokenizer, Device device, int prompts, int samplesPerPrompt,
+                                int maxNewTokens, int miniBatches, int rollouts, Advantage advantage) throws IOException {
         int responses = prompts * samplesPerPrompt;
         List<LoadedModel> loaded = new ArrayList<>();
         Path out = Files.createTempDirectory("rlhf-bench-ppo");
+        boolean withCritic = advantage.needsCritic();
+        System.gc(); // the previous benchmark's garbage should not count towards this one's peak
+        boolean peakReset = PeakMemory.reset();
         try {
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < (withCritic ? 4 : 3); i++) {
                 loaded.add(ModelLoader.load(model, tokenizer, device));
             }
-            LlamaModel critic = loaded.get(2).model();
-            LlamaModel reward = loaded.get(3).model();
-            RewardTrainer.initialiseValueHead(critic, 1);
+            LlamaModel reward = loaded.getLast().model();
+            LlamaModel critic = withCritic ? loaded.get(2).model() : null;
+            if (critic != null) {
+                RewardTrainer.initialiseValueHead(critic, 1);
+            }
             RewardTrainer.initialiseValueHead(reward, 1);
+            long parametersHeld = 0;
+            for (LoadedModel m : loaded) {
+                parametersHeld += parameterCount(m.model());
+            }
+            long trainedParameters = parameterCount(loaded.get(0).model()) + (critic == null ? 0 : parameterCount(critic));
             List<String> openings = openings(loaded.get(0), prompts * (rollouts + 1), 3L);
             PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(responses).numMiniBatches(miniBatches).ppoEpochs(1)
-                    .maxNewTokens(maxNewTokens).ptxCoef(0.0));
-            PpoRunConfig run = PpoRunConfig.of(ppo).withNumSamples(samplesPerPrompt).withCheckpointEvery(0);
+                    .maxNewTokens(maxNewTokens).ptxCoef(0.0).advantage(advantage));
+            PpoRunConfig run = PpoRunConfig.defaults().with(b -> b.numSamples(samplesPerPrompt).checkpointEvery(0).ppo(ppo));
             try (PpoModels models = new PpoModels(loaded.get(0).model(), loaded.get(1).model(), critic,
-                    new ValueHeadRewardSource(reward, loaded.get(3).tokenizer(), responses), loaded.get(0).tokenizer(),
+                    new ValueHeadRewardSource(reward, loaded.getLast().tokenizer(), responses), loaded.get(0).tokenizer(),
                     List.copyOf(loaded))) {
+                int modelsHeld = loaded.size();
                 loaded.clear(); // owned by the models now
                 new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout()).withEpochs(1), MetricsSink.none())
                         .train(openings, null, out.resolve("warm-up"), false);
                 PpoTrainer.Result r = new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * rollouts).withEpochs(1), MetricsSink.none())
                         .train(openings, null, out.resolve("timed"), false);
                 return new PpoResult(responses, maxNewTokens, ppo.miniBatchSize(), rollouts, r.rolloutTokensPerSecond(),
-                        r.secondsPerUpdate());
+                        r.secondsPerUpdate(), advantage, modelsHeld, parametersHeld, trainedParameters,
+                        peakReset ? PeakMemory.peakBytes() : -1);
             }
         } finally {
             for (LoadedModel m : loaded) {
@@ -467,5 +497,14 @@ public final class Benchmarks {
             }
         }
         return best;
+    }
+
+    /** Elements of every parameter of {@code model}. */
+    static long parameterCount(LlamaModel model) {
+        long n = 0;
+        for (var p : model.parameters().values()) {
+            n += p.getShape().size();
+        }
+        return n;
     }
 }

@@ -1,6 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
+import dev.rlhf.trainer.align.ppo.Advantage;
 import dev.rlhf.trainer.bench.Benchmarks;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.model.LlamaConfig;
@@ -159,18 +160,31 @@ public class BenchCommand implements Callable<Integer> {
     /** PPO, DPO, KTO and reward-model training speed (and the memory in use) with {@code --model} as the policy. */
     private void alignmentBenchmarks(LoadedModel policy, Device target, PrintWriter out) throws Exception {
         var json = JsonMapper.builder().build();
-        Benchmarks.PpoResult ppo = Benchmarks.ppo(modelOptions.model, modelOptions.tokenizer, target, ppoPrompts, ppoSamples, ppoNewTokens,
-                ppoMiniBatches, ppoRollouts);
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("benchmark", "ppo");
-        line.put("responses_per_rollout", ppo.responsesPerRollout());
-        line.put("max_new_tokens", ppo.maxNewTokens());
-        line.put("mini_batch_size", ppo.miniBatchSize());
-        line.put("timed_rollouts", ppo.rollouts());
-        line.put("rollout_tokens_per_second", ppo.rolloutTokensPerSecond());
-        line.put("seconds_per_update", ppo.secondsPerUpdate());
-        out.println(json.writeValueAsString(line));
-        out.flush();
+        Benchmarks.PpoResult ppo = null;
+        Map<String, Object> line;
+        // PPO (GAE, with a critic), then the critic-free RLOO and GRPO on the same prompts, seed and batching
+        for (Advantage advantage : Advantage.values()) {
+            Benchmarks.PpoResult r = Benchmarks.ppo(modelOptions.model, modelOptions.tokenizer, target, ppoPrompts, ppoSamples,
+                    ppoNewTokens, ppoMiniBatches, ppoRollouts, advantage);
+            ppo = ppo == null ? r : ppo;
+            line = new LinkedHashMap<>();
+            line.put("benchmark", advantage == Advantage.GAE ? "ppo" : advantage.name().toLowerCase(java.util.Locale.ROOT));
+            line.put("responses_per_rollout", r.responsesPerRollout());
+            line.put("max_new_tokens", r.maxNewTokens());
+            line.put("mini_batch_size", r.miniBatchSize());
+            line.put("timed_rollouts", r.rollouts());
+            line.put("rollout_tokens_per_second", r.rolloutTokensPerSecond());
+            line.put("seconds_per_update", r.secondsPerUpdate());
+            line.put("updates_per_second", 1 / r.secondsPerUpdate());
+            line.put("models_held", r.modelsHeld());
+            line.put("parameters_held", r.parametersHeld());
+            line.put("trained_parameters", r.trainedParameters());
+            // float32 weights of every model, plus gradients and AdamW's two moments of the trained ones (trainer/README.md)
+            line.put("model_state_bytes", 4 * r.parametersHeld() + 12 * r.trainedParameters());
+            line.put("peak_rss_bytes", r.peakRssBytes());
+            out.println(json.writeValueAsString(line));
+            out.flush();
+        }
 
         line = new LinkedHashMap<>();
         line.put("benchmark", "rollout_generation");

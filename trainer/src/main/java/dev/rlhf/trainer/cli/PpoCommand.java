@@ -1,7 +1,9 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
+import dev.rlhf.trainer.align.ppo.Advantage;
 import dev.rlhf.trainer.align.ppo.KlEstimator;
+import dev.rlhf.trainer.align.ppo.PolicyLossNormalizer;
 import dev.rlhf.trainer.align.ppo.PpoConfigBuilder;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.ValueHeadRewardSource;
@@ -23,8 +25,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code trainer ppo}: PPO with a per-token KL penalty against the SFT policy, optionally mixed with
- * the language-model loss on ptx data (PPO-ptx). Writes {@code <out>/model} (the policy),
- * {@code <out>/critic} and {@code <out>/resume}; metrics as JSONL (one line per optimizer step),
+ * the language-model loss on ptx data (PPO-ptx), with GAE and a critic or the critic-free RLOO / GRPO
+ * advantages ({@code --advantage}). Writes {@code <out>/model} (the policy), {@code <out>/critic} (GAE
+ * only) and {@code <out>/resume}; metrics as JSONL (one line per optimizer step),
  * progress with ETA on stderr.
  */
 @Command(name = "ppo", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = RecordDefaults.BUNDLE,
@@ -36,8 +39,24 @@ public class PpoCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Option(names = "--reward-model", required = true, paramLabel = "PATH",
-            description = "Reward model checkpoint (with a value head): the frozen scorer, and the critic's initialisation.")
+            description = "Reward model checkpoint (with a value head): the frozen scorer, and the critic's initialisation (GAE).")
     Path rewardModel;
+
+    @Option(names = "--advantage", paramLabel = "gae|rloo|grpo",
+            description = {"Advantage estimator: gae (critic, per-token GAE), rloo (leave-one-out baseline over the --num-samples "
+                    + "of a prompt) or grpo (group-normalised rewards); rloo and grpo load no critic and need --num-samples >= 2 "
+                    + "(default ${bundle:default.PpoConfig.advantage})."})
+    String advantage;
+
+    @Option(names = "--scale-rewards", paramLabel = "true|false", arity = "1",
+            description = "GRPO: divide each group's centred rewards by its std; false = Dr. GRPO's unbiased advantages "
+                    + "(default ${bundle:default.PpoConfig.scaleRewards}).")
+    Boolean scaleRewards;
+
+    @Option(names = "--loss-normalizer", paramLabel = "tokens|dr-grpo",
+            description = "Divide the summed policy loss by the minibatch's response tokens, or by rows x --max-new-tokens "
+                    + "(Dr. GRPO) (default ${bundle:default.PpoConfig.lossNormalizer}).")
+    String lossNormalizer;
 
     @Option(names = "--data", required = true, paramLabel = "PATH", description = "JSONL of {\"prompt\": ...} lines.")
     Path data;
@@ -186,13 +205,16 @@ public class PpoCommand implements Callable<Integer> {
         dtypes.precision(target);
         PpoModels models;
         try {
-            models = PpoModels.load(modelOptions.model, modelOptions.tokenizer, rewardModel, target, run.offloadFrozen(), run.ppo().miniBatchSize());
+            models = PpoModels.load(modelOptions.model, modelOptions.model, modelOptions.tokenizer, rewardModel, target,
+                    run.offloadFrozen(), run.ppo().miniBatchSize(), run.ppo().advantage().needsCritic());
         } catch (CheckpointException e) {
             throw new BadInputException(e.getMessage(), e);
         }
         try (models) {
             dtypes.applyTo(models.actor(), true);
-            dtypes.applyTo(models.critic(), true);
+            if (models.hasCritic()) {
+                dtypes.applyTo(models.critic(), true);
+            }
             dtypes.applyTo(models.reference(), false);
             if (models.reward() instanceof ValueHeadRewardSource scorer) {
                 dtypes.applyTo(scorer.model(), false);
@@ -242,6 +264,9 @@ public class PpoCommand implements Callable<Integer> {
             Overlay.set(lr, ppo::actorLearningRate);
             Overlay.set(criticLr, ppo::criticLearningRate);
             Overlay.set(seed, ppo::seed);
+            Overlay.set(advantage, v -> ppo.advantage(Advantage.parse(v)));
+            Overlay.set(scaleRewards, ppo::scaleRewards);
+            Overlay.set(lossNormalizer, v -> ppo.lossNormalizer(PolicyLossNormalizer.parse(v)));
             PpoRunConfigBuilder run = PpoRunConfigBuilder.builder(base).ppo(ppo.build());
             Overlay.set(maxSteps, run::maxSteps);
             Overlay.set(epochs, run::epochs);

@@ -62,7 +62,7 @@ public class ServeCommand implements Callable<Integer> {
             description = "Preference store, policy versions, round checkpoints and the loop state (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--algorithm", paramLabel = "ppo|dpo|kto", description = "Policy optimisation of each round (default ${bundle:default.LoopConfig.algorithm}).")
+    @Option(names = "--algorithm", paramLabel = "dpo|ppo|kto|rloo|grpo", description = "Policy optimisation of each round: dpo, kto (from the rankings unpaired), or a PPO round with GAE (ppo), RLOO (rloo) or GRPO (grpo) advantages (default ${bundle:default.LoopConfig.algorithm}).")
     String algorithm;
 
     @Option(names = "--train-every", paramLabel = "N", description = "New comparisons that start a round (default ${bundle:default.LoopConfig.trainEvery}).")

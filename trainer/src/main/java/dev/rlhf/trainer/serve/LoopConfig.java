@@ -15,7 +15,7 @@ import dev.rlhf.trainer.health.Guardrails;
  * records; the defaults here suit the small CPU models of the zero-install default (stories260K):
  * larger learning rates and fewer steps than the papers' settings for billion-parameter models.
  *
- * @param algorithm          PPO, DPO or KTO (default DPO: the cheaper path, and on a few dozen rankings the more reliable one, since PPO
+ * @param algorithm          PPO, DPO, KTO, or PPO's round with the critic-free RLOO or GRPO advantages (default DPO: the cheaper path, and on a few dozen rankings the more reliable one, since PPO
  *                           is only as good as a reward model fitted on that little data; see trainer/README.md, "The Kafka-driven loop")
  * @param trainEvery         new comparisons (ordered pairs across tie groups) that start a round (default 200: about 33 rankings of K = 4)
  * @param trainRewardModel   fit the reward model in every round; PPO always needs it, DPO can skip it (default true)
@@ -61,15 +61,28 @@ public record LoopConfig(
         int healthMaxPrompts,
         long seed) implements LoopConfigBuilder.With {
 
+    /** DPO on the rankings' pairs, or a PPO round against the round's reward model with GAE (PPO), RLOO or GRPO advantages. */
     public enum Algorithm {
-        PPO, DPO, KTO;
+        PPO, DPO, KTO, RLOO, GRPO;
 
         public static Algorithm parse(String value) {
             return switch (value.toLowerCase(java.util.Locale.ROOT)) {
                 case "ppo" -> PPO;
                 case "dpo" -> DPO;
                 case "kto" -> KTO;
-                default -> throw new IllegalArgumentException("algorithm must be ppo, dpo or kto, got " + value);
+                case "rloo" -> RLOO;
+                case "grpo" -> GRPO;
+                default -> throw new IllegalArgumentException("algorithm must be ppo, dpo, kto, rloo or grpo, got " + value);
+            };
+        }
+
+        /** The advantage estimator of this algorithm's PPO round; null for DPO and KTO. */
+        public dev.rlhf.trainer.align.ppo.Advantage advantage() {
+            return switch (this) {
+                case PPO -> dev.rlhf.trainer.align.ppo.Advantage.GAE;
+                case RLOO -> dev.rlhf.trainer.align.ppo.Advantage.RLOO;
+                case GRPO -> dev.rlhf.trainer.align.ppo.Advantage.GRPO;
+                case DPO, KTO -> null;
             };
         }
     }
@@ -88,9 +101,9 @@ public record LoopConfig(
     }
 
     public LoopConfig {
-        Checks.check(algorithm != null, "algorithm must be ppo, dpo or kto");
+        Checks.check(algorithm != null, "algorithm must be ppo, dpo, kto, rloo or grpo");
         Checks.check(trainEvery >= 1, "train-every must be >= 1, got " + trainEvery);
-        Checks.check(trainRewardModel || algorithm != Algorithm.PPO, "PPO needs the reward model: drop --skip-reward-model or use --algorithm dpo");
+        Checks.check(trainRewardModel || algorithm == Algorithm.DPO || algorithm == Algorithm.KTO, algorithm + " needs the reward model: drop --skip-reward-model or use --algorithm dpo or kto");
         Checks.check(numSamples >= 2, "num-samples must be >= 2 (a ranking needs two responses), got " + numSamples);
         Checks.check(promptsPerRound >= 1, "prompts-per-round must be >= 1, got " + promptsPerRound);
         Checks.check(reference != null, "reference must be sft or previous");

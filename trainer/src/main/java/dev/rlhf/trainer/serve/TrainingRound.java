@@ -143,7 +143,7 @@ final class TrainingRound {
         return switch (config.algorithm()) {
             case DPO -> "learning rate " + sci(config.dpo().learningRate() / factor);
             case KTO -> "learning rate " + sci(config.kto().learningRate() / factor);
-            case PPO -> "KL coefficient " + sci(config.ppo().ppo().klCoef() * factor);
+            case PPO, RLOO, GRPO -> "KL coefficient " + sci(config.ppo().ppo().klCoef() * factor);
         };
     }
 
@@ -170,14 +170,15 @@ final class TrainingRound {
         List<String> prompts = data.stream().map(RankedResponses::prompt).distinct().toList();
         Path ppoDir = roundDir.resolve("ppo");
         boolean resuming = Files.exists(ppoDir.resolve("resume"));
-        var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler);
+        var ppoConfig = config.ppo().ppo().withSeed(seed).withKlCoef(config.ppo().ppo().klCoef() * gentler)
+                .withAdvantage(config.algorithm().advantage());
         Path rewardModel = layout.rewardModel(round.number());
-        log.info("Round {}: PPO on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
-                prompts.size(), policy, reference, rewardModel, sci(ppoConfig.klCoef()),
+        log.info("Round {}: {} on {} prompts, actor from {}, reference {}, reward model {}, KL coefficient {}{}", round.number(),
+                config.algorithm(), prompts.size(), policy, reference, rewardModel, sci(ppoConfig.klCoef()),
                 resuming ? " (resuming from its checkpoint)" : "");
         var run = config.ppo().withPpo(ppoConfig);
         try (PpoModels models = PpoModels.load(policy, reference, versions.tokenizer(), rewardModel, versions.device(),
-                run.offloadFrozen(), run.ppo().miniBatchSize())) {
+                run.offloadFrozen(), run.ppo().miniBatchSize(), ppoConfig.advantage().needsCritic())) {
             PpoTrainer.Result result = new PpoTrainer(models, run, metrics).train(prompts, null, ppoDir, true);
             log.info("Round {}: PPO done ({} steps, {} rollouts; last objective/scores {}, objective/kl {})", round.number(),
                     result.steps(), result.rollouts(), fmt(result.lastMetrics().get("objective/scores")),

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.ppo.Advantage;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoModels;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
@@ -41,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The documented experiment "reward against KL" (trainer/README.md): on the keyword-labeler task of
  * {@link PreferenceLearningTest} (stories260K as the SFT policy, K = 4 continuations of each story
  * opening ranked by a labeler preferring "park", 10% of rankings reversed), DPO on the labeler's pairs
- * and PPO against a reward model trained on the same rankings, each measured at checkpoints during
+ * and PPO (GAE with a critic, and the critic-free RLOO and GRPO advantages) against a reward model
+ * trained on the same rankings, each measured at checkpoints during
  * training: the labeler's score of fresh samples (share of 200 continuations of 100 unseen openings
  * that mention the word) against KL(policy || SFT) on those samples (nats per 32-token continuation).
  * The data, the fresh openings and both measurements are {@link PreferenceLearningTest}'s.
@@ -64,13 +66,18 @@ class RewardVsKlExperiment {
 
     record Point(String method, int step, double kl, double score) {}
 
-    /** A PPO run of the experiment: its actor and critic learning rates and fixed KL coefficient. */
-    record PpoSetting(String method, double actorLr, double criticLr, double klCoef) {}
+    /** A PPO run of the experiment: its advantage, actor and critic learning rates and fixed KL coefficient. */
+    record PpoSetting(String method, Advantage advantage, double actorLr, double criticLr, double klCoef) {}
 
-    /** The learning test's setting, and a gentler one that stays closer to the SFT policy. */
+    /**
+     * The learning test's setting, a gentler one that stays closer to the SFT policy, and the critic-free
+     * advantages at the gentle setting's actor rate and KL coefficient ({@link CriticFreeLearningTest}'s).
+     */
     static final List<PpoSetting> PPO_SETTINGS = List.of(
-            new PpoSetting("PPO", 1e-3, 3e-3, 0.1),
-            new PpoSetting("PPO-gentle", 2e-4, 1e-3, 0.2));
+            new PpoSetting("PPO", Advantage.GAE, 1e-3, 3e-3, 0.1),
+            new PpoSetting("PPO-gentle", Advantage.GAE, 2e-4, 1e-3, 0.2),
+            new PpoSetting("RLOO", Advantage.RLOO, 2e-4, 1e-3, 0.2),
+            new PpoSetting("GRPO", Advantage.GRPO, 2e-4, 1e-3, 0.2));
 
     @TempDir
     Path temp;
@@ -125,6 +132,11 @@ class RewardVsKlExperiment {
 
     /** The reward model of the learning test (lr 1e-3, 40 steps of 16 rankings), saved for PPO. */
     Path rewardModel() throws Exception {
+        return rewardModel(temp);
+    }
+
+    /** {@link #rewardModel()}, written under {@code temp}. */
+    static Path rewardModel(Path temp) throws Exception {
         RewardModelConfig config = RewardModelConfig.defaults().withLearningRate(1e-3).withBatchSize(16)
                 .withMaxSteps(40).withWarmupRatio(0.05).withMaxLength(128);
         try (LoadedModel sft = PreferenceLearningTest.stories()) {
@@ -145,18 +157,20 @@ class RewardVsKlExperiment {
         PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(32).numMiniBatches(2).ppoEpochs(2)
                 .klCoef(setting.klCoef()).maxNewTokens(PreferenceLearningTest.CONTINUATION_TOKENS).whitenAdvantages(true)
                 .whitenRewards(false).missingEosPenalty(null).ptxCoef(0.0)
-                .actorLearningRate(setting.actorLr()).criticLearningRate(setting.criticLr()).seed(7));
-        PpoRunConfig run = PpoRunConfig.of(ppo).with(b -> b.maxSteps(PPO_ROLLOUTS * 4).epochs(1).numSamples(4).temperature(1.0f).topK(0).topP(1.0f))
-                .withCheckpointEvery(0);
+                .actorLearningRate(setting.actorLr()).criticLearningRate(setting.criticLr()).seed(7)
+                .advantage(setting.advantage()));
+        PpoRunConfig run = PpoRunConfig.defaults().with(b -> b.maxSteps(PPO_ROLLOUTS * 4).epochs(1).numSamples(4)
+                .temperature(1.0f).topK(0).topP(1.0f).checkpointEvery(0).ppo(ppo));
         List<String> prompts = PreferenceLearningTest.noisyTrain.stream().map(r -> r.prompt()).toList();
         LoadedModel actor = PreferenceLearningTest.stories();
         LoadedModel actorReference = PreferenceLearningTest.stories();
-        LoadedModel critic = ModelLoader.load(rewardModel, null, Device.cpu());
+        LoadedModel critic = setting.advantage().needsCritic() ? ModelLoader.load(rewardModel, null, Device.cpu()) : null;
         LoadedModel reward = ModelLoader.load(rewardModel, null, Device.cpu());
         List<Point> points = new ArrayList<>();
-        try (PpoModels models = new PpoModels(actor.model(), actorReference.model(), critic.model(),
-                new ValueHeadRewardSource(reward.model(), reward.tokenizer(), 32), actor.tokenizer(),
-                List.of(actor, actorReference, critic, reward))) {
+        List<AutoCloseable> owned = critic == null ? List.of(actor, actorReference, reward)
+                : List.of(actor, actorReference, critic, reward);
+        try (PpoModels models = new PpoModels(actor.model(), actorReference.model(), critic == null ? null : critic.model(),
+                new ValueHeadRewardSource(reward.model(), reward.tokenizer(), 32), actor.tokenizer(), owned)) {
             new PpoTrainer(models, run, MetricsSink.none()).onStep((step, total, values) -> {
                 if (step % EVERY == 0) {
                     points.add(measure(setting.method(), step, actor, reference));
@@ -191,7 +205,7 @@ class RewardVsKlExperiment {
         for (String method : methods) {
             String label = PPO_SETTINGS.stream().filter(s -> s.method().equals(method)).findFirst()
                     .map(s -> String.format(Locale.ROOT, "%s vs learned RM (actor lr %.0e, kl-coef %.1f), every 4 of %d steps",
-                            "PPO", s.actorLr(), s.klCoef(), PPO_ROLLOUTS * 4))
+                            s.advantage() == Advantage.GAE ? "PPO" : s.method(), s.actorLr(), s.klCoef(), PPO_ROLLOUTS * 4))
                     .orElse("DPO (beta 0.1, lr 2e-4), every 4 of " + DPO_STEPS + " steps");
             XYSeries series = new XYSeries(label, false, true);
             series.add(sft.kl(), sft.score());
@@ -203,7 +217,8 @@ class RewardVsKlExperiment {
                 + PreferenceLearningTest.WORD + "\"");
         y.setRange(0, 1);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        Color[] colours = {new Color(0xC0392B), new Color(0xE67E22), new Color(0x2471A3)};
+        Color[] colours = {new Color(0xC0392B), new Color(0xE67E22), new Color(0x27AE60), new Color(0x8E44AD),
+            new Color(0x2471A3)};
         for (int i = 0; i < methods.size(); i++) {
             renderer.setSeriesPaint(i, colours[i % colours.length]);
             renderer.setSeriesStroke(i, new BasicStroke(2f));

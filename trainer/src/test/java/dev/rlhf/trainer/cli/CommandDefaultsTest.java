@@ -45,6 +45,12 @@ class CommandDefaultsTest {
                 .isEqualTo(ppo.withCheckpointEvery(3));
         assertThat(parse(new PpoCommand(), PpoCommandTest.concat(PPO, "--reward-clip", "0")).runConfig())
                 .isEqualTo(ppo.withPpo(ppo.ppo().withRewardClip(null)));
+        assertThat(parse(new PpoCommand(), PpoCommandTest.concat(PPO, "--advantage", "grpo", "--num-samples", "4",
+                "--scale-rewards", "false", "--loss-normalizer", "dr-grpo")).runConfig())
+                .isEqualTo(ppo.withNumSamples(4).withPpo(ppo.ppo().withAdvantage(dev.rlhf.trainer.align.ppo.Advantage.GRPO)
+                        .withScaleRewards(false).withLossNormalizer(dev.rlhf.trainer.align.ppo.PolicyLossNormalizer.DR_GRPO)));
+        assertThat(parse(new ServeCommand(), PpoCommandTest.concat(MODEL, "--algorithm", "rloo")).loopConfig())
+                .isEqualTo(LoopConfig.defaults().withAlgorithm(LoopConfig.Algorithm.RLOO));
         assertThat(parse(new SftCommand(), PpoCommandTest.concat(TRAIN, "--eval-every", "7")).sftConfig())
                 .isEqualTo(SftConfig.defaults().withEvalEvery(7));
         assertThat(parse(new SftCommand(), PpoCommandTest.concat(TRAIN, "--lora-rank", "4")).sftConfig().lora())
@@ -81,6 +87,8 @@ class CommandDefaultsTest {
         assertThat(CapturedRun.of("ppo", "--help").out())
                 .contains("GAE lambda (default " + RecordDefaults.text(ppo.lambda()) + ")")
                 .contains("Per-token KL estimator (default " + RecordDefaults.text(ppo.klEstimator()) + ")");
+        assertThat(CapturedRun.of("ppo", "--help").out().replaceAll("\\s+", " ")) // help wraps long descriptions
+                .contains("load no critic and need --num-samples >= 2 (default " + RecordDefaults.text(ppo.advantage()) + ")");
         assertThat(CapturedRun.of("sft", "--help").out())
                 .contains("(default " + RecordDefaults.text(SftConfig.defaults().lora().targets()) + ")");
         assertThat(CapturedRun.of("serve", "--help").out())

@@ -120,6 +120,28 @@ class PpoCommandTest {
         }
     }
 
+    /** {@code --advantage grpo} (Dr. GRPO's options): trains the actor alone, writes no critic and no value metrics. */
+    @Test
+    void criticFreeAdvantageTrainsWithoutACritic() throws Exception {
+        Path out = temp.resolve("grpo");
+        Path metrics = out.resolve("m.jsonl");
+        var r = GenerateCommandTest.run("ppo", "--model", MODEL, "--tokenizer", TOKENIZER, "--reward-model", rewardModel.toString(),
+                "--data", prompts.toString(), "--out", out.toString(), "--metrics", metrics.toString(), "--batch-size", "4",
+                "--num-samples", "2", "--num-mini-batches", "2", "--ppo-epochs", "1", "--max-new-tokens", "8", "--lr", "1e-3",
+                "--max-steps", "4", "--advantage", "grpo", "--scale-rewards", "false", "--loss-normalizer", "dr-grpo");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = Files.readAllLines(metrics);
+        assertThat(lines).hasSize(4);
+        var json = JsonMapper.builder().build();
+        for (String line : lines) {
+            JsonNode node = json.readTree(line);
+            assertThat(node.has("loss/policy")).isTrue();
+            assertThat(node.has("loss/value")).isFalse();
+        }
+        assertThat(out.resolve("model/rlhf-model.json")).exists();
+        assertThat(out.resolve("critic")).doesNotExist();
+    }
+
     @Test
     void badInputExitsWithCodeTwoAndOneLineNamingIt() throws Exception {
         String[] base = {"ppo", "--model", MODEL, "--tokenizer", TOKENIZER, "--out", temp.resolve("o").toString(),
@@ -163,6 +185,16 @@ class PpoCommandTest {
                 rewardModel.toString(), "--top-p", "0.9"));
         assertThat(topP.code()).isEqualTo(2);
         assertThat(topP.err().strip()).doesNotContain("\n").contains("--top-p 0.9").contains("not supported by PPO");
+
+        // the critic-free advantages compare the K samples of a prompt: K = 1 is refused
+        var oneSample = GenerateCommandTest.run(concat(base, "--data", prompts.toString(), "--reward-model",
+                rewardModel.toString(), "--advantage", "rloo", "--num-samples", "1"));
+        assertThat(oneSample.code()).isEqualTo(2);
+        assertThat(oneSample.err().strip()).doesNotContain("\n").contains("num-samples >= 2");
+        var badAdvantage = GenerateCommandTest.run(concat(base, "--data", prompts.toString(), "--reward-model",
+                rewardModel.toString(), "--advantage", "vtrace"));
+        assertThat(badAdvantage.code()).isEqualTo(2);
+        assertThat(badAdvantage.err()).contains("gae, rloo or grpo");
 
         var missing = GenerateCommandTest.run("ppo", "--model", MODEL);
         assertThat(missing.code()).isEqualTo(2);

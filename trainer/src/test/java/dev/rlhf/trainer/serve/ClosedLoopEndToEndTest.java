@@ -28,7 +28,7 @@ import tools.jackson.databind.json.JsonMapper;
  * (a separate JVM, stories260K as v0) answers their sample requests; four simulated annotators rank
  * every task through the REST API with a preference oracle (stories that say "big" more often are better;
  * {@code -Dloop.word=...} for another word); after {@value #TRAIN_EVERY} comparisons the trainer fits
- * the reward model, runs the policy optimisation ({@code -Dloop.algorithm=ppo|dpo}, default the
+ * the reward model, runs the policy optimisation ({@code -Dloop.algorithm=ppo|dpo|rloo|grpo}, default the
  * service's own) and publishes v1 with head-to-head samples (two of v1, two of v0 per prompt), which
  * arrive as new tasks. In that second round the oracle must prefer v1's responses to v0's more than
  * half the time, as the annotation app's win rate reports it.

@@ -36,6 +36,18 @@ public final class PolicyLoss {
      * @param clipRange  eps
      */
     public static LossOutput compute(NDArray logp, NDArray oldLogp, NDArray advantages, NDArray mask, double clipRange) {
+        return compute(logp, oldLogp, advantages, mask, clipRange, PolicyLossNormalizer.TOKENS, 0);
+    }
+
+    /**
+     * As {@link #compute(NDArray, NDArray, NDArray, NDArray, double)}, with the summed per-token loss
+     * divided as {@code normalizer} says: by the minibatch's response tokens ({@code TOKENS}, the
+     * masked mean), or by {@code B * maxNewTokens} ({@code DR_GRPO}, TRL's dr_grpo).
+     *
+     * @param maxNewTokens the rollout's response length limit (used by {@code DR_GRPO} only)
+     */
+    public static LossOutput compute(NDArray logp, NDArray oldLogp, NDArray advantages, NDArray mask, double clipRange,
+                                     PolicyLossNormalizer normalizer, int maxNewTokens) {
         if (!logp.getShape().equals(oldLogp.getShape()) || !logp.getShape().equals(advantages.getShape())
                 || !logp.getShape().equals(mask.getShape())) {
             throw new IllegalArgumentException("logp " + logp.getShape() + ", old logp " + oldLogp.getShape()
@@ -47,7 +59,17 @@ public final class PolicyLoss {
         NDArray a = Functions.constant(advantages, owner);
         NDArray unclipped = a.neg().mul(ratio);
         NDArray clipped = a.neg().mul(ratio.clip(1 - clipRange, 1 + clipRange));
-        NDArray loss = Masked.mean(unclipped.maximum(clipped), mask);
+        NDArray loss = switch (normalizer) {
+            case TOKENS -> Masked.mean(unclipped.maximum(clipped), mask);
+            case DR_GRPO -> {
+                if (maxNewTokens < 1) {
+                    throw new IllegalArgumentException("dr_grpo normalises by max-new-tokens, got " + maxNewTokens);
+                }
+                long rows = logp.getShape().get(0);
+                NDArray summed = unclipped.maximum(clipped).mul(Masked.asFloat(mask, unclipped)).sum();
+                yield Functions.scale(summed, 1.0 / (rows * (double) maxNewTokens));
+            }
+        };
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put(LOSS, Functions.scalar(loss));

@@ -19,7 +19,8 @@ import dev.rlhf.trainer.align.Checks;
  * @param numMiniBatches    minibatches per rollout batch per epoch (default 1: TRL num_mini_batches)
  * @param rolloutBatchSize  prompts sampled per PPO step (default 64: TRL's PPO example per_device_train_batch_size)
  * @param maxNewTokens      response length sampled in rollouts (default 53: TRL response_length)
- * @param whitenAdvantages  whiten advantages over the batch (default true: TRL always whitens advantages)
+ * @param whitenAdvantages  whiten GAE's advantages over the batch; RLOO's and GRPO's are used as computed (default true: TRL
+ *                          PPOTrainer always whitens advantages; its RLOOTrainer's normalize_advantages defaults to false)
  * @param whitenRewards     scale per-token rewards to unit variance before GAE, mean kept (default false: TRL whiten_rewards)
  * @param rewardClip        clip reward-model scores to [-c, c]; null = off (default 10.0: OpenRLHF reward_clip_range)
  * @param missingEosPenalty subtracted from the score of responses without EOS; null = off (default null: TRL missing_eos_penalty)
@@ -27,6 +28,12 @@ import dev.rlhf.trainer.align.Checks;
  * @param actorLearningRate AdamW learning rate of the actor (default 1e-6: OpenRLHF actor_learning_rate)
  * @param criticLearningRate AdamW learning rate of the critic (default 9e-6: OpenRLHF critic_learning_rate)
  * @param seed              sampling and shuffling seed (default 42: TRL TrainingArguments)
+ * @param advantage         advantage estimator: GAE with the critic, or the critic-free RLOO / GRPO over the K samples of a prompt,
+ *                          which load no critic (default GAE: PPO as InstructGPT, TRL PPOTrainer and OpenRLHF's default run it)
+ * @param scaleRewards      GRPO only: divide each group's centred rewards by its std + 1e-4; false = Dr. GRPO's unbiased
+ *                          advantages (default true: TRL GRPOConfig scale_rewards)
+ * @param lossNormalizer    what the minibatch's summed policy loss is divided by: its response tokens, or Dr. GRPO's constant
+ *                          rows x max-new-tokens (default TOKENS: OpenRLHF's and TRL PPOTrainer's masked token mean)
  */
 @RecordBuilder
 public record PpoConfig(
@@ -50,12 +57,18 @@ public record PpoConfig(
         double ptxCoef,
         double actorLearningRate,
         double criticLearningRate,
-        long seed) implements PpoConfigBuilder.With {
+        long seed,
+        Advantage advantage,
+        boolean scaleRewards,
+        PolicyLossNormalizer lossNormalizer) implements PpoConfigBuilder.With {
 
     /** InstructGPT's PPO-ptx pretraining-loss coefficient gamma. */
     public static final double INSTRUCTGPT_PTX_COEF = 27.8;
 
     public PpoConfig {
+        // resume states written before these options existed read back as nulls: today's PPO
+        advantage = advantage == null ? Advantage.GAE : advantage;
+        lossNormalizer = lossNormalizer == null ? PolicyLossNormalizer.TOKENS : lossNormalizer;
         Checks.check(klCoef >= 0 && Double.isFinite(klCoef), "kl-coef must be >= 0, got " + klCoef);
         Checks.check(klTarget == null || (klTarget > 0 && Double.isFinite(klTarget)), "kl-target must be > 0, got " + klTarget);
         Checks.check(klHorizon > 0 && Double.isFinite(klHorizon), "kl-horizon must be > 0, got " + klHorizon);
@@ -86,6 +99,7 @@ public record PpoConfig(
                 .ppoEpochs(4).numMiniBatches(1).rolloutBatchSize(64).maxNewTokens(53)
                 .whitenAdvantages(true).whitenRewards(false).rewardClip(10.0).missingEosPenalty(null).ptxCoef(0.0)
                 .actorLearningRate(1e-6).criticLearningRate(9e-6).seed(42)
+                .advantage(Advantage.GAE).scaleRewards(true).lossNormalizer(PolicyLossNormalizer.TOKENS)
                 .build();
     }
 

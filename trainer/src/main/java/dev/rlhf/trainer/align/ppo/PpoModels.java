@@ -13,13 +13,15 @@ import java.util.List;
 
 /**
  * PPO's four models: the actor (trained, initialised from the SFT policy), a frozen reference copy
- * of the SFT policy, the critic (trained, initialised from the reward model: trunk and value head)
- * and the frozen reward model, behind {@link RewardSource} (scoring the policy's own tokens, cut
+ * of the SFT policy, the critic (trained, initialised from the reward model: trunk and value head;
+ * absent for the critic-free advantages RLOO and GRPO, which hold one model less) and the frozen
+ * reward model, behind {@link RewardSource} (scoring the policy's own tokens, cut
  * to the length the reward model was trained at, {@code reward_max_length} in its checkpoint).
  *
  * @param actor     the policy being trained, on the training device
  * @param reference the frozen SFT policy (on the CPU when frozen models are offloaded)
- * @param critic    the value model being trained, on the training device; must have a value head
+ * @param critic    the value model being trained, on the training device; must have a value head; null for
+ *                  the critic-free advantages (see {@link Advantage#needsCritic()})
  * @param reward    scores finished responses (frozen)
  * @param tokenizer the policy's tokenizer
  */
@@ -27,7 +29,7 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
                         TextTokenizer tokenizer, List<AutoCloseable> owned) implements AutoCloseable {
 
     public PpoModels {
-        if (!critic.hasValueHead()) {
+        if (critic != null && !critic.hasValueHead()) {
             throw new IllegalArgumentException("the critic needs a value head");
         }
         if (!actor.config().equals(reference.config())) {
@@ -53,6 +55,15 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
      */
     public static PpoModels load(Path policy, Path referencePolicy, Path tokenizer, Path rewardModel, Device device,
                                  boolean offloadFrozen, int scoreBatchSize) throws IOException {
+        return load(policy, referencePolicy, tokenizer, rewardModel, device, offloadFrozen, scoreBatchSize, true);
+    }
+
+    /**
+     * As {@link #load(Path, Path, Path, Path, Device, boolean, int)}; without {@code withCritic} (the
+     * critic-free advantages) no critic is loaded, so the run holds three models.
+     */
+    public static PpoModels load(Path policy, Path referencePolicy, Path tokenizer, Path rewardModel, Device device,
+                                 boolean offloadFrozen, int scoreBatchSize, boolean withCritic) throws IOException {
         Device frozen = offloadFrozen ? Device.cpu() : device;
         List<AutoCloseable> owned = new ArrayList<>();
         try {
@@ -60,19 +71,24 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
             owned.add(actor);
             LoadedModel reference = ModelLoader.load(referencePolicy, tokenizer, frozen);
             owned.add(reference);
-            LoadedModel critic = loadRewardModel(rewardModel, tokenizer, device);
-            owned.add(critic);
+            LoadedModel critic = null;
+            if (withCritic) {
+                critic = loadRewardModel(rewardModel, tokenizer, device);
+                owned.add(critic);
+            }
             LoadedModel reward = loadRewardModel(rewardModel, tokenizer, frozen);
             owned.add(reward);
-            if (critic.model().config().vocabSize() != actor.model().config().vocabSize()) {
-                throw new CheckpointException(rewardModel + ": vocabulary of " + critic.model().config().vocabSize()
+            if (reward.model().config().vocabSize() != actor.model().config().vocabSize()) {
+                throw new CheckpointException(rewardModel + ": vocabulary of " + reward.model().config().vocabSize()
                         + " tokens, the policy has " + actor.model().config().vocabSize());
             }
             actor.model().setTrainable(name -> true);
-            critic.model().setTrainable(name -> true);
+            if (critic != null) {
+                critic.model().setTrainable(name -> true);
+            }
             reference.model().setTrainable(name -> false);
             reward.model().setTrainable(name -> false);
-            return new PpoModels(actor.model(), reference.model(), critic.model(),
+            return new PpoModels(actor.model(), reference.model(), critic == null ? null : critic.model(),
                     new ValueHeadRewardSource(reward.model(), reward.tokenizer(),
                             ValueHeadRewardSource.trainedMaxLength(rewardModel, reward.model()), scoreBatchSize),
                     actor.tokenizer(), owned);
@@ -89,6 +105,11 @@ public record PpoModels(LlamaModel actor, LlamaModel reference, LlamaModel criti
             throw new CheckpointException(path + ": not a reward model (no value head; train one with the reward command)");
         }
         return loaded;
+    }
+
+    /** Whether a critic is held (the GAE advantage), or none (RLOO, GRPO). */
+    public boolean hasCritic() {
+        return critic != null;
     }
 
     @Override

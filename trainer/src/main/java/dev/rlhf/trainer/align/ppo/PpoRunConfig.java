@@ -45,6 +45,8 @@ public record PpoRunConfig(
         Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
         Checks.check(numSamples >= 1 && ppo.rolloutBatchSize() % numSamples == 0,
                 "num-samples " + numSamples + " must divide batch-size " + ppo.rolloutBatchSize());
+        Checks.check(numSamples >= 2 || ppo.advantage().needsCritic(), "advantage " + ppo.advantage().name().toLowerCase(java.util.Locale.ROOT)
+                + " compares the K samples of a prompt: it needs num-samples >= 2, got " + numSamples);
         Checks.check(temperature > 0 && Float.isFinite(temperature), "temperature must be > 0 for PPO rollouts, got " + temperature);
         Checks.check(topK == 0, "top-k " + topK + " is not supported by PPO: its log-probabilities are over the full "
                 + "vocabulary, so top-k sampling would make the update off-policy (leave top-k at 0)");

@@ -36,7 +36,11 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Memory: every forward pass and update runs in its own sub-manager, closed before the next;
  * the rollout lives in host arrays between steps, so nothing grows with the number of steps.
  *
- * <p>Output: {@code <out>/model} (the trained actor), {@code <out>/critic} and {@code <out>/resume}.
+ * <p>Advantages ({@link PpoConfig#advantage()}): GAE with the critic, as above; or the critic-free
+ * RLOO and GRPO, whose rollouts give each response one advantage against the other samples of its
+ * prompt, and whose steps update the actor alone (no critic, value loss or value metrics).
+ *
+ * <p>Output: {@code <out>/model} (the trained actor), {@code <out>/critic} (GAE only) and {@code <out>/resume}.
  */
 public final class PpoTrainer {
 
@@ -49,8 +53,8 @@ public final class PpoTrainer {
      * metrics, which stay reproducible).
      *
      * @param rolloutTokensPerSecond response tokens sampled per second of rollout (sampling with the
-     *                               KV cache, the four models' forward passes, scoring, GAE)
-     * @param secondsPerUpdate       mean time of one optimizer step (actor and critic)
+     *                               KV cache, the models' forward passes, scoring, advantages)
+     * @param secondsPerUpdate       mean time of one optimizer step (actor and critic; the actor alone without a critic)
      */
     public record Result(int steps, int rollouts, Map<String, Double> lastMetrics, Path model,
                          double rolloutTokensPerSecond, double secondsPerUpdate) {}
@@ -75,6 +79,10 @@ public final class PpoTrainer {
         this.run = run;
         this.config = run.ppo();
         this.metrics = metrics;
+        if (config.advantage().needsCritic() != models.hasCritic()) {
+            throw new IllegalArgumentException("advantage " + config.advantage() + (models.hasCritic()
+                    ? " needs no critic, but one was loaded" : " needs a critic (a reward model with a value head to start it from)"));
+        }
     }
 
     public PpoTrainer onStep(StepListener l) {
@@ -158,7 +166,9 @@ public final class PpoTrainer {
             Path modelDir = out.resolve("model");
             Map<String, String> meta = Map.of("phase", PHASE, "steps", Integer.toString(state.step));
             ModelCheckpoint.save(actor, models.tokenizer(), modelDir, meta);
-            ModelCheckpoint.save(critic, models.tokenizer(), out.resolve("critic"), meta);
+            if (critic != null) {
+                ModelCheckpoint.save(critic, models.tokenizer(), out.resolve("critic"), meta);
+            }
             return new Result(state.step, state.rolloutIndex, last, modelDir,
                     rolloutNanos == 0 ? Double.NaN : rolloutTokens / (rolloutNanos / 1e9),
                     updates == 0 ? Double.NaN : updateNanos / 1e9 / updates);
@@ -234,10 +244,10 @@ public final class PpoTrainer {
                           DataCursor<TokenizedExample> ptxCursor) throws IOException {
         PpoConfig savedConfig = saved.value("config", PpoConfig.class);
         if (savedConfig.rolloutBatchSize() != config.rolloutBatchSize() || savedConfig.numMiniBatches() != config.numMiniBatches()
-                || savedConfig.ppoEpochs() != config.ppoEpochs()) {
+                || savedConfig.ppoEpochs() != config.ppoEpochs() || savedConfig.advantage() != config.advantage()) {
             throw new IllegalArgumentException(saved.directory() + ": saved with batch-size " + savedConfig.rolloutBatchSize()
                     + ", " + savedConfig.numMiniBatches() + " minibatches and " + savedConfig.ppoEpochs()
-                    + " PPO epochs; resume needs the same batching");
+                    + " PPO epochs and advantage " + savedConfig.advantage() + "; resume needs the same batching and advantage");
         }
         update.restore(saved);
         saved.restoreCursor(PROMPTS, promptCursor);

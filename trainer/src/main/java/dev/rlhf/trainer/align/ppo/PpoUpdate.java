@@ -28,7 +28,8 @@ import static dev.rlhf.trainer.align.ppo.Rollout.rowsOf;
 /**
  * The PPO optimisation of a {@link Rollout} (OpenRLHF's actor and critic training steps): the actor
  * and the critic, every parameter trainable, each with its own AdamW. Owns the optimizers; its
- * resumable part is both models and both optimizers.
+ * resumable part is both models and both optimizers. Without a critic (the RLOO and GRPO
+ * advantages) only the actor and its optimizer exist, and no value metrics are emitted.
  */
 final class PpoUpdate implements AutoCloseable {
 
@@ -54,10 +55,15 @@ final class PpoUpdate implements AutoCloseable {
         this.config = run.ppo();
         this.seeds = new Seeds(config.seed());
         actor.setTrainable(name -> true);
-        critic.setTrainable(name -> true);
         this.actorParams = new LinkedHashMap<>(actor.parameters());
-        this.criticParams = new LinkedHashMap<>(critic.parameters());
         this.actorOptimizer = new AdamW(actorParams, run.optimizer(), actor.manager());
+        if (critic == null) {
+            this.criticParams = null;
+            this.criticOptimizer = null;
+            return;
+        }
+        critic.setTrainable(name -> true);
+        this.criticParams = new LinkedHashMap<>(critic.parameters());
         AdamW criticAdam;
         try {
             criticAdam = new AdamW(criticParams, run.optimizer(), critic.manager());
@@ -87,7 +93,8 @@ final class PpoUpdate implements AutoCloseable {
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = RolloutMaker.atTemperature(actor.logits(actor.hiddenStates(t, km, null, null)), run.temperature());
                 NDArray logp = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
-                LossOutput policy = PolicyLoss.compute(logp, oldLogp, advantages, mask, config.clipRange());
+                LossOutput policy = PolicyLoss.compute(logp, oldLogp, advantages, mask, config.clipRange(),
+                        config.lossNormalizer(), config.maxNewTokens());
                 NDArray ptxLoss = ptxBatch == null ? null : ptxLoss(step, ptxBatch);
                 actorLoss = ActorLoss.combine(policy, ptxLoss, config.ptxCoef());
                 collector.backward(actorLoss.loss());
@@ -96,6 +103,9 @@ final class PpoUpdate implements AutoCloseable {
         }
         values.put("policy/grad_norm", (double) Gradients.clipGlobalNorm(actorParams.values(), run.maxGradNorm(), actor.manager()));
         actorOptimizer.step((float) config.actorLearningRate());
+        if (critic == null) {
+            return values;
+        }
 
         try (NDManager step = critic.manager().newSubManager()) {
             NDArray t = rowsOf(step, r.tokens(), r.width(), rows, DataType.INT64);
@@ -161,22 +171,28 @@ final class PpoUpdate implements AutoCloseable {
     /** Saves both models and both optimizers. */
     void writeTo(ResumeState.Writer saved, Map<String, String> metadata) throws IOException {
         saved.model(ACTOR, actor, models.tokenizer(), metadata);
-        saved.model(CRITIC, critic, models.tokenizer(), metadata);
         saved.optimizer(ACTOR, actorOptimizer);
-        saved.optimizer(CRITIC, criticOptimizer);
+        if (critic != null) {
+            saved.model(CRITIC, critic, models.tokenizer(), metadata);
+            saved.optimizer(CRITIC, criticOptimizer);
+        }
     }
 
     void restore(ResumeState saved) throws IOException {
         saved.loadModel(ACTOR, actor);
         saved.loadOptimizer(ACTOR, actorOptimizer, actor.manager());
-        saved.loadModel(CRITIC, critic);
-        saved.loadOptimizer(CRITIC, criticOptimizer, critic.manager());
+        if (critic != null) {
+            saved.loadModel(CRITIC, critic);
+            saved.loadOptimizer(CRITIC, criticOptimizer, critic.manager());
+        }
     }
 
     @Override
     public void close() {
         try {
-            criticOptimizer.close();
+            if (criticOptimizer != null) {
+                criticOptimizer.close();
+            }
         } finally {
             actorOptimizer.close();
         }

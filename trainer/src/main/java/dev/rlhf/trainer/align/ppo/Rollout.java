@@ -19,7 +19,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param responseTokens [rows, width]: 1 at response tokens
  * @param mask           [rows, width - 1]: 1 where the position predicts a response token
  * @param oldLogp        the sampling policy's log-probabilities of the response tokens
- * @param oldValues      the critic's values before the update
+ * @param oldValues      the critic's values before the update; null without a critic (RLOO, GRPO)
+ * @param returns        GAE's returns, the critic's targets; null without a critic
  * @param metrics        the rollout's metrics (KL, scores, entropy, lengths), repeated on each of its steps
  */
 record Rollout(int rows, int width, float[] tokens, float[] keyMask, float[] responseTokens, float[] mask,
@@ -39,9 +40,13 @@ record Rollout(int rows, int width, float[] tokens, float[] keyMask, float[] res
         a.put("responseTokens", responseTokens);
         a.put("mask", mask);
         a.put("oldLogp", oldLogp);
-        a.put("oldValues", oldValues);
+        if (oldValues != null) {
+            a.put("oldValues", oldValues);
+        }
         a.put("advantages", advantages);
-        a.put("returns", returns);
+        if (returns != null) {
+            a.put("returns", returns);
+        }
         return a;
     }
 

@@ -25,7 +25,11 @@ import static dev.rlhf.trainer.align.ppo.Rollout.rowsOf;
  * each finished response with the reward source at its last token (on the policy's own token ids),
  * computes the actor's, reference's and critic's per-token numbers with full forward passes
  * (log-probabilities at the sampling temperature), and turns them into per-token rewards (KL
- * penalty, clipped score, missing-EOS penalty), GAE advantages and returns.
+ * penalty, clipped score, missing-EOS penalty), GAE advantages and returns. With a critic-free
+ * advantage (RLOO, GRPO) there are no values or returns: each response's reward is the sum of its
+ * per-token rewards, {@code score - kl_coef * sum_t KL_t} (TRL RLOOTrainer's {@code rlhf_reward},
+ * the KL penalty folded into the sequence reward), and its advantage against the other samples of
+ * its prompt ({@link RlooAdvantages}, {@link GrpoAdvantages}) is given to every one of its tokens.
  *
  * <p>Exactness: the forward passes use the row groups and padding of the first PPO epoch's
  * minibatches ({@code mini-batch-size} rows in order), so the first update sees the same
@@ -131,8 +135,10 @@ final class RolloutMaker {
             Batch refOut = policyLogprobs(models.reference(), tokens, keyMask, responseTokens, width, chunkRows, false,
                     run.temperature());
             System.arraycopy(refOut.perToken, 0, refLogp, from * time, refOut.perToken.length);
-            float[] v = criticValues(tokens, keyMask, width, chunkRows);
-            System.arraycopy(v, 0, oldValues, from * time, v.length);
+            if (critic != null) {
+                float[] v = criticValues(tokens, keyMask, width, chunkRows);
+                System.arraycopy(v, 0, oldValues, from * time, v.length);
+            }
         }
         double[] scores = models.reward().scoreTokens(promptTexts, completions, promptIds, responseIds);
         if (scores.length != rows) {
@@ -154,11 +160,18 @@ final class RolloutMaker {
             NDArray kl = config.klEstimator().perToken(lp, ref);
             TokenRewards.Result rewards = TokenRewards.compute(kl, m, scope.create(s), endedWithEos, controller.value(),
                     config.rewardClip(), config.missingEosPenalty());
-            NDArray perToken = config.whitenRewards() ? Masked.whiten(rewards.rewards(), m, false) : rewards.rewards();
-            Gae.Result gae = Gae.compute(perToken, scope.create(oldValues, shape), m, config.gamma(), config.lambda());
-            NDArray adv = config.whitenAdvantages() ? Masked.whiten(gae.advantages(), m, true) : gae.advantages();
-            advantages = adv.toType(DataType.FLOAT32, false).toFloatArray();
-            returns = gae.returns().toType(DataType.FLOAT32, false).toFloatArray();
+            if (config.advantage() == Advantage.GAE) {
+                NDArray perToken = config.whitenRewards() ? Masked.whiten(rewards.rewards(), m, false) : rewards.rewards();
+                Gae.Result gae = Gae.compute(perToken, scope.create(oldValues, shape), m, config.gamma(), config.lambda());
+                NDArray adv = config.whitenAdvantages() ? Masked.whiten(gae.advantages(), m, true) : gae.advantages();
+                advantages = adv.toType(DataType.FLOAT32, false).toFloatArray();
+                returns = gae.returns().toType(DataType.FLOAT32, false).toFloatArray();
+            } else {
+                double[] sequenceRewards = Masked.sum(rewards.rewards(), m, 1).toType(DataType.FLOAT64, false).toDoubleArray();
+                advantages = perTokenAdvantages(groupAdvantages(sequenceRewards), mask, time);
+                returns = null;
+                oldValues = null;
+            }
             double tokenCount = 0;
             for (float f : mask) {
                 tokenCount += f;
@@ -179,6 +192,28 @@ final class RolloutMaker {
         }
         return new Rollout(rows, width, tokens, keyMask, responseTokens, mask, oldLogp, oldValues, advantages, returns,
                 rolloutMetrics);
+    }
+
+    /** The critic-free estimators' per-sequence advantages over the K samples of each prompt. */
+    private double[] groupAdvantages(double[] sequenceRewards) {
+        return switch (config.advantage()) {
+            case RLOO -> RlooAdvantages.compute(sequenceRewards, run.numSamples());
+            case GRPO -> GrpoAdvantages.compute(sequenceRewards, run.numSamples(), config.scaleRewards());
+            case GAE -> throw new IllegalStateException("GAE advantages are per token");
+        };
+    }
+
+    /** Each sequence's advantage on every one of its response tokens, 0 elsewhere [rows, time]. */
+    static float[] perTokenAdvantages(double[] sequence, float[] mask, int time) {
+        float[] out = new float[mask.length];
+        for (int r = 0; r < sequence.length; r++) {
+            for (int t = 0; t < time; t++) {
+                if (mask[r * time + t] != 0) {
+                    out[r * time + t] = (float) sequence[r];
+                }
+            }
+        }
+        return out;
     }
 
     private record Batch(float[] perToken, double entropySum) {}

@@ -65,6 +65,19 @@ final class PpoFixtures {
     }
 
     /**
+     * The three models of a critic-free run (RLOO, GRPO): actor and reference from stories260K and
+     * the reward model from {@link #randomHeadRewardModel}; no critic. Closing the result frees all three.
+     */
+    static PpoModels threeModels(long rewardSeed) throws Exception {
+        LoadedModel actor = stories();
+        LoadedModel reference = stories();
+        LoadedModel reward = randomHeadRewardModel(rewardSeed);
+        return new PpoModels(actor.model(), reference.model(), null,
+                new ValueHeadRewardSource(reward.model(), reward.tokenizer(), 16), actor.tokenizer(),
+                List.of(actor, reference, reward));
+    }
+
+    /**
      * A simulated labeler's preference: 1 for a completion that mentions {@code word} (as a whole
      * word, any case), else 0.
      */
