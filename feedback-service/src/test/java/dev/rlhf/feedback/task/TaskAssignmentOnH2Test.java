@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,8 @@ import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.ranking.RankingRepository;
+import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.kafka.AvroEventDeserializer;
 import dev.rlhf.schemas.kafka.Topics;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -94,7 +97,8 @@ class TaskAssignmentOnH2Test {
         Clock clock = Clock.systemUTC();
         tasks = new TaskService(assignments, projects, prompts, annotators, tx, clock);
         submissions = new SubmissionService(assignments, new RankingRepository(jdbc, json), prompts, new OutboxWriter(jdbc, event -> { }, new BulkInsert(dataSource)),
-                annotators, tx, clock, properties, new DatabaseKind(dataSource), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), members);
+                annotators, tx, clock, properties, new DatabaseKind(dataSource), new DurableCommits(new DatabaseKind(dataSource), jdbc, true), members,
+                projects);
     }
 
     @AfterEach
@@ -196,6 +200,51 @@ class TaskAssignmentOnH2Test {
 
         submissions.submit("h2-texter", task.taskId(), new RankingSubmission(ranking, Map.of(), false, "Blue \uD83D\uDC99", 10L));
         assertThat(jdbc.sql("SELECT rewrite FROM rankings").query(String.class).single()).isEqualTo("Blue \uD83D\uDC99");
+    }
+
+    /** H2 takes the statement-per-step path of SubmissionService: each mode's grades are stored and in the event there too. */
+    @Test
+    void everyFeedbackModeStoresItsGradesAndEmitsThemOnH2() {
+        fixtures = new TaskFixtures(null, prompts, taskRepository);
+        UUID annotator = UUID.randomUUID();
+        annotatorRepository.insert(new Annotator(annotator, "h2-modes", "{noop}x", Set.of(Annotator.Role.ANNOTATOR), Instant.now()));
+        Map<String, RankingSubmitted> events = new LinkedHashMap<>();
+        for (String mode : List.of("ranking", "pairwise", "rating", "binary")) {
+            UUID project = projects.create(new ProjectService.ProjectSettings("h2-" + mode, "", 2, 1, 600, mode)).id();
+            members.add(project, annotator, Instant.now());
+            var task = fixtures.task(project, "h2 " + mode, 2, 1);
+            String r0 = task.responseIds().get(0).toString(), r1 = task.responseIds().get(1).toString();
+            assertThat(tasks.next("h2-modes", project).orElseThrow().feedbackMode().wireName()).isEqualTo(mode);
+            List<List<String>> ranking = List.of(List.of(r1), List.of(r0));
+            var body = switch (mode) {
+                case "ranking" -> new RankingSubmission(ranking, Map.of(), false, null, 10L);
+                case "pairwise" -> new RankingSubmission(ranking, Map.of(), false, null, 10L, 1, null, null);
+                case "rating" -> new RankingSubmission(null, Map.of(), false, null, 10L, null, Map.of(r0, 3, r1, 7), null);
+                default -> new RankingSubmission(null, Map.of(), false, null, 10L, null, null, Map.of(r0, false, r1, true));
+            };
+            UUID eventId = submissions.submit("h2-modes", task.taskId(), body).eventId();
+            var stored = jdbc.sql("SELECT ranking, feedback_mode, strength, ratings, labels FROM rankings WHERE task_id = ?").param(task.taskId())
+                    .query().singleRow();
+            assertThat(stored.get("feedback_mode")).isEqualTo(mode);
+            assertThat(stored.get("ranking")).as("given or derived, r1 over r0").isEqualTo("[[\"" + r1 + "\"],[\"" + r0 + "\"]]");
+            byte[] payload = jdbc.sql("SELECT payload FROM outbox WHERE event_id = ?").param(eventId).query((rs, n) -> rs.getBytes(1)).single();
+            try (var deserializer = new AvroEventDeserializer<>(RankingSubmitted.class)) {
+                RankingSubmitted event = deserializer.deserialize(Topics.RANKINGS, payload);
+                assertThat(event.getRanking()).containsExactly(List.of(r1), List.of(r0));
+                events.put(mode, event);
+            }
+            switch (mode) {
+                case "pairwise" -> assertThat(((Number) stored.get("strength")).intValue()).isEqualTo(1);
+                case "rating" -> assertThat(stored.get("ratings")).isNotNull();
+                case "binary" -> assertThat(stored.get("labels")).isNotNull();
+                default -> assertThat(stored.get("strength")).isNull();
+            }
+        }
+        assertThat(events.values()).extracting(RankingSubmitted::getFeedbackMode).containsExactly("ranking", "pairwise", "rating", "binary");
+        assertThat(events.get("ranking").getStrength()).isNull();
+        assertThat(events.get("pairwise").getStrength()).isEqualTo(1);
+        assertThat(events.get("rating").getRatings()).hasSize(2).containsValues(3, 7);
+        assertThat(events.get("binary").getLabels()).hasSize(2).containsValues(false, true);
     }
 
     private static void assertInvalid(Runnable call, String field, String detail) {

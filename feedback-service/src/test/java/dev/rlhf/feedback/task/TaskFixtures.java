@@ -27,8 +27,14 @@ public final class TaskFixtures {
     }
 
     public UUID project(String name, int responsesPerTask, int annotatorsPerTask, int leaseSeconds) {
+        return project(name, responsesPerTask, annotatorsPerTask, leaseSeconds, "ranking");
+    }
+
+    /** A project in this feedback mode (its wire name: ranking, pairwise, rating, binary). */
+    public UUID project(String name, int responsesPerTask, int annotatorsPerTask, int leaseSeconds, String feedbackMode) {
         var reply = admin.postJson("/api/v1/projects", Map.of("name", name, "guidelines", "Guidelines of " + name,
-                "responsesPerTask", responsesPerTask, "annotatorsPerTask", annotatorsPerTask, "leaseSeconds", leaseSeconds));
+                "responsesPerTask", responsesPerTask, "annotatorsPerTask", annotatorsPerTask, "leaseSeconds", leaseSeconds,
+                "feedbackMode", feedbackMode));
         assertThat(reply.status()).as(reply.body()).isEqualTo(201);
         return UUID.fromString(reply.json().path("id").asString());
     }
