@@ -31,8 +31,8 @@ public class ThumbsBoard extends GradedBoard {
         for (int i = 0; i < items.size(); i++) {
             String id = items.get(i).id();
             int shownNumber = i + 1;
-            up.put(id, thumb(id, true, "👍 Up (U)", "Thumbs up for response " + shownNumber));
-            down.put(id, thumb(id, false, "👎 Down (D)", "Thumbs down for response " + shownNumber));
+            up.put(id, thumb(id, true, "✓ Up (U)", "Thumbs up for response " + shownNumber));
+            down.put(id, thumb(id, false, "✗ Down (D)", "Thumbs down for response " + shownNumber));
             Div thumbs = new Div(up.get(id), down.get(id));
             thumbs.addClassName("thumbs");
             thumbs.getElement().setAttribute("role", "group");

@@ -60,6 +60,7 @@ class FeedbackModesBrowserTest extends BrowserTest {
             page.keyboard().press("4"); // B > A: changed their mind
             assertThat(page.locator("#choice-4")).hasAttribute("aria-pressed", "true");
             assertThat(page.locator("#choice-5")).hasAttribute("aria-pressed", "false");
+            screenshot("workspace-pairwise-graded");
             page.keyboard().press("Enter");
         });
         List<String> shown = done.shown();
@@ -88,6 +89,7 @@ class FeedbackModesBrowserTest extends BrowserTest {
             page.keyboard().press("j");
             page.keyboard().press("6");
             assertThat(page.locator("[aria-current='true']")).hasAttribute("data-rating", "6");
+            screenshot("workspace-rating-graded");
             page.keyboard().press("Enter");
         });
         List<String> shown = done.shown();
@@ -117,6 +119,7 @@ class FeedbackModesBrowserTest extends BrowserTest {
             page.keyboard().press("ArrowDown");
             page.keyboard().press("u");
             assertThat(page.locator("#feedback-status")).hasText("Complete: Enter submits.");
+            screenshot("workspace-binary-graded");
             page.keyboard().press("Enter");
         });
         List<String> shown = done.shown();
