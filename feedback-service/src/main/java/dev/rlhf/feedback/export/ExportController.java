@@ -13,7 +13,7 @@ import dev.rlhf.feedback.project.ProjectService;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * {@code GET /api/v1/projects/{projectId}/export?format=pairs|messages|rankings|consensus|sft}
+ * {@code GET /api/v1/projects/{projectId}/export?format=pairs|messages|rankings|consensus|sft|kto}
  * with optional {@code consensus}, {@code from}, {@code to}, {@code policyVersion}, {@code minAgreement}:
  * NDJSON written to the response as it is read. Exports hold every annotator's work, so they are
  * for admins only. Parameters are checked before the first byte, so a bad one is still a 400 problem.

@@ -15,7 +15,12 @@ public enum ExportFormat {
     /** One line per prompt: the ranked-pairs consensus and its agreement. */
     CONSENSUS,
     /** One line per rewrite: {"prompt", "completion"}, plus the prompt's conversation. */
-    SFT;
+    SFT,
+    /**
+     * One line per labelled response of each individual ranking: {"prompt", "completion", "label"} (TRL's KTO
+     * format), labels from {@link dev.rlhf.schemas.ranking.GradedFeedback#unpairedLabels}.
+     */
+    KTO;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);

@@ -1,5 +1,6 @@
 package dev.rlhf.feedback.export;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -8,6 +9,9 @@ import dev.rlhf.feedback.consensus.ConsensusSupport;
 import dev.rlhf.feedback.consensus.PairwiseAgreement;
 import dev.rlhf.feedback.consensus.Rate;
 import dev.rlhf.feedback.prompt.Turn;
+import dev.rlhf.feedback.ranking.Grades;
+import dev.rlhf.schemas.ranking.FeedbackMode;
+import dev.rlhf.schemas.ranking.GradedFeedback;
 import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.io.SerializedString;
@@ -28,6 +32,7 @@ final class ExportLineWriter {
     private static final SerializedString CONVERSATION = new SerializedString("conversation");
     private static final SerializedString ROLE = new SerializedString("role");
     private static final SerializedString CONTENT = new SerializedString("content");
+    private static final SerializedString COMPLETION = new SerializedString("completion");
 
     private final JsonGenerator out;
     private final ExportRequest request;
@@ -58,6 +63,7 @@ final class ExportLineWriter {
             case RANKINGS -> group.rankings.forEach(r -> ranking(group, r));
             case CONSENSUS -> consensusLine(group, consensus);
             case SFT -> group.rankings.stream().filter(r -> r.rewrite() != null && !r.rewrite().isBlank()).forEach(r -> sft(group, r));
+            case KTO -> group.rankings.forEach(r -> kto(group, r));
         }
     }
 
@@ -73,6 +79,11 @@ final class ExportLineWriter {
                 string("annotator_id", r.annotatorId());
                 out.writeStringProperty("source", r.source());
                 out.writeStringProperty("submitted_at", r.submittedAt().toString());
+                // Llama 2's margin (TRL's RewardTrainer and OpenRLHF read this key); absent where the mode grades nothing
+                Double margin = GradedFeedback.margin(r.grades().mode(), r.grades().strength(), r.grades().ratings(), p.better(), p.worse());
+                if (margin != null) {
+                    out.writeNumberProperty("margin", margin);
+                }
                 endLine();
             }
         }
@@ -167,7 +178,88 @@ final class ExportLineWriter {
         } else {
             out.writeNumberProperty("duration_ms", r.durationMs());
         }
+        grades(r);
         endLine();
+    }
+
+    /**
+     * What the annotator gave beyond the groups: the mode, the pairwise strength (null in other modes), the
+     * ratings ({} unless rating) and thumbs ({} unless binary), both in rank order like {@code responses}.
+     */
+    private void grades(PromptGroup.RankingRow r) {
+        Grades g = r.grades();
+        out.writeStringProperty("feedback_mode", g.mode().wireName());
+        if (g.mode() == FeedbackMode.PAIRWISE && g.strength() != null) {
+            out.writeNumberProperty("strength", g.strength());
+        } else {
+            out.writeNullProperty("strength");
+        }
+        out.writeName("ratings");
+        out.writeStartObject();
+        if (g.mode() == FeedbackMode.RATING) {
+            inRankOrder(r.groups(), g.ratings()).forEach((id, rating) -> out.writeNumberProperty(id.toString(), rating));
+        }
+        out.writeEndObject();
+        out.writeName("labels");
+        out.writeStartObject();
+        if (g.mode() == FeedbackMode.BINARY) {
+            inRankOrder(r.groups(), g.labels()).forEach((id, up) -> out.writeBooleanProperty(id.toString(), up));
+        }
+        out.writeEndObject();
+    }
+
+    /**
+     * One line per response the ranking labels desirable or undesirable ({@link GradedFeedback#unpairedLabels}:
+     * thumbs as given, ratings by threshold, rankings and graded pairs top group vs bottom group), in rank order.
+     */
+    private void kto(PromptGroup group, PromptGroup.RankingRow r) {
+        Grades g = r.grades();
+        Map<UUID, Boolean> labelled = GradedFeedback.unpairedLabels(g.mode(), r.groups(), inRankOrder(r.groups(), g.ratings()),
+                inRankOrder(r.groups(), g.labels()));
+        for (Map.Entry<UUID, Boolean> e : labelled.entrySet()) {
+            PromptGroup.ResponseRow response = group.responses.get(e.getKey());
+            out.writeStartObject();
+            out.writeName(PROMPT);
+            out.writeString(group.promptTextJson());
+            out.writeName(COMPLETION);
+            out.writeString(response.textJson());
+            out.writeBooleanProperty("label", e.getValue());
+            conversation(group);
+            out.writeName(PROMPT_ID);
+            out.writeString(group.promptIdJson());
+            out.writeStringProperty("response_id", response.id().toString());
+            out.writeStringProperty("model", response.model());
+            out.writeStringProperty("policy_version", response.policyVersion());
+            out.writeStringProperty("ranking_id", r.id().toString());
+            string("task_id", r.taskId());
+            out.writeStringProperty("annotator", r.annotator());
+            string("annotator_id", r.annotatorId());
+            out.writeStringProperty("feedback_mode", g.mode().wireName());
+            out.writeStringProperty("source", r.source());
+            out.writeStringProperty("submitted_at", r.submittedAt().toString());
+            endLine();
+        }
+    }
+
+    /**
+     * A grade map (stored unordered) in the ranking's order: best group first, ids within a group as ranked;
+     * ids the groups lack (none, as the groups are derived from the grades) come last.
+     */
+    private static <V> Map<UUID, V> inRankOrder(List<List<UUID>> groups, Map<UUID, V> grades) {
+        if (grades.isEmpty()) {
+            return grades;
+        }
+        Map<UUID, V> ordered = new LinkedHashMap<>();
+        for (List<UUID> tieGroup : groups) {
+            for (UUID id : tieGroup) {
+                V grade = grades.get(id);
+                if (grade != null) {
+                    ordered.put(id, grade);
+                }
+            }
+        }
+        grades.forEach(ordered::putIfAbsent);
+        return ordered;
     }
 
     private void consensusLine(PromptGroup group, Consensus consensus) {
@@ -198,7 +290,7 @@ final class ExportLineWriter {
 
     /**
      * The prompt's turns, {@code "conversation": [{"role", "content"}, ...]} (the prompt without the
-     * response): on {@code rankings}, {@code consensus}, {@code pairs} and {@code sft} lines. Pre-encoded
+     * response): on {@code rankings}, {@code consensus}, {@code pairs}, {@code sft} and {@code kto} lines. Pre-encoded
      * once per prompt, as every pair line of the prompt repeats it.
      */
     private void conversation(PromptGroup group) {

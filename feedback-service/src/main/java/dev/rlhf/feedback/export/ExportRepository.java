@@ -18,6 +18,8 @@ import org.springframework.stereotype.Repository;
 
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.Turn;
+import dev.rlhf.feedback.ranking.Grades;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -38,6 +40,8 @@ public class ExportRepository {
     private static final TypeReference<List<List<UUID>>> GROUPS = new TypeReference<>() { };
     private static final TypeReference<Map<String, List<String>>> FLAGS = new TypeReference<>() { };
     private static final TypeReference<List<Turn>> TURNS = new TypeReference<>() { };
+    private static final TypeReference<Map<UUID, Integer>> RATINGS = new TypeReference<>() { };
+    private static final TypeReference<Map<UUID, Boolean>> LABELS = new TypeReference<>() { };
 
     private final JdbcTemplate jdbc;
     private final JsonMapper json;
@@ -71,7 +75,7 @@ public class ExportRepository {
         }
         String rankingsSql = """
                 SELECT r.prompt_id, p.conversation, r.id, r.task_id, r.annotator_id, a.username, r.source, r.ranking, r.flags,
-                       r.none_acceptable, r.rewrite, r.duration_ms, r.submitted_at
+                       r.none_acceptable, r.rewrite, r.duration_ms, r.submitted_at, r.feedback_mode, r.strength, r.ratings, r.labels
                 FROM rankings r JOIN prompts p ON p.id = r.prompt_id LEFT JOIN annotators a ON a.id = r.annotator_id
                 WHERE %s
                 ORDER BY r.prompt_id, r.submitted_at, r.id""".formatted(where);
@@ -88,6 +92,20 @@ public class ExportRepository {
             }
             return null;
         });
+    }
+
+    /** Columns 14-17: the grades a ranking's groups were derived from (as {@code RankingRepository} reads them). */
+    private Grades grades(ResultSet rk) throws SQLException {
+        FeedbackMode mode = FeedbackMode.fromWire(rk.getString(14));
+        int strength = rk.getInt(15);
+        Integer strengthOrNull = rk.wasNull() ? null : strength;
+        String ratings = rk.getString(16);
+        String labels = rk.getString(17);
+        if (mode == FeedbackMode.RANKING && strengthOrNull == null && ratings == null && labels == null) {
+            return Grades.RANKING; // the common case, and every row before the modes: no JSON to parse
+        }
+        return new Grades(mode, strengthOrNull, ratings == null ? Map.of() : json.readValue(ratings, RATINGS),
+                labels == null ? Map.of() : json.readValue(labels, LABELS));
     }
 
     private static PreparedStatement prepare(Connection con, String sql, List<Object> params) throws SQLException {
@@ -125,7 +143,7 @@ public class ExportRepository {
             current.rankings.add(new PromptGroup.RankingRow(rk.getObject(3, UUID.class), rk.getObject(4, UUID.class),
                     rk.getObject(5, UUID.class), rk.getString(6), rk.getString(7), json.readValue(rk.getString(8), GROUPS),
                     json.readValue(rk.getString(9), FLAGS), rk.getBoolean(10), rk.getString(11), durationMs,
-                    rk.getObject(13, OffsetDateTime.class).toInstant()));
+                    rk.getObject(13, OffsetDateTime.class).toInstant(), grades(rk)));
         }
         if (current != null) {
             sink.accept(current);

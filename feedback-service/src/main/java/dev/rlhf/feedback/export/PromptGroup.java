@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.rlhf.feedback.prompt.Conversation;
+import dev.rlhf.feedback.ranking.Grades;
 import tools.jackson.core.io.SerializedString;
 
 /**
@@ -23,8 +24,10 @@ final class PromptGroup {
         }
     }
 
+    /** A ranking as stored: its tie groups and the grades they were derived from ({@link Grades#RANKING} for a ranking). */
     record RankingRow(UUID id, UUID taskId, UUID annotatorId, String annotator, String source, List<List<UUID>> groups,
-                      Map<String, List<String>> flags, boolean noneAcceptable, String rewrite, Long durationMs, Instant submittedAt) {
+                      Map<String, List<String>> flags, boolean noneAcceptable, String rewrite, Long durationMs, Instant submittedAt,
+                      Grades grades) {
     }
 
     final UUID promptId;

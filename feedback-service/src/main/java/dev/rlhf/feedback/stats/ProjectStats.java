@@ -24,8 +24,23 @@ public record ProjectStats(UUID projectId, Counts counts, Double progress, Agree
      * @param comparedPairs       the response pairs that rate counts
      * @param meanKendallTauB     mean Kendall tau-b over those annotator pairs (defined ones only)
      * @param krippendorffAlpha   ordinal alpha; units = (task, response), values = fractional rank positions
+     * @param feedbackMode        the project's feedback mode, as its wire name
+     * @param measure             the name of the field of this object that is the agreement measure suited to the mode's
+     *                            scale: {@value #PAIRWISE} (ranking and pairwise), {@value #RATINGS_ALPHA_INTERVAL}
+     *                            (rating) or {@value #LABELS_ALPHA_NOMINAL} (binary)
+     * @param measureValue        that field's value
+     * @param ratingsAlphaInterval Krippendorff's alpha, interval metric, over the ratings: units = (task, response),
+     *                            values = the 1..7 ratings its annotators gave; null when no response has two ratings
+     * @param ratingsAlphaOrdinal the same with the ordinal metric (the scale read as ordered categories)
+     * @param labelsAlphaNominal  Krippendorff's alpha, nominal metric, over the thumbs (up = 1, down = 0)
      */
-    public record Agreement(Double pairwise, long comparedPairs, Double meanKendallTauB, Double krippendorffAlpha) {
+    public record Agreement(Double pairwise, long comparedPairs, Double meanKendallTauB, Double krippendorffAlpha, String feedbackMode,
+                            String measure, Double measureValue, Double ratingsAlphaInterval, Double ratingsAlphaOrdinal,
+                            Double labelsAlphaNominal) {
+
+        public static final String PAIRWISE = "pairwise";
+        public static final String RATINGS_ALPHA_INTERVAL = "ratingsAlphaInterval";
+        public static final String LABELS_ALPHA_NOMINAL = "labelsAlphaNominal";
     }
 
     /**

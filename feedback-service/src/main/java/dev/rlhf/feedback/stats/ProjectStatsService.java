@@ -21,6 +21,7 @@ import dev.rlhf.feedback.consensus.KrippendorffAlpha;
 import dev.rlhf.feedback.consensus.PairwiseAgreement;
 import dev.rlhf.feedback.consensus.Rate;
 import dev.rlhf.feedback.project.ProjectService;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import dev.rlhf.schemas.ranking.TieGroups;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -34,6 +35,8 @@ import tools.jackson.databind.json.JsonMapper;
 public class ProjectStatsService {
 
     private static final TypeReference<List<List<UUID>>> GROUPS = new TypeReference<>() { };
+    private static final TypeReference<Map<UUID, Integer>> RATINGS = new TypeReference<>() { };
+    private static final TypeReference<Map<UUID, Boolean>> LABELS = new TypeReference<>() { };
 
     private final JdbcClient jdbc;
     private final JsonMapper json;
@@ -52,11 +55,11 @@ public class ProjectStatsService {
     }
 
     public ProjectStats stats(UUID projectId) {
-        projects.get(projectId);
-        return readOnly.execute(status -> compute(projectId));
+        FeedbackMode mode = projects.get(projectId).feedbackMode();
+        return readOnly.execute(status -> compute(projectId, mode));
     }
 
-    private ProjectStats compute(UUID projectId) {
+    private ProjectStats compute(UUID projectId, FeedbackMode mode) {
         long prompts = count("SELECT count(*) FROM prompts WHERE project_id = ?", projectId);
         long responses = count("SELECT count(*) FROM responses s JOIN prompts p ON p.id = s.prompt_id WHERE p.project_id = ?", projectId);
         long tasks = count("SELECT count(*) FROM tasks WHERE project_id = ?", projectId);
@@ -68,7 +71,7 @@ public class ProjectStatsService {
         Accumulator acc = new Accumulator();
         jdbc.sql("""
                         SELECT COALESCE(r.task_id, r.prompt_id) AS unit_id, r.annotator_id, a.username, r.ranking, r.duration_ms,
-                               p.gold_ranking
+                               p.gold_ranking, r.ratings, r.labels
                         FROM rankings r JOIN prompts p ON p.id = r.prompt_id LEFT JOIN annotators a ON a.id = r.annotator_id
                         WHERE r.project_id = ?
                         ORDER BY COALESCE(r.task_id, r.prompt_id), r.submitted_at, r.id""")
@@ -79,25 +82,48 @@ public class ProjectStatsService {
                 .map(AnnotatorAccumulator::figures)
                 .sorted(Comparator.comparing(ProjectStats.AnnotatorFigures::username, Comparator.nullsLast(Comparator.naturalOrder())))
                 .toList();
-        double alpha = acc.alpha.alpha();
+        Double pairwise = acc.agreement.orNull();
+        Double ratingsInterval = orNull(acc.ratingsInterval.alpha());
+        Double labelsNominal = orNull(acc.labelsNominal.alpha());
+        // The measure suited to the scale: pairs ordered alike for rankings and graded pairs (InstructGPT's rate),
+        // alpha with the interval metric for 1..7 ratings, with the nominal metric for thumbs.
+        String measure = switch (mode) {
+            case RANKING, PAIRWISE -> ProjectStats.Agreement.PAIRWISE;
+            case RATING -> ProjectStats.Agreement.RATINGS_ALPHA_INTERVAL;
+            case BINARY -> ProjectStats.Agreement.LABELS_ALPHA_NOMINAL;
+        };
+        Double measureValue = switch (mode) {
+            case RANKING, PAIRWISE -> pairwise;
+            case RATING -> ratingsInterval;
+            case BINARY -> labelsNominal;
+        };
         return new ProjectStats(projectId,
                 new ProjectStats.Counts(prompts, responses, tasks, complete, acc.rankings, acc.pairs),
                 tasks == 0 ? null : (double) complete / tasks,
-                new ProjectStats.Agreement(acc.agreement.orNull(), acc.agreement.total(),
-                        acc.tauCount == 0 ? null : acc.tauSum / acc.tauCount, Double.isNaN(alpha) ? null : alpha),
+                new ProjectStats.Agreement(pairwise, acc.agreement.total(), acc.tauCount == 0 ? null : acc.tauSum / acc.tauCount,
+                        orNull(acc.alpha.alpha()), mode.wireName(), measure, measureValue, ratingsInterval,
+                        orNull(acc.ratingsOrdinal.alpha()), labelsNominal),
                 annotators);
+    }
+
+    private static Double orNull(double alpha) {
+        return Double.isNaN(alpha) ? null : alpha;
     }
 
     private long count(String sql, UUID projectId) {
         return jdbc.sql(sql).param(projectId).query(Long.class).single();
     }
 
-    private record UnitRanking(UUID annotatorId, List<List<UUID>> groups) {
+    /** One judgement of a unit: its tie groups, and its ratings or thumbs when the annotator gave them. */
+    private record UnitRanking(UUID annotatorId, List<List<UUID>> groups, Map<UUID, Integer> ratings, Map<UUID, Boolean> labels) {
     }
 
     private final class Accumulator implements RowCallbackHandler {
         final Map<UUID, AnnotatorAccumulator> annotators = new LinkedHashMap<>();
         final KrippendorffAlpha alpha = new KrippendorffAlpha();
+        final KrippendorffAlpha ratingsInterval = new KrippendorffAlpha(KrippendorffAlpha.Metric.INTERVAL);
+        final KrippendorffAlpha ratingsOrdinal = new KrippendorffAlpha(KrippendorffAlpha.Metric.ORDINAL);
+        final KrippendorffAlpha labelsNominal = new KrippendorffAlpha(KrippendorffAlpha.Metric.NOMINAL);
         Rate agreement = Rate.NONE;
         double tauSum;
         long tauCount;
@@ -117,7 +143,10 @@ public class ProjectStatsService {
             UUID annotatorId = rs.getObject("annotator_id", UUID.class);
             rankings++;
             pairs += TieGroups.strictPairCount(groups);
-            unitRankings.add(new UnitRanking(annotatorId, groups));
+            String ratings = rs.getString("ratings");
+            String labels = rs.getString("labels");
+            unitRankings.add(new UnitRanking(annotatorId, groups, ratings == null ? Map.of() : json.readValue(ratings, RATINGS),
+                    labels == null ? Map.of() : json.readValue(labels, LABELS)));
             if (annotatorId != null) {
                 AnnotatorAccumulator a = annotators.computeIfAbsent(annotatorId, id -> new AnnotatorAccumulator(id));
                 a.username = rs.getString("username");
@@ -157,6 +186,18 @@ public class ProjectStatsService {
                             values.computeIfAbsent(response, k -> new ArrayList<>()).add(rank));
                 }
                 values.values().forEach(alpha::addUnit);
+                // The grades themselves, as given: a response's ratings (or thumbs, up = 1) from the annotators who graded it.
+                Map<UUID, List<Double>> ratings = new LinkedHashMap<>();
+                Map<UUID, List<Double>> labels = new LinkedHashMap<>();
+                for (UnitRanking r : unitRankings) {
+                    r.ratings().forEach((response, rating) -> ratings.computeIfAbsent(response, k -> new ArrayList<>()).add(rating.doubleValue()));
+                    r.labels().forEach((response, up) -> labels.computeIfAbsent(response, k -> new ArrayList<>()).add(up ? 1.0 : 0.0));
+                }
+                ratings.values().forEach(given -> {
+                    ratingsInterval.addUnit(given);
+                    ratingsOrdinal.addUnit(given);
+                });
+                labels.values().forEach(labelsNominal::addUnit);
             }
             unitRankings.clear();
         }

@@ -60,17 +60,21 @@ class AgreementMeasuresTest {
         assertThat(ConsensusSupport.ofConsensus(rankings, consensus)).isEqualTo(new Rate(7, 9));
     }
 
-    @Test
-    void krippendorffOrdinalAlphaMatchesThePublishedExample() {
-        // Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", 4 observers x 12 units with
-        // missing values; published alpha: nominal 0.743, ordinal 0.815, interval 0.849. Columns = units.
+    /**
+     * Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", 4 observers x 12 units with
+     * missing values; published alpha: nominal 0.743, ordinal 0.815, interval 0.849. Unit 12 has one value:
+     * not pairable, skipped; the other 11 units hold n = 40 pairable values. Coincidence matrix (rows and
+     * columns the values 1..5): row 1 = 7, 4/3, 1/3, 1/3, 0; row 2 = 4/3, 10, 4/3, 1/3, 0; row 3 = 1/3, 4/3,
+     * 8, 1/3, 0; row 4 = 1/3, 1/3, 1/3, 4, 0; row 5 = 0, 0, 0, 0, 3; so n_1..n_5 = 9, 13, 10, 5, 3.
+     */
+    static List<List<Double>> publishedExampleUnits() {
         Double n = null;
         Double[][] observers = {
                 {1d, 2d, 3d, 3d, 2d, 1d, 4d, 1d, 2d, n, n, n},
                 {1d, 2d, 3d, 3d, 2d, 2d, 4d, 1d, 2d, 5d, n, 3d},
                 {n, 3d, 3d, 3d, 2d, 3d, 4d, 2d, 2d, 5d, 1d, n},
                 {1d, 2d, 3d, 3d, 2d, 4d, 4d, 1d, 2d, 5d, 1d, n}};
-        var alpha = new KrippendorffAlpha();
+        List<List<Double>> units = new java.util.ArrayList<>();
         for (int unit = 0; unit < 12; unit++) {
             var values = new java.util.ArrayList<Double>();
             for (Double[] observer : observers) {
@@ -78,9 +82,54 @@ class AgreementMeasuresTest {
                     values.add(observer[unit]);
                 }
             }
-            alpha.addUnit(values); // unit 12 has one value: not pairable, skipped
+            units.add(values);
         }
-        assertThat(alpha.alpha()).isCloseTo(0.815, within(0.0005));
+        return units;
+    }
+
+    @Test
+    void krippendorffOrdinalAlphaMatchesThePublishedExample() {
+        var alpha = new KrippendorffAlpha();
+        publishedExampleUnits().forEach(alpha::addUnit);
+        // observed sum o*delta2 = 1891, expected sum n_c n_k delta2 = 399480: 1 - 39 * 1891 / 399480 = 0.815388
+        assertThat(alpha.alpha()).isCloseTo(0.815, within(0.0005)).isCloseTo(1 - 39.0 * 1891 / 399480, within(1e-9));
+    }
+
+    @Test
+    void krippendorffNominalAndIntervalAlphaMatchThePublishedExample() {
+        // nominal: observed = the off-diagonal coincidences = 2 * (4/3 + 1/3 + 1/3 + 4/3 + 1/3 + 1/3) = 8;
+        // expected = n^2 - sum n_c^2 = 1600 - (81 + 169 + 100 + 25 + 9) = 1216; 1 - 39 * 8 / 1216 = 0.743421
+        assertThat(KrippendorffAlpha.nominal(publishedExampleUnits())).isCloseTo(0.743, within(0.0005))
+                .isCloseTo(1 - 39.0 * 8 / 1216, within(1e-9));
+        // interval: observed = 2 * (4/3*1 + 1/3*4 + 1/3*9 + 4/3*1 + 1/3*4 + 1/3*1) = 2 * 26/3 = 52/3;
+        // expected = sum_c sum_k n_c n_k (c-k)^2 = 4480; 1 - 39 * (52/3) / 4480 = 1 - 676/4480 = 0.849107
+        assertThat(KrippendorffAlpha.interval(publishedExampleUnits())).isCloseTo(0.849, within(0.0005))
+                .isCloseTo(1 - 676.0 / 4480, within(1e-9));
+        assertThat(KrippendorffAlpha.of(KrippendorffAlpha.Metric.ORDINAL, publishedExampleUnits()))
+                .isEqualTo(KrippendorffAlpha.ordinal(publishedExampleUnits()));
+    }
+
+    @Test
+    void krippendorffIntervalAndNominalAlphaOnSmallHandExamples() {
+        // Ratings of 3 responses by 2 annotators: x (7, 5), y (2, 2), z (4, 6). Each unit m = 2, weight 1.
+        // values 2, 4, 5, 6, 7 with n_2 = 2, n_4 = n_5 = n_6 = n_7 = 1; n = 6
+        // observed = 2 * ((7-5)^2 + (4-6)^2) = 2 * 8 = 16
+        // expected = 2 * sum_{c<k} n_c n_k (c-k)^2
+        //          = 2 * (2*1*4 + 2*1*9 + 2*1*16 + 2*1*25 + 1 + 4 + 9 + 1 + 4 + 1) = 2 * (8 + 18 + 32 + 50 + 20) = 256
+        // alpha = 1 - 5 * 16 / 256 = 0.6875
+        assertThat(KrippendorffAlpha.interval(List.of(List.of(7.0, 5.0), List.of(2.0, 2.0), List.of(4.0, 6.0))))
+                .isCloseTo(0.6875, within(1e-12));
+        // Thumbs (1 up, 0 down) of 3 responses by 2 annotators: x (1, 1), y (0, 0), z (1, 0).
+        // o11 = 2, o00 = 2, o10 = o01 = 1; n_1 = n_0 = 3, n = 6
+        // observed = o10 + o01 = 2; expected = n^2 - n_0^2 - n_1^2 = 36 - 18 = 18; alpha = 1 - 5 * 2 / 18 = 0.444444
+        assertThat(KrippendorffAlpha.nominal(List.of(List.of(1.0, 1.0), List.of(0.0, 0.0), List.of(1.0, 0.0))))
+                .isCloseTo(1 - 10.0 / 18, within(1e-12));
+        // Nominal ignores distances: the same disagreement between 1 and 7 as between 1 and 2.
+        assertThat(KrippendorffAlpha.nominal(List.of(List.of(1.0, 7.0), List.of(3.0, 3.0))))
+                .isEqualTo(KrippendorffAlpha.nominal(List.of(List.of(1.0, 2.0), List.of(3.0, 3.0))));
+        assertThat(KrippendorffAlpha.interval(List.of(List.of(1.0, 7.0), List.of(3.0, 3.0))))
+                .isLessThan(KrippendorffAlpha.interval(List.of(List.of(1.0, 2.0), List.of(3.0, 3.0))));
+        assertThat(KrippendorffAlpha.nominal(List.of(List.of(1.0, 1.0), List.of(1.0, 1.0)))).as("all thumbs up: undefined").isNaN();
     }
 
     @Test

@@ -53,6 +53,22 @@ class ExportOnH2Test {
         assertThat(lines(exports, f, "rankings", null, "2026-03-01T11:00:00Z")).hasSize(5);
         assertThat(lines(exports, f, "consensus", null, null)).hasSize(3);
         assertThat(lines(exports, f, "sft", null, null)).hasSize(2);
+        // top vs bottom group of each ranking: P1 2 + 3 + 2, P2 2 + 2, P3 (one tie group) 0
+        assertThat(lines(exports, f, "kto", null, null)).hasSize(11);
+
+        // The graded modes' columns read back on H2: margins, grades, kto labels (counts worked out in GradedFeedbackFixture)
+        GradedFeedbackFixture g = new GradedFeedbackFixture(projects,
+                AnnotatorService.standalone(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
+                new PromptRepository(jdbc, json), new TaskRepository(jdbc, json), new RankingRepository(jdbc, json));
+        assertThat(lines(exports, g.rating, "pairs", null, null)).hasSize(5).allMatch(l -> l.contains("\"margin\":"));
+        // alice a >> b, bob b > a; carol's "about the same" gives no pair
+        assertThat(lines(exports, g.pairwise, "pairs", null, null)).extracting(l -> json.readTree(l).path("margin").asDouble())
+                .containsExactly(2.0, 1.0);
+        assertThat(lines(exports, g.pairwise, "kto", null, null)).hasSize(4);
+        assertThat(lines(exports, g.rating, "kto", null, null)).hasSize(5);
+        assertThat(lines(exports, g.binary, "kto", null, null)).hasSize(6);
+        assertThat(lines(exports, g.binary, "rankings", null, null).getFirst()).contains("\"labels\":{\"" + g.h1 + "\":true,\"" + g.h3
+                + "\":true,\"" + g.h2 + "\":false}");
 
         var stats = new ProjectStatsService(jdbc, json, projects, gold, transactions).stats(f.project);
         assertThat(stats.counts().pairs()).isEqualTo(19);
@@ -61,8 +77,12 @@ class ExportOnH2Test {
     }
 
     private static List<String> lines(ExportService exports, FeedbackFixture f, String format, String consensus, String from) {
+        return lines(exports, f.project, format, consensus, from);
+    }
+
+    private static List<String> lines(ExportService exports, UUID project, String format, String consensus, String from) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        long n = exports.export(ExportRequest.parse(f.project, format, consensus, from, null, null, null), out);
+        long n = exports.export(ExportRequest.parse(project, format, consensus, from, null, null, null), out);
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
         assertThat(lines).hasSize((int) n);
         return lines;

@@ -66,13 +66,47 @@ class ExportSchemaTest extends IntegrationTest {
         FeedbackFixture f = fixture();
         for (String[] c : new String[][] {{"pairs", "format=pairs"}, {"pairs", "format=pairs&consensus=true"},
                 {"messages", "format=messages"}, {"messages", "format=messages&consensus=true"}, {"rankings", "format=rankings"},
-                {"consensus", "format=consensus"}, {"sft", "format=sft"}}) {
+                {"consensus", "format=consensus"}, {"sft", "format=sft"}, {"kto", "format=kto"}}) {
             Schema schema = schema(c[0]);
             List<JsonNode> lines = export(f, c[1]);
             assertThat(lines).as(c[1]).isNotEmpty();
             for (JsonNode line : lines) {
                 assertThat(schema.validate(line)).as(c[1] + ": " + line).isEmpty();
             }
+        }
+    }
+
+    /** Lines of the graded modes: margins on pairs, grades on rankings, kto labels of thumbs, ratings and graded pairs. */
+    @Test
+    void gradedLinesMatchTheirSchemas() throws Exception {
+        GradedFeedbackFixture g = new GradedFeedbackFixture(projects, annotators, prompts, tasks, rankings);
+        try {
+            for (java.util.UUID project : List.of(g.pairwise, g.rating, g.binary)) {
+                for (String format : List.of("pairs", "messages", "rankings", "kto")) {
+                    Schema schema = schema(format);
+                    var reply = admin().get("/api/v1/projects/" + project + "/export?format=" + format);
+                    assertThat(reply.status()).isEqualTo(200);
+                    List<JsonNode> lines = reply.body().lines().map(json::readTree).toList();
+                    assertThat(lines).as(format).isNotEmpty();
+                    for (JsonNode line : lines) {
+                        assertThat(schema.validate(line)).as(format + ": " + line).isEmpty();
+                    }
+                }
+            }
+            var reply = admin().get("/api/v1/projects/" + g.rating + "/export?format=pairs");
+            ObjectNode pair = (ObjectNode) json.readTree(reply.body().lines().findFirst().orElseThrow());
+            assertThat(pair.has("margin")).isTrue();
+            pair.put("margin", -1.0);
+            assertThat(schema("pairs").validate(pair)).isNotEmpty();
+            ObjectNode ranking = (ObjectNode) json.readTree(admin().get("/api/v1/projects/" + g.rating + "/export?format=rankings").body()
+                    .lines().findFirst().orElseThrow());
+            ranking.putObject("ratings").put(g.x.toString(), 8);
+            assertThat(schema("rankings").validate(ranking)).isNotEmpty();
+            ranking.remove("ratings");
+            ranking.put("feedback_mode", "stars");
+            assertThat(schema("rankings").validate(ranking)).isNotEmpty();
+        } finally {
+            g.delete(jdbc);
         }
     }
 
@@ -88,5 +122,12 @@ class ExportSchemaTest extends IntegrationTest {
         ObjectNode consensus = (ObjectNode) export(f, "format=consensus").getFirst();
         consensus.put("agreement", 1.5);
         assertThat(schema("consensus").validate(consensus)).isNotEmpty();
+        ObjectNode kto = (ObjectNode) export(f, "format=kto").getFirst();
+        assertThat(schema("kto").validate(kto)).isEmpty();
+        kto.put("label", "desirable");
+        assertThat(schema("kto").validate(kto)).isNotEmpty();
+        kto.put("label", true);
+        kto.remove("completion");
+        assertThat(schema("kto").validate(kto)).isNotEmpty();
     }
 }
