@@ -227,7 +227,7 @@ class AdminViewsTest extends SpringBrowserlessTest {
         Project project = newProject(2, 1);
         ProjectDetailView view = open(project);
         ExportPanel exports = view.exportPanel;
-        assertThat(exports.links).hasSize(6).allSatisfy(link -> assertThat(link.getHref()).startsWith("VAADIN/dynamic/resource/"));
+        assertThat(exports.links).hasSize(7).allSatisfy(link -> assertThat(link.getHref()).startsWith("VAADIN/dynamic/resource/"));
         assertThat(ExportPanel.KINDS).extracting(ExportPanel.Kind::format).containsAll(
                 java.util.Arrays.stream(ExportFormat.values()).map(ExportFormat::id).toList());
 
