@@ -4,6 +4,7 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -19,6 +20,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import com.microsoft.playwright.Locator;
 
 import dev.rlhf.feedback.annotator.Annotator;
+import dev.rlhf.feedback.export.ExportRequest;
+import dev.rlhf.feedback.export.ExportService;
 import dev.rlhf.feedback.imports.ImportFormat;
 import dev.rlhf.feedback.imports.ImportService;
 import dev.rlhf.feedback.project.ProjectMemberService;
@@ -32,7 +35,8 @@ import tools.jackson.databind.json.JsonMapper;
  * One task in each graded feedback mode, end to end in a real browser: an admin creates the project in
  * that mode on the console's form, an annotator completes its one task by keyboard only, and the grade
  * (strength, ratings or thumbs), the mode and the derived tie groups are in PostgreSQL and in the
- * {@code RankingSubmitted} event on {@code rlhf.rankings.v1}.
+ * {@code RankingSubmitted} event on {@code rlhf.rankings.v1}, and in the exports: {@code pairs} with their
+ * {@code margin}, {@code rankings} with the grades, {@code kto} with the unpaired labels.
  */
 class FeedbackModesBrowserTest extends BrowserTest {
 
@@ -44,6 +48,8 @@ class FeedbackModesBrowserTest extends BrowserTest {
     ProjectMemberService memberships;
     @Autowired
     JdbcClient jdbc;
+    @Autowired
+    ExportService exports;
 
     /** What a test completed: the project, the annotator, the one ranking stored, and the responses in the order shown. */
     record Completed(UUID projectId, String annotator, UUID rankingId, List<String> shown) {
@@ -75,6 +81,16 @@ class FeedbackModesBrowserTest extends BrowserTest {
         assertThat(event.getFeedbackMode()).isEqualTo("pairwise");
         assertThat(event.getStrength()).isEqualTo(1);
         assertThat(event.getRanking()).isEqualTo(expected);
+
+        // B > A: one pair, B chosen, with the strength as its margin.
+        assertThat(export(done, "pairs")).singleElement().satisfies(pair -> {
+            assertThat(pair).containsEntry("chosen_id", shown.get(1)).containsEntry("rejected_id", shown.get(0));
+            assertThat(pair).containsEntry("margin", 1.0);
+        });
+        assertThat(export(done, "rankings")).singleElement().satisfies(line ->
+                assertThat(line).containsEntry("feedback_mode", "pairwise").containsEntry("strength", 1));
+        // The winner desirable, the loser not (TRL's split of paired data).
+        assertThat(ktoLabels(done)).isEqualTo(Map.of(shown.get(1), true, shown.get(0), false));
     }
 
     @Test
@@ -107,6 +123,18 @@ class FeedbackModesBrowserTest extends BrowserTest {
         assertThat(event.getFeedbackMode()).isEqualTo("rating");
         assertThat(event.getRatings()).isEqualTo(expected);
         assertThat(event.getStrength()).isNull();
+
+        // Two pairs, each 6 over 2: margin 6 - 2 = 4; the tie of the two 6s gives no pair.
+        assertThat(export(done, "pairs")).hasSize(2).allSatisfy(pair -> {
+            assertThat(pair).containsEntry("rejected_id", shown.get(1)).containsEntry("margin", 4.0);
+            assertThat(pair.get("chosen_id")).isIn(shown.get(0), shown.get(2));
+        });
+        assertThat(export(done, "rankings")).singleElement().satisfies(line -> {
+            assertThat(line).containsEntry("feedback_mode", "rating");
+            assertThat(line.get("ratings")).isEqualTo(expected);
+        });
+        // 6 >= 5 desirable, 2 <= 3 undesirable.
+        assertThat(ktoLabels(done)).isEqualTo(Map.of(shown.get(0), true, shown.get(1), false, shown.get(2), true));
     }
 
     @Test
@@ -135,6 +163,17 @@ class FeedbackModesBrowserTest extends BrowserTest {
         RankingSubmitted event = theEventOf(done);
         assertThat(event.getFeedbackMode()).isEqualTo("binary");
         assertThat(event.getLabels()).isEqualTo(expected);
+
+        // Thumbs up over thumbs down: two pairs, without a margin (thumbs grade nothing).
+        assertThat(export(done, "pairs")).hasSize(2).allSatisfy(pair -> {
+            assertThat(pair).containsEntry("rejected_id", shown.get(1)).doesNotContainKey("margin");
+            assertThat(pair.get("chosen_id")).isIn(shown.get(0), shown.get(2));
+        });
+        assertThat(export(done, "rankings")).singleElement().satisfies(line -> {
+            assertThat(line).containsEntry("feedback_mode", "binary");
+            assertThat(line.get("labels")).isEqualTo(expected);
+        });
+        assertThat(ktoLabels(done)).isEqualTo(expected);
     }
 
     /**
@@ -203,6 +242,25 @@ class FeedbackModesBrowserTest extends BrowserTest {
         Map<String, RankingSubmitted> events = rankingsOnTopicBy(done.annotator(), 1);
         assertThat(events).hasSize(1);
         return events.values().iterator().next();
+    }
+
+    /** The project's export in {@code format}, one map per NDJSON line. */
+    List<Map<String, Object>> export(Completed done, String format) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        exports.export(ExportRequest.parse(done.projectId(), format, null, null, null, null, null), out);
+        return out.toString(StandardCharsets.UTF_8).lines().filter(line -> !line.isBlank())
+                .map(line -> JSON.readValue(line, new TypeReference<Map<String, Object>>() { })).toList();
+    }
+
+    /** The {@code kto} export as response id -> label, checking each line names the ranking and the mode. */
+    Map<String, Boolean> ktoLabels(Completed done) {
+        Map<String, Boolean> labels = new java.util.HashMap<>();
+        for (Map<String, Object> line : export(done, "kto")) {
+            assertThat(line).containsEntry("ranking_id", done.rankingId().toString()).containsEntry("annotator", done.annotator())
+                    .containsKeys("prompt", "completion", "feedback_mode");
+            labels.put((String) line.get("response_id"), (Boolean) line.get("label"));
+        }
+        return labels;
     }
 
     static List<List<String>> groups(String json) {
