@@ -133,6 +133,10 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         }
         noneAcceptable.setValue(false);
         rewrite.clear();
+        if (current.feedbackMode() == FeedbackMode.PAIRWISE && current.responses().size() != 2) {
+            unjudgeablePair();
+            return;
+        }
         board = boardFor(current);
         board.onSubmit(this::submit);
         board.onSkip(this::askSkip);
@@ -172,6 +176,22 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         board.focus();
     }
 
+    /**
+     * A task made before its project became pairwise shows more than two responses, which no graded pair
+     * judges (the service refuses more than two groups): say so and offer only the skip.
+     */
+    private void unjudgeablePair() {
+        board = null;
+        Paragraph why = new Paragraph("This task shows " + current.responses().size() + " responses, but this project now compares pairs:"
+                + " the task was made before the project became pairwise and cannot be judged here. Skip it to get the next one.");
+        why.setId("unjudgeable");
+        // Focused, so Enter or Space skips; no S shortcut here, it would fire while typing the reason.
+        Button skip = new Button("Skip", e -> askSkip());
+        skip.setId("skip");
+        content.add(new H2("Cannot compare this task"), why, skip);
+        skip.focus();
+    }
+
     /** The board that collects what the task's feedback mode asks for, its responses in the annotator's shown order. */
     static FeedbackBoard boardFor(NextTask task) {
         List<RankingBoard.Item> shown = task.responses().stream().map(r -> new RankingBoard.Item(r.id().toString(), r.text())).toList();
@@ -185,7 +205,7 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
     }
 
     void submit() {
-        if (current == null) {
+        if (current == null || board == null) {
             return;
         }
         String missing = board.missing();

@@ -260,6 +260,23 @@ class WorkspaceViewTest extends SpringBrowserlessTest {
 
     @Test
     @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
+    void aTaskOfThreeResponsesInAProjectThatBecamePairwiseIsExplainedAndCanOnlyBeSkipped() {
+        UUID became = projectIn(FeedbackMode.RANKING, 3);
+        var project = projects.get(became);
+        projects.update(became, new ProjectService.ProjectSettings(project.name(), project.guidelines(), 2, 1, null, "pairwise"));
+        WorkspaceView view = navigate("rank/" + became, WorkspaceView.class);
+        assertThat(view.feedbackBoard()).isNull();
+        assertThat($(Paragraph.class).id("unjudgeable").getText()).startsWith("This task shows 3 responses, but this project now compares pairs");
+        view.submit(); // Enter does nothing
+
+        test($(Button.class).id("skip")).click();
+        test($(TextField.class).id("skip-reason")).setValue("Three responses in a pairwise project");
+        test($(Button.class).id("confirm-skip")).click();
+        assertThat($(Paragraph.class).id("no-tasks").getText()).contains("No tasks left");
+    }
+
+    @Test
+    @WithMockUser(username = ANNOTATOR, roles = "ANNOTATOR")
     void homeShowsMyProgressPerProject() {
         HomeView home = navigate(HomeView.class);
         Paragraph progress = $(Paragraph.class, $view(Div.class).id("project-" + project)).single();
