@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.rlhf.feedback.consensus.ConsensusSupport;
+import dev.rlhf.feedback.consensus.GradedConsensus;
 import dev.rlhf.feedback.consensus.PairwiseAgreement;
 import dev.rlhf.feedback.consensus.Rate;
 import dev.rlhf.feedback.prompt.Turn;
@@ -47,8 +48,8 @@ final class ExportLineWriter {
         return lines;
     }
 
-    /** The consensus of a prompt's (filtered) rankings and how much they back it. */
-    record Consensus(List<List<UUID>> ranking, Rate support) {
+    /** The consensus of a prompt's (filtered) rankings, how much they back it, and its graded figures in {@code mode}. */
+    record Consensus(List<List<UUID>> ranking, Rate support, FeedbackMode mode, GradedConsensus.Result<UUID> graded) {
     }
 
     void write(PromptGroup group, Consensus consensus) {
@@ -272,6 +273,23 @@ final class ExportLineWriter {
         number("agreement", consensus.support().orNull());
         number("pairwise_agreement", PairwiseAgreement.amongRankings(group.rankingGroups()).orNull());
         out.writeNumberProperty("annotators", group.rankings.size());
+        // The feedback mode's consensus figures (GradedConsensus); null and empty in the modes that do not grade so.
+        out.writeStringProperty("feedback_mode", consensus.mode().wireName());
+        number("mean_strength", consensus.graded().meanStrength());
+        out.writeName("mean_ratings");
+        out.writeStartObject();
+        consensus.graded().meanRatings().forEach((id, mean) -> out.writeNumberProperty(id.toString(), mean));
+        out.writeEndObject();
+        out.writeName("majority_labels");
+        out.writeStartObject();
+        consensus.graded().majorityLabels().forEach((id, up) -> {
+            if (up == null) {
+                out.writeNullProperty(id.toString());
+            } else {
+                out.writeBooleanProperty(id.toString(), up);
+            }
+        });
+        out.writeEndObject();
         endLine();
     }
 

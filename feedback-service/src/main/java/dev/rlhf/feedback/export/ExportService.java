@@ -11,7 +11,8 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.rlhf.feedback.consensus.ConsensusSupport;
-import dev.rlhf.feedback.consensus.RankedPairs;
+import dev.rlhf.feedback.consensus.GradedConsensus;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -74,9 +75,17 @@ public class ExportService {
         return true;
     }
 
+    /**
+     * The prompt's consensus in the mode of its graded rankings ({@link GradedConsensus}): the mode of the first
+     * ranking that carries grades, else ranking (imports and rankings from before the project graded carry none).
+     */
     private static ExportLineWriter.Consensus consensusOf(PromptGroup group) {
         List<List<List<UUID>>> rankings = group.rankingGroups();
-        List<List<UUID>> consensus = RankedPairs.consensus(rankings);
-        return new ExportLineWriter.Consensus(consensus, ConsensusSupport.ofConsensus(rankings, consensus));
+        FeedbackMode mode = group.rankings.stream().map(r -> r.grades().mode()).filter(m -> m != FeedbackMode.RANKING).findFirst()
+                .orElse(FeedbackMode.RANKING);
+        GradedConsensus.Result<UUID> consensus = GradedConsensus.of(mode, group.rankings.stream()
+                .map(r -> new GradedConsensus.Judgement<>(r.groups(), r.grades().strength(), r.grades().ratings(), r.grades().labels()))
+                .toList());
+        return new ExportLineWriter.Consensus(consensus.ranking(), ConsensusSupport.ofConsensus(rankings, consensus.ranking()), mode, consensus);
     }
 }

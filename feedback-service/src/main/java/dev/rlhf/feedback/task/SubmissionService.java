@@ -283,6 +283,10 @@ public class SubmissionService {
      * absent when the two are about the same (one tie group), stored as 0.
      */
     private static Integer pairwiseStrength(List<List<UUID>> groups, Integer strength) {
+        if (groups.size() > 2) {
+            // Only a task made before the project became pairwise has more than 2 responses; a grade orders two groups.
+            throw ApiException.invalid("ranking", "a graded pair is two tie groups (one wins) or one (about the same), not " + groups.size());
+        }
         if (groups.size() == 1) {
             if (strength != null && strength != GradedFeedback.ABOUT_THE_SAME) {
                 throw ApiException.invalid("strength", "strength must be 0 (about the same) or absent when the ranking is one tie group, not "

@@ -85,6 +85,7 @@ class FeedbackModesApiTest extends IntegrationTest {
         assertProblem(carol.postJson(path(task), body(win, null, null, null)), "strength", "strength is required when one response wins");
         assertProblem(carol.postJson(path(task), body(win, 3, null, null)), "strength", "must be 1 (better) or 2 (much better) when one response wins, not 3");
         assertProblem(carol.postJson(path(task), body(win, 0, null, null)), "strength", "not 0");
+        assertProblem(carol.postJson(path(task), Map.of("ranking", win, "strength", 1.5, "durationMs", 1)), "strength", "expected a whole number");
         assertProblem(carol.postJson(path(task), body(List.of(List.of(a, b)), 1, null, null)), "strength",
                 "strength must be 0 (about the same) or absent when the ranking is one tie group, not 1");
         assertProblem(carol.postJson(path(task), body(null, 1, null, null)), "ranking", "ranking is empty");
@@ -96,6 +97,24 @@ class FeedbackModesApiTest extends IntegrationTest {
 
         assertThat(carol.postJson(path(task), body(win, 1, null, null)).status()).isEqualTo(201);
         assertThat(carol.postJson(path(task), body(win, 1, null, null)).status()).as("a second submission, as in every mode").isEqualTo(409);
+    }
+
+    @Test
+    void aProjectSwitchedToPairwiseTakesOnlyAGradedPairOnItsOlderLargerTasks() {
+        UUID project = fixtures.project("modes-switched", 3, 1, 600);
+        var task = fixtures.task(project, "three responses", 3, 1);
+        UUID r0 = task.responseIds().get(0), r1 = task.responseIds().get(1), r2 = task.responseIds().get(2);
+        var switched = admin().putJson("/api/v1/projects/" + project, Map.of("name", "modes-switched", "feedbackMode", "pairwise"));
+        assertThat(switched.status()).as(switched.body()).isEqualTo(200);
+        assertThat(switched.json().path("responsesPerTask").asInt()).as("pairwise's K").isEqualTo(2);
+        TestApi kim = api(fixtures.annotator("pair-kim", project), TaskFixtures.PASSWORD);
+        assertThat(kim.get("/api/v1/tasks/next?projectId=" + project).json().path("feedbackMode").asString()).isEqualTo("pairwise");
+
+        assertProblem(kim.postJson(path(task), body(List.of(List.of(r0), List.of(r1), List.of(r2)), 1, null, null)), "ranking",
+                "a graded pair is two tie groups (one wins) or one (about the same), not 3");
+        var twoGroups = kim.postJson(path(task), body(List.of(List.of(r0), List.of(r1, r2)), 1, null, null));
+        assertThat(twoGroups.status()).as(twoGroups.body()).isEqualTo(201);
+        assertThat(((Number) stored(twoGroups).get("strength")).intValue()).isEqualTo(1);
     }
 
     @Test
@@ -168,6 +187,11 @@ class FeedbackModesApiTest extends IntegrationTest {
         assertProblem(frank.postJson(path(task), body(null, null, nullRating, null)), "ratings." + r1, "is null");
         assertProblem(frank.postJson(path(task), body(List.of(List.of(r0), List.of(r1)), null, Map.of(r0.toString(), 2, r1.toString(), 6), null)),
                 "ranking", "is not the one the ratings give");
+        // Jackson would truncate 5.5 to 5 (ACCEPT_FLOAT_AS_INT) and read "5" as 5: a grade must be a JSON integer.
+        assertProblem(frank.postJson(path(task), Map.of("ratings", Map.of(r0.toString(), 5.5, r1.toString(), 3), "durationMs", 1)),
+                "ratings." + r0, "expected a whole number");
+        assertProblem(frank.postJson(path(task), Map.of("ratings", Map.of(r0.toString(), "5", r1.toString(), 3), "durationMs", 1)),
+                "ratings." + r0, "expected a whole number");
         assertProblem(frank.postJson(path(task), body(null, 1, Map.of(r0.toString(), 2, r1.toString(), 6), null)), "strength",
                 "this project's feedback mode is rating, which takes ratings, not strength");
         assertProblem(frank.postJson(path(task), body(null, null, Map.of(r0.toString(), 2, r1.toString(), 6), Map.of(r0.toString(), true))),
