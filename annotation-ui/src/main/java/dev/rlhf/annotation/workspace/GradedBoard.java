@@ -103,9 +103,8 @@ abstract class GradedBoard extends Div implements FeedbackBoard {
     }
 
     void selectNext(int delta) {
-        int i = Math.floorMod(items.indexOf(items.stream().filter(it -> it.id().equals(selected)).findFirst().orElseThrow()) + delta,
-                items.size());
-        selected = items.get(i).id();
+        List<String> ids = List.copyOf(cards.keySet());
+        selected = ids.get(Math.floorMod(ids.indexOf(selected) + delta, ids.size()));
         refresh();
     }
 

@@ -162,6 +162,9 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         Paragraph keys = new Paragraph(board.keysHelp());
         keys.setId("keys-help");
         keys.addClassName("keys-help");
+        // Screen readers announce the focused board by its question and its keys.
+        board.component().getElement().setAttribute("aria-label", board.heading());
+        board.component().getElement().setAttribute("aria-describedby", "keys-help");
 
         // Guidelines in a side panel beside the task (above it, collapsible, on a narrow screen).
         Div main = new Div(new H3("Prompt"), prompt, new H3(board.heading()), keys, board.component(), noneAcceptable, rewrite,

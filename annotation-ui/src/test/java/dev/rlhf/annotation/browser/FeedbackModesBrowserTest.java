@@ -59,6 +59,8 @@ class FeedbackModesBrowserTest extends BrowserTest {
     void pairwiseByKeyboardStoresTheGradedChoice() {
         Completed done = completeOneTask(FeedbackMode.PAIRWISE, "pairwise", () -> {
             assertThat(page.locator("#keys-help")).containsText("1 A >> B");
+            assertThat(page.locator("#pairwise-board")).hasAttribute("aria-describedby", "keys-help");
+            assertThat(page.locator("#choice-1")).hasAttribute("aria-label", "A is much better (key 1)");
             // Enter before a choice submits nothing and says what is missing.
             page.keyboard().press("Enter");
             assertThat(page.locator("vaadin-notification-card").last()).containsText("Choose which response is better");
@@ -97,6 +99,7 @@ class FeedbackModesBrowserTest extends BrowserTest {
     void ratingByKeyboardStoresEachResponsesRating() {
         Completed done = completeOneTask(FeedbackMode.RATING, "rating", () -> {
             assertThat(page.locator("#keys-help")).containsText("press 1–7 to rate it");
+            assertThat(page.locator("#rate-7-" + shownIds().getFirst())).hasAttribute("aria-label", "Rate response 1 7 of 7");
             page.keyboard().press("6");
             page.keyboard().press("ArrowDown");
             page.keyboard().press("2");
@@ -261,6 +264,15 @@ class FeedbackModesBrowserTest extends BrowserTest {
             labels.put((String) line.get("response_id"), (Boolean) line.get("label"));
         }
         return labels;
+    }
+
+    /** The response ids of the cards on the board, in the order shown. */
+    private List<String> shownIds() {
+        List<String> ids = new ArrayList<>();
+        for (Locator card : page.locator(".feedback-board .response-card").all()) {
+            ids.add(card.getAttribute("id").substring("card-".length()));
+        }
+        return ids;
     }
 
     static List<List<String>> groups(String json) {
