@@ -69,6 +69,9 @@ class FeedbackModesBrowserTest extends BrowserTest {
             assertThat(page.locator("#choice-4")).hasAttribute("aria-pressed", "true");
             assertThat(page.locator("#choice-5")).hasAttribute("aria-pressed", "false");
             screenshot("workspace-pairwise-graded");
+            page.setViewportSize(390, 844);
+            screenshot("workspace-pairwise-phone");
+            page.setViewportSize(1280, 900);
             page.keyboard().press("Enter");
         });
         List<String> shown = done.shown();
@@ -151,6 +154,9 @@ class FeedbackModesBrowserTest extends BrowserTest {
             page.keyboard().press("u");
             assertThat(page.locator("#feedback-status")).hasText("Complete: Enter submits.");
             screenshot("workspace-binary-graded");
+            page.setViewportSize(390, 844);
+            screenshot("workspace-binary-phone");
+            page.setViewportSize(1280, 900);
             page.keyboard().press("Enter");
         });
         List<String> shown = done.shown();
