@@ -37,7 +37,8 @@ class ExportPanel extends VerticalLayout {
             new Kind("messages", "messages", false),
             new Kind("rankings", "rankings", false),
             new Kind("consensus", "consensus", false),
-            new Kind("sft", "sft", false));
+            new Kind("sft", "sft", false),
+            new Kind("kto", "kto", false));
 
     final DatePicker from = new DatePicker("Submitted from (UTC)");
     final DatePicker until = new DatePicker("Submitted until (UTC)");

@@ -31,6 +31,7 @@ public class ProjectsView extends VerticalLayout {
         this.projects = projects;
         grid.setId("projects");
         grid.addColumn(Project::name).setHeader("Name").setFlexGrow(3);
+        grid.addColumn(p -> p.feedbackMode().wireName()).setHeader("Feedback mode");
         grid.addColumn(Project::responsesPerTask).setHeader("K");
         grid.addColumn(Project::annotatorsPerTask).setHeader("Annotators per task");
         grid.addColumn(Project::leaseSeconds).setHeader("Lease (s)");

@@ -59,7 +59,7 @@ class StatsPanel extends VerticalLayout {
         progressText.setText(s.progress() == null ? "no tasks yet" : share(s.progress()) + " of tasks complete");
         ProjectStats.Agreement a = s.agreement();
         agreement.setText("Pairwise agreement " + share(a.pairwise()) + pairs(a.comparedPairs()) + " · Kendall tau-b "
-                + number(a.meanKendallTauB(), 2, "") + " · Krippendorff alpha " + number(a.krippendorffAlpha(), 2, ""));
+                + number(a.meanKendallTauB(), 2, "") + " · Krippendorff alpha " + number(a.krippendorffAlpha(), 2, "") + gradedAgreement(a));
         annotators.setItems(s.annotators());
         boolean any = !s.annotators().isEmpty();
         noRankings.setVisible(!any);
@@ -68,6 +68,16 @@ class StatsPanel extends VerticalLayout {
         Map<String, Double> bars = new LinkedHashMap<>();
         s.annotators().forEach(f -> bars.put(f.username() == null ? String.valueOf(f.annotatorId()) : f.username(), f.pairwiseAgreement()));
         agreementChart.setBars(bars);
+    }
+
+    /** The agreement measure suited to a rating or thumbs project's scale, after the ranking measures every mode has. */
+    static String gradedAgreement(ProjectStats.Agreement a) {
+        return switch (a.measure() == null ? "" : a.measure()) {
+            case ProjectStats.Agreement.RATINGS_ALPHA_INTERVAL -> " · ratings' alpha " + number(a.ratingsAlphaInterval(), 2, "")
+                    + " (interval), " + number(a.ratingsAlphaOrdinal(), 2, "") + " (ordinal)";
+            case ProjectStats.Agreement.LABELS_ALPHA_NOMINAL -> " · thumbs' alpha " + number(a.labelsAlphaNominal(), 2, "") + " (nominal)";
+            default -> "";
+        };
     }
 
     static String share(Double value) {

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.vaadin.flow.component.Component;
 import com.vaadin.flow.component.Key;
 import com.vaadin.flow.component.Shortcuts;
 import com.vaadin.flow.component.button.Button;
@@ -14,6 +15,9 @@ import com.vaadin.flow.component.dnd.DropTarget;
 import com.vaadin.flow.component.html.Div;
 import com.vaadin.flow.component.html.Span;
 
+import dev.rlhf.feedback.task.RankingSubmission;
+import dev.rlhf.schemas.ranking.FeedbackMode;
+
 /**
  * The K responses of a task as cards the annotator orders, by keyboard or by dragging a card's
  * handle (only the handle drags, so scrolling a long answer never picks a card up).
@@ -21,10 +25,10 @@ import com.vaadin.flow.component.html.Span;
  * <p>Keys, while the board has focus: 1..K move the selected card to that rank; T ties it with the
  * card above (again to undo); arrow up/down (or K/J) select; Enter submits; S asks to skip.
  */
-public class RankingBoard extends Div {
+public class RankingBoard extends Div implements FeedbackBoard {
 
     /** Flags an annotator can set on a response (the API's known flags). */
-    public static final List<String> FLAGS = List.of("harmful", "untruthful", "off-topic", "other");
+    public static final List<String> FLAGS = ResponseFlags.KNOWN;
     /** Responses longer than this start collapsed. */
     static final int COLLAPSE_AFTER_CHARS = 1200;
 
@@ -54,7 +58,40 @@ public class RankingBoard extends Div {
         render();
     }
 
+    @Override
+    public FeedbackMode mode() {
+        return FeedbackMode.RANKING;
+    }
+
+    @Override
+    public Component component() {
+        return this;
+    }
+
+    @Override
+    public String heading() {
+        return "Responses, best first";
+    }
+
+    @Override
+    public String keysHelp() {
+        return "Keys: select a card with ↑/↓ (or K/J), press 1–" + items.size()
+                + " to give it that rank, T to tie it with the card above, Enter to submit, S to skip. Or drag a card by its ⠿ handle.";
+    }
+
+    /** A ranking is complete from the start: the order shown, which the annotator may change. */
+    @Override
+    public String missing() {
+        return null;
+    }
+
+    @Override
+    public RankingSubmission submission(boolean noneAcceptable, String rewrite, long durationMs) {
+        return new RankingSubmission(draft.groups(), draft.flags(), noneAcceptable, rewrite, durationMs);
+    }
+
     /** Gives the board keyboard focus, so the ranking keys work at once. */
+    @Override
     public void focus() {
         getElement().callJsFunction("focus");
     }
@@ -67,10 +104,12 @@ public class RankingBoard extends Div {
         return selected;
     }
 
+    @Override
     public void onSubmit(Runnable action) {
         this.onSubmit = action;
     }
 
+    @Override
     public void onSkip(Runnable action) {
         this.onSkip = action;
     }

@@ -1,12 +1,10 @@
 package dev.rlhf.annotation.workspace;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The ranking an annotator is building: the task's responses in their current order, grouped into
@@ -19,7 +17,7 @@ public final class RankingDraft {
     private final List<String> order;
     /** For each position after the first: true when it is tied with the response above it. */
     private final List<Boolean> tiedWithAbove;
-    private final Map<String, Set<String>> flags = new LinkedHashMap<>();
+    private final ResponseFlags flags;
     private boolean noneAcceptable;
 
     /** Starts in the order the responses were shown, all strictly ordered. */
@@ -28,6 +26,7 @@ public final class RankingDraft {
             throw new IllegalArgumentException("a ranking needs at least 2 distinct responses");
         }
         this.order = new ArrayList<>(shownOrder);
+        this.flags = new ResponseFlags(shownOrder);
         this.tiedWithAbove = new ArrayList<>();
         for (int i = 0; i < shownOrder.size(); i++) {
             tiedWithAbove.add(false);
@@ -93,24 +92,15 @@ public final class RankingDraft {
     }
 
     public void toggleFlag(String responseId, String flag) {
-        indexOf(responseId);
-        Set<String> set = flags.computeIfAbsent(responseId, k -> new TreeSet<>());
-        if (!set.remove(flag)) {
-            set.add(flag);
-        }
-        if (set.isEmpty()) {
-            flags.remove(responseId);
-        }
+        flags.toggle(responseId, flag);
     }
 
     public Set<String> flagsOf(String responseId) {
-        return Set.copyOf(flags.getOrDefault(responseId, Set.of()));
+        return flags.of(responseId);
     }
 
     public Map<String, List<String>> flags() {
-        Map<String, List<String>> copy = new LinkedHashMap<>();
-        flags.forEach((id, set) -> copy.put(id, List.copyOf(set)));
-        return copy;
+        return flags.asMap();
     }
 
     public boolean noneAcceptable() {

@@ -35,12 +35,14 @@ import dev.rlhf.feedback.task.NextTask;
 import dev.rlhf.feedback.task.RankingSubmission;
 import dev.rlhf.feedback.task.SubmissionService;
 import dev.rlhf.feedback.task.TaskService;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 import jakarta.annotation.security.PermitAll;
 
 /**
- * The ranking workspace: the project's guidelines beside the prompt, the K responses as a
- * {@link RankingBoard}, flags, "none acceptable", an optional rewrite; Enter submits and the next
- * task appears in place, without a page reload.
+ * The annotation workspace: the project's guidelines beside the prompt, the K responses on the board
+ * of the project's feedback mode ({@link RankingBoard}, {@link PairwiseBoard}, {@link RatingBoard},
+ * {@link ThumbsBoard}), flags, "none acceptable", an optional rewrite; Enter submits once the mode's
+ * judgement is complete and the next task appears in place, without a page reload.
  */
 @Route("rank")
 @PageTitle("Rank")
@@ -56,7 +58,7 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
 
     private UUID projectId;
     private NextTask current;
-    private RankingBoard board;
+    private FeedbackBoard board;
     private Instant shownAt;
     private final Div content = new Div();
     private final Checkbox noneAcceptable = new Checkbox("None of these is acceptable");
@@ -101,7 +103,13 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         return current;
     }
 
+    /** The ranking board of a ranking task (null in the other feedback modes). */
     public RankingBoard board() {
+        return board instanceof RankingBoard ranking ? ranking : null;
+    }
+
+    /** The board of the task on screen, whatever its feedback mode (null when no task is). */
+    public FeedbackBoard feedbackBoard() {
         return board;
     }
 
@@ -125,7 +133,11 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         }
         noneAcceptable.setValue(false);
         rewrite.clear();
-        board = new RankingBoard(current.responses().stream().map(r -> new RankingBoard.Item(r.id().toString(), r.text())).toList());
+        if (current.feedbackMode() == FeedbackMode.PAIRWISE && current.responses().size() != 2) {
+            unjudgeablePair();
+            return;
+        }
+        board = boardFor(current);
         board.onSubmit(this::submit);
         board.onSkip(this::askSkip);
 
@@ -147,12 +159,15 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         submit.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
         Button skip = new Button("Skip (S)", e -> askSkip());
         skip.setId("skip");
-        Paragraph keys = new Paragraph("Keys: select a card with ↑/↓ (or K/J), press 1–" + current.responses().size()
-                + " to give it that rank, T to tie it with the card above, Enter to submit, S to skip. Or drag a card by its ⠿ handle.");
+        Paragraph keys = new Paragraph(board.keysHelp());
+        keys.setId("keys-help");
         keys.addClassName("keys-help");
+        // Screen readers announce the focused board by its question and its keys.
+        board.component().getElement().setAttribute("aria-label", board.heading());
+        board.component().getElement().setAttribute("aria-describedby", "keys-help");
 
         // Guidelines in a side panel beside the task (above it, collapsible, on a narrow screen).
-        Div main = new Div(new H3("Prompt"), prompt, new H3("Responses, best first"), keys, board, noneAcceptable, rewrite,
+        Div main = new Div(new H3("Prompt"), prompt, new H3(board.heading()), keys, board.component(), noneAcceptable, rewrite,
                 new HorizontalLayout(submit, skip));
         main.addClassName("workspace-main");
         Div aside = new Div(guidelines);
@@ -164,22 +179,58 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         board.focus();
     }
 
+    /**
+     * A task made before its project became pairwise shows more than two responses, which no graded pair
+     * judges (the service refuses more than two groups): say so and offer only the skip.
+     */
+    private void unjudgeablePair() {
+        board = null;
+        Paragraph why = new Paragraph("This task shows " + current.responses().size() + " responses, but this project now compares pairs:"
+                + " the task was made before the project became pairwise and cannot be judged here. Skip it to get the next one.");
+        why.setId("unjudgeable");
+        // Focused, so Enter or Space skips; no S shortcut here, it would fire while typing the reason.
+        Button skip = new Button("Skip", e -> askSkip());
+        skip.setId("skip");
+        content.add(new H2("Cannot compare this task"), why, skip);
+        skip.focus();
+    }
+
+    /** The board that collects what the task's feedback mode asks for, its responses in the annotator's shown order. */
+    static FeedbackBoard boardFor(NextTask task) {
+        List<RankingBoard.Item> shown = task.responses().stream().map(r -> new RankingBoard.Item(r.id().toString(), r.text())).toList();
+        FeedbackMode mode = task.feedbackMode() == null ? FeedbackMode.RANKING : task.feedbackMode();
+        return switch (mode) {
+            case RANKING -> new RankingBoard(shown);
+            case PAIRWISE -> new PairwiseBoard(shown);
+            case RATING -> new RatingBoard(shown);
+            case BINARY -> new ThumbsBoard(shown);
+        };
+    }
+
     void submit() {
-        if (current == null) {
+        if (current == null || board == null) {
             return;
         }
-        RankingDraft draft = board.draft();
+        String missing = board.missing();
+        if (missing != null) {
+            showError(missing);
+            return;
+        }
         String text = rewrite.getValue() == null || rewrite.getValue().isBlank() ? null : rewrite.getValue();
+        RankingSubmission submission = board.submission(noneAcceptable.getValue(), text, Duration.between(shownAt, Instant.now()).toMillis());
         try {
-            submissions.submit(username, current.taskId(), new RankingSubmission(draft.groups(), draft.flags(), noneAcceptable.getValue(),
-                    text, Duration.between(shownAt, Instant.now()).toMillis()));
+            submissions.submit(username, current.taskId(), submission);
         } catch (ApiException | IllegalArgumentException e) {
-            Notification n = Notification.show(e.getMessage(), 6000, Notification.Position.MIDDLE);
-            n.addThemeVariants(NotificationVariant.LUMO_ERROR);
+            showError(e.getMessage());
             return;
         }
-        Notification.show("Ranking saved", 1500, Notification.Position.BOTTOM_START);
+        Notification.show(board.mode() == FeedbackMode.RANKING ? "Ranking saved" : "Saved", 1500, Notification.Position.BOTTOM_START);
         loadNext();
+    }
+
+    private static void showError(String message) {
+        Notification n = Notification.show(message, 6000, Notification.Position.MIDDLE);
+        n.addThemeVariants(NotificationVariant.LUMO_ERROR);
     }
 
     void askSkip() {

@@ -55,6 +55,7 @@ import dev.rlhf.feedback.task.RankingSubmission;
 import dev.rlhf.feedback.task.SubmissionService;
 import dev.rlhf.feedback.task.TaskService;
 import dev.rlhf.feedback.testing.TestInfrastructure;
+import dev.rlhf.schemas.ranking.FeedbackMode;
 
 /** The admin console's logic without a browser: project form, import report, live stats, gold items, exports, accounts and tokens. */
 @SpringBootTest(classes = AnnotationApplication.class, properties = "logging.file.name=target/test-logs/ui.log")
@@ -226,7 +227,7 @@ class AdminViewsTest extends SpringBrowserlessTest {
         Project project = newProject(2, 1);
         ProjectDetailView view = open(project);
         ExportPanel exports = view.exportPanel;
-        assertThat(exports.links).hasSize(6).allSatisfy(link -> assertThat(link.getHref()).startsWith("VAADIN/dynamic/resource/"));
+        assertThat(exports.links).hasSize(7).allSatisfy(link -> assertThat(link.getHref()).startsWith("VAADIN/dynamic/resource/"));
         assertThat(ExportPanel.KINDS).extracting(ExportPanel.Kind::format).containsAll(
                 java.util.Arrays.stream(ExportFormat.values()).map(ExportFormat::id).toList());
 
@@ -426,6 +427,39 @@ class AdminViewsTest extends SpringBrowserlessTest {
             }
         }
         throw new AssertionError("no account " + username + " in the grid");
+    }
+
+    @Test
+    @WithMockUser(username = TestInfrastructure.ADMIN, roles = "ADMIN")
+    void theFormsFeedbackModeIsStoredAndPairwiseSetsKToTwo() {
+        ProjectsView view = navigate(ProjectsView.class);
+        ProjectForm form = view.form;
+        assertThat(form.feedbackMode.getValue()).as("the default").isEqualTo(FeedbackMode.RANKING);
+        form.name.setValue("pairwise-form-" + UUID.randomUUID());
+        form.feedbackMode.setValue(FeedbackMode.PAIRWISE);
+        assertThat(form.responsesPerTask.getValue()).isEqualTo(2);
+        assertThat(form.responsesPerTask.isReadOnly()).isTrue();
+        test(form.save).click();
+        assertThat(form.errorText()).isEmpty();
+        Project pairwise = ((ProjectDetailView) getCurrentView()).project();
+        assertThat(pairwise).extracting(Project::feedbackMode, Project::responsesPerTask).containsExactly(FeedbackMode.PAIRWISE, 2);
+
+        // The console's settings show the mode, and saving other settings keeps it.
+        ProjectDetailView detail = open(pairwise);
+        assertThat(detail.settings.feedbackMode.getValue()).isEqualTo(FeedbackMode.PAIRWISE);
+        assertThat(detail.settings.responsesPerTask.isReadOnly()).isTrue();
+        detail.settings.annotatorsPerTask.setValue(2);
+        test(detail.settings.save).click();
+        assertThat(projects.get(pairwise.id())).extracting(Project::feedbackMode, Project::annotatorsPerTask)
+                .containsExactly(FeedbackMode.PAIRWISE, 2);
+
+        ProjectsView again = navigate(ProjectsView.class);
+        again.form.name.setValue("rating-form-" + UUID.randomUUID());
+        again.form.feedbackMode.setValue(FeedbackMode.RATING);
+        again.form.responsesPerTask.setValue(5);
+        test(again.form.save).click();
+        assertThat(((ProjectDetailView) getCurrentView()).project()).extracting(Project::feedbackMode, Project::responsesPerTask)
+                .containsExactly(FeedbackMode.RATING, 5);
     }
 
     @Test

@@ -1,9 +1,19 @@
 package dev.rlhf.annotation.browser;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +32,9 @@ import com.microsoft.playwright.Playwright;
 
 import dev.rlhf.annotation.AnnotationApplication;
 import dev.rlhf.feedback.testing.TestInfrastructure;
+import dev.rlhf.schemas.events.RankingSubmitted;
+import dev.rlhf.schemas.kafka.AvroEventDeserializer;
+import dev.rlhf.schemas.kafka.Topics;
 
 /**
  * End-to-end tests in a real browser: the whole app on a random port (real PostgreSQL, in-process
@@ -101,5 +114,36 @@ public abstract class BrowserTest {
 
     protected void screenshot(String name) {
         page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve(name + ".png")).setFullPage(true));
+    }
+
+    /**
+     * The {@code RankingSubmitted} events of {@code username} on {@code rlhf.rankings.v1} by event id,
+     * once {@code expected} arrived (or 30 s passed); fails on a duplicate delivery.
+     */
+    protected Map<String, RankingSubmitted> rankingsOnTopicBy(String username, int expected) {
+        Map<String, RankingSubmitted> byEventId = new HashMap<>();
+        List<String> seen = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", INFRASTRUCTURE.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "e2e-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new StringDeserializer(), new AvroEventDeserializer<>(RankingSubmitted.class))) {
+            consumer.subscribe(List.of(Topics.RANKINGS));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (byEventId.size() < expected && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.value().getAnnotatorId().equals(username)) {
+                        seen.add(record.value().getEventId().toString());
+                        byEventId.put(record.value().getEventId().toString(), record.value());
+                    }
+                }
+            }
+            // Read a little longer: a duplicate would show up as a repeated eventId.
+            for (var record : consumer.poll(Duration.ofSeconds(1))) {
+                if (record.value().getAnnotatorId().equals(username)) {
+                    seen.add(record.value().getEventId().toString());
+                }
+            }
+        }
+        assertThat(seen).doesNotHaveDuplicates();
+        return byEventId;
     }
 }

@@ -5,17 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -28,8 +23,6 @@ import dev.rlhf.feedback.imports.ImportService;
 import dev.rlhf.feedback.project.ProjectMemberService;
 import dev.rlhf.feedback.project.ProjectService;
 import dev.rlhf.schemas.events.RankingSubmitted;
-import dev.rlhf.schemas.kafka.AvroEventDeserializer;
-import dev.rlhf.schemas.kafka.Topics;
 
 /**
  * An annotator ranks two tasks in a real browser — one by keyboard only, one by drag and drop with a
@@ -157,32 +150,5 @@ class RankingWorkspaceBrowserTest extends BrowserTest {
             sb.append("]");
         }
         return sb.append("]").toString();
-    }
-
-    private Map<String, RankingSubmitted> rankingsOnTopicBy(String username, int expected) {
-        Map<String, RankingSubmitted> byEventId = new HashMap<>();
-        List<String> seen = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of("bootstrap.servers", INFRASTRUCTURE.kafkaBootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "e2e-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                new StringDeserializer(), new AvroEventDeserializer<>(RankingSubmitted.class))) {
-            consumer.subscribe(List.of(Topics.RANKINGS));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (byEventId.size() < expected && System.nanoTime() < deadline) {
-                for (var record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.value().getAnnotatorId().equals(username)) {
-                        seen.add(record.value().getEventId().toString());
-                        byEventId.put(record.value().getEventId().toString(), record.value());
-                    }
-                }
-            }
-            // Read a little longer: a duplicate would show up as a repeated eventId.
-            for (var record : consumer.poll(Duration.ofSeconds(1))) {
-                if (record.value().getAnnotatorId().equals(username)) {
-                    seen.add(record.value().getEventId().toString());
-                }
-            }
-        }
-        assertThat(seen).doesNotHaveDuplicates();
-        return byEventId;
     }
 }
