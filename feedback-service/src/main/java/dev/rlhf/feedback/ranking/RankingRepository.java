@@ -20,7 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class RankingRepository {
 
-    static final String COLUMNS = "id, event_id, task_id, assignment_id, prompt_id, project_id, annotator_id, source, ranking, flags, "
+    /** Every column {@link #map} reads, for queries of rankings written elsewhere. */
+    public static final String COLUMNS = "id, event_id, task_id, assignment_id, prompt_id, project_id, annotator_id, source, ranking, flags, "
             + "none_acceptable, rewrite, duration_ms, submitted_at, feedback_mode, strength, ratings, labels";
     private static final TypeReference<List<List<UUID>>> GROUPS = new TypeReference<>() { };
     private static final TypeReference<Map<UUID, List<String>>> FLAGS = new TypeReference<>() { };

@@ -55,8 +55,7 @@ class SharedDatasetImportTest extends IntegrationTest {
     }
 
     private List<Ranking> rankingsOf(UUID project, String source) {
-        return jdbc.sql("SELECT id, event_id, task_id, assignment_id, prompt_id, project_id, annotator_id, source, ranking, flags, "
-                        + "none_acceptable, rewrite, duration_ms, submitted_at FROM rankings WHERE project_id = ? AND source = ?")
+        return jdbc.sql("SELECT " + RankingRepository.COLUMNS + " FROM rankings WHERE project_id = ? AND source = ?")
                 .params(project, source).query(rankings::map).list();
     }
 
