@@ -31,7 +31,7 @@ class BenchCommandTest {
                 "--device", "cpu");
         assertThat(r.code()).as(r.err()).isZero();
         List<JsonNode> lines = r.json();
-        assertThat(lines).hasSize(10);
+        assertThat(lines).hasSize(12);
         assertThat(lines.subList(0, 4)).allMatch(l -> l.get("benchmark").asString().equals("generate")
                 && l.get("tokens_per_second").asDouble() > 0);
         assertThat(lines.subList(0, 4).stream().map(l -> l.get("context").asInt() + "/" + l.get("kv_cache").asBoolean()))
@@ -41,12 +41,21 @@ class BenchCommandTest {
         assertThat(ppo.get("responses_per_rollout").asInt()).isEqualTo(4);
         assertThat(ppo.get("rollout_tokens_per_second").asDouble()).isPositive();
         assertThat(ppo.get("seconds_per_update").asDouble()).isPositive();
-        JsonNode generation = lines.get(5);
+        assertThat(ppo.get("models_held").asInt()).isEqualTo(4);
+        // The critic-free rows on the same rollouts' shape hold one model less: no critic.
+        for (int i = 5; i <= 6; i++) {
+            JsonNode criticFree = lines.get(i);
+            assertThat(criticFree.get("benchmark").asString()).isEqualTo(i == 5 ? "rloo" : "grpo");
+            assertThat(criticFree.get("seconds_per_update").asDouble()).isPositive();
+            assertThat(criticFree.get("models_held").asInt()).isEqualTo(3);
+            assertThat(criticFree.get("parameters_held").asLong()).isLessThan(ppo.get("parameters_held").asLong());
+        }
+        JsonNode generation = lines.get(7);
         assertThat(generation.get("benchmark").asString()).isEqualTo("rollout_generation");
         assertThat(generation.get("responses").asInt()).isEqualTo(4);
         assertThat(generation.get("tokens_per_second").asDouble()).isPositive();
         // 4 rankings of 4 with a full order: 6 pairs each; DPO takes 2 pairs a step, the reward model 2 rankings
-        JsonNode dpo = lines.get(6);
+        JsonNode dpo = lines.get(8);
         assertThat(dpo.get("benchmark").asString()).isEqualTo("dpo");
         assertThat(dpo.get("timed_steps").asInt()).isEqualTo(2);
         assertThat(dpo.get("pairs").asInt()).isEqualTo(4);
@@ -54,7 +63,7 @@ class BenchCommandTest {
         assertThat(dpo.get("steps_per_second").asDouble()).isPositive();
         assertThat(dpo.get("peak_memory_mib").asDouble()).isPositive(); // the process's resident set on Linux
         // KTO: each ranking's best and worst response, 8 examples; 2 a step
-        JsonNode kto = lines.get(7);
+        JsonNode kto = lines.get(9);
         assertThat(kto.get("benchmark").asString()).isEqualTo("kto");
         assertThat(kto.get("timed_steps").asInt()).isEqualTo(2);
         assertThat(kto.get("examples").asInt()).isEqualTo(4);
@@ -62,11 +71,11 @@ class BenchCommandTest {
         assertThat(kto.get("steps_per_second").asDouble()).isPositive();
         assertThat(kto.get("peak_memory_mib").asDouble()).isPositive();
         assertThat(kto.has("memory_growth_mib")).isTrue();
-        JsonNode rm = lines.get(8);
+        JsonNode rm = lines.get(10);
         assertThat(rm.get("benchmark").asString()).isEqualTo("reward_model");
         assertThat(rm.get("pairs").asInt()).isEqualTo(24);
         assertThat(rm.get("pairs_per_second").asDouble()).isPositive();
-        JsonNode sft = lines.get(9);
+        JsonNode sft = lines.get(11);
         assertThat(sft.get("benchmark").asString()).isEqualTo("sft");
         assertThat(sft.get("gflops_per_second").asDouble()).isPositive();
         assertThat(sft.get("fraction_of_matmul").asDouble()).isBetween(0.0, 1.5);
