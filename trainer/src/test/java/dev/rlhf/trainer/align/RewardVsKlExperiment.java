@@ -6,6 +6,8 @@ import ai.djl.Device;
 import dev.rlhf.trainer.align.data.RankedResponses.PreferencePair;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
+import dev.rlhf.trainer.align.kto.KtoConfig;
+import dev.rlhf.trainer.align.kto.KtoTrainer;
 import dev.rlhf.trainer.align.ppo.Advantage;
 import dev.rlhf.trainer.align.ppo.PpoConfig;
 import dev.rlhf.trainer.align.ppo.PpoModels;
@@ -41,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The documented experiment "reward against KL" (trainer/README.md): on the keyword-labeler task of
  * {@link PreferenceLearningTest} (stories260K as the SFT policy, K = 4 continuations of each story
- * opening ranked by a labeler preferring "park", 10% of rankings reversed), DPO on the labeler's pairs
+ * opening ranked by a labeler preferring "park", 10% of rankings reversed), DPO on the labeler's pairs,
+ * KTO on the same labeler's thumbs of the same continuations ({@link KtoLearningTest#thumbs()}),
  * and PPO (GAE with a critic, and the critic-free RLOO and GRPO advantages) against a reward model
  * trained on the same rankings, each measured at checkpoints during
  * training: the labeler's score of fresh samples (share of 200 continuations of 100 unseen openings
@@ -62,6 +65,8 @@ class RewardVsKlExperiment {
     /** Optimizer steps between two measurements. */
     static final int EVERY = 4;
     static final int DPO_STEPS = 48;
+    /** KTO's learning-test setting ({@link KtoConfig#smallModels()}) run longer. */
+    static final int KTO_STEPS = 96;
     static final int PPO_ROLLOUTS = 10;
 
     record Point(String method, int step, double kl, double score) {}
@@ -93,6 +98,7 @@ class RewardVsKlExperiment {
         try (LoadedModel reference = PreferenceLearningTest.stories()) {
             points.add(measure("SFT", 0, reference, reference));
             points.addAll(dpo(reference));
+            points.addAll(kto(reference));
             Path rewardModel = rewardModel();
             for (PpoSetting setting : PPO_SETTINGS) {
                 points.addAll(ppo(reference, rewardModel, setting));
@@ -105,8 +111,10 @@ class RewardVsKlExperiment {
         points.forEach(p -> System.out.printf(Locale.ROOT, "%s step %d: KL %.2f nats, labeler score %.3f%n",
                 p.method(), p.step(), p.kl(), p.score()));
         double sft = points.getFirst().score();
-        assertThat(points.stream().filter(p -> p.method().equals("DPO")).mapToDouble(Point::score).max().orElseThrow())
-                .isGreaterThan(sft);
+        for (String method : List.of("DPO", "KTO")) {
+            assertThat(points.stream().filter(p -> p.method().equals(method)).mapToDouble(Point::score).max().orElseThrow())
+                    .as(method).isGreaterThan(sft);
+        }
         for (PpoSetting setting : PPO_SETTINGS) {
             assertThat(points.stream().filter(p -> p.method().equals(setting.method())).mapToDouble(Point::score).max()
                     .orElseThrow()).as(setting.method()).isGreaterThan(sft);
@@ -126,6 +134,20 @@ class RewardVsKlExperiment {
                     points.add(measure("DPO", step, policy, reference));
                 }
             }).train(pairs, temp.resolve("dpo"));
+        }
+        return points;
+    }
+
+    /** KTO on the labeler's thumbs (the learning test's settings: beta 0.1, lr 1e-4, batches of 16, balanced weights), run longer. */
+    List<Point> kto(LoadedModel reference) throws Exception {
+        KtoConfig config = KtoConfig.smallModels().withMaxSteps(KTO_STEPS);
+        List<Point> points = new ArrayList<>();
+        try (LoadedModel policy = PreferenceLearningTest.stories()) {
+            new KtoTrainer(policy, config, MetricsSink.none()).onStep((step, total, n) -> {
+                if (step % EVERY == 0) {
+                    points.add(measure("KTO", step, policy, reference));
+                }
+            }).train(KtoLearningTest.thumbs(), temp.resolve("kto"));
         }
         return points;
     }
@@ -202,11 +224,13 @@ class RewardVsKlExperiment {
         XYSeriesCollection data = new XYSeriesCollection();
         List<String> methods = new ArrayList<>(PPO_SETTINGS.stream().map(PpoSetting::method).toList());
         methods.add("DPO");
+        methods.add("KTO");
         for (String method : methods) {
             String label = PPO_SETTINGS.stream().filter(s -> s.method().equals(method)).findFirst()
                     .map(s -> String.format(Locale.ROOT, "%s vs learned RM (actor lr %.0e, kl-coef %.1f), every 4 of %d steps",
                             s.advantage() == Advantage.GAE ? "PPO" : s.method(), s.actorLr(), s.klCoef(), PPO_ROLLOUTS * 4))
-                    .orElse("DPO (beta 0.1, lr 2e-4), every 4 of " + DPO_STEPS + " steps");
+                    .orElse(method.equals("DPO") ? "DPO (beta 0.1, lr 2e-4), every 4 of " + DPO_STEPS + " steps"
+                            : "KTO from thumbs (beta 0.1, lr 1e-4, balanced weights), every 4 of " + KTO_STEPS + " steps");
             XYSeries series = new XYSeries(label, false, true);
             series.add(sft.kl(), sft.score());
             points.stream().filter(p -> p.method().equals(method)).forEach(p -> series.add(p.kl(), p.score()));
@@ -218,7 +242,7 @@ class RewardVsKlExperiment {
         y.setRange(0, 1);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         Color[] colours = {new Color(0xC0392B), new Color(0xE67E22), new Color(0x27AE60), new Color(0x8E44AD),
-            new Color(0x2471A3)};
+            new Color(0x2471A3), new Color(0x17A589)};
         for (int i = 0; i < methods.size(); i++) {
             renderer.setSeriesPaint(i, colours[i % colours.length]);
             renderer.setSeriesStroke(i, new BasicStroke(2f));
