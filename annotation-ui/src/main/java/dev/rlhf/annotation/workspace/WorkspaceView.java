@@ -60,6 +60,8 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
     private NextTask current;
     private FeedbackBoard board;
     private Instant shownAt;
+    /** The "still missing" notice of an early Enter, closed as soon as the judgement is complete. */
+    private Notification missingNotice;
     private final Div content = new Div();
     private final Checkbox noneAcceptable = new Checkbox("None of these is acceptable");
     private final TextArea rewrite = new TextArea("Rewrite (optional): a better response, used as a demonstration");
@@ -139,6 +141,11 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         }
         board = boardFor(current);
         board.onSubmit(this::submit);
+        // A notice that something is missing must not outlive the gap: after each key or click on the board, close it once
+        // the judgement is complete.
+        for (String event : new String[] {"keyup", "click"}) {
+            board.component().getElement().addEventListener(event, e -> closeMissingNoticeIfComplete());
+        }
         board.onSkip(this::askSkip);
 
         Details guidelines = new Details("Guidelines", SafeMarkdown.view(current.guidelines()));
@@ -213,9 +220,13 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         }
         String missing = board.missing();
         if (missing != null) {
-            showError(missing);
+            if (missingNotice != null) {
+                missingNotice.close();
+            }
+            missingNotice = showError(missing);
             return;
         }
+        closeMissingNoticeIfComplete();
         String text = rewrite.getValue() == null || rewrite.getValue().isBlank() ? null : rewrite.getValue();
         RankingSubmission submission = board.submission(noneAcceptable.getValue(), text, Duration.between(shownAt, Instant.now()).toMillis());
         try {
@@ -228,9 +239,17 @@ public class WorkspaceView extends VerticalLayout implements HasUrlParameter<Str
         loadNext();
     }
 
-    private static void showError(String message) {
+    private static Notification showError(String message) {
         Notification n = Notification.show(message, 6000, Notification.Position.MIDDLE);
         n.addThemeVariants(NotificationVariant.LUMO_ERROR);
+        return n;
+    }
+
+    private void closeMissingNoticeIfComplete() {
+        if (missingNotice != null && board != null && board.missing() == null) {
+            missingNotice.close();
+            missingNotice = null;
+        }
     }
 
     void askSkip() {
