@@ -4,15 +4,10 @@ import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import dev.rlhf.trainer.chat.PlainChatTemplate;
 import dev.rlhf.trainer.chat.PromptLines;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the annotation app's {@code kto} export (TRL's unpaired format): one line per judgement,
@@ -33,37 +28,10 @@ public final class KtoFile {
     }
 
     public static List<KtoExample> read(Path file, ChatTemplate template) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(file + ": file not found");
-        }
-        JsonMapper json = JsonMapper.builder().build();
-        List<KtoExample> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file)) {
-            int number = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                String where = file + " line " + number + ": ";
-                try {
-                    JsonNode node = json.readTree(line);
-                    if (node.isObject() && !node.has("label") && !node.has("completion")) {
-                        out.addAll(KtoExample.unpaired(PreferenceFile.parse(node, template)));
-                    } else {
-                        out.add(parse(node, template));
-                    }
-                } catch (JacksonException e) {
-                    throw new IllegalArgumentException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(where + e.getMessage());
-                }
-            }
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no kto examples (no kto lines, and no ranking with a top and a bottom group)");
-        }
-        return out;
+        return JsonLines.read(file, "no kto examples (no kto lines, and no ranking with a top and a bottom group)",
+                node -> node.isObject() && !node.has("label") && !node.has("completion")
+                        ? KtoExample.unpaired(PreferenceFile.parse(node, template))
+                        : List.of(parse(node, template)));
     }
 
     /** One {@code kto} line, its prompt rendered with {@code template}. */

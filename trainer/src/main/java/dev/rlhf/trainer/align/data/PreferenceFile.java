@@ -6,17 +6,13 @@ import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import dev.rlhf.trainer.chat.PlainChatTemplate;
 import dev.rlhf.trainer.chat.PromptLines;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the annotation app's preference exports (see {@code feedback-service/README.md} and
@@ -40,36 +36,7 @@ public final class PreferenceFile {
     }
 
     public static List<RankedResponses> read(Path file, ChatTemplate template) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(file + ": file not found");
-        }
-        JsonMapper json = JsonMapper.builder().build();
-        List<RankedResponses> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file)) {
-            int number = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                String where = file + " line " + number + ": ";
-                JsonNode node;
-                try {
-                    node = json.readTree(line);
-                } catch (JacksonException e) {
-                    throw new IllegalArgumentException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
-                }
-                try {
-                    out.add(parse(node, template));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(where + e.getMessage());
-                }
-            }
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no pairs or rankings");
-        }
-        return out;
+        return JsonLines.read(file, "no pairs or rankings", node -> List.of(parse(node, template)));
     }
 
     /** One export line, its prompt rendered with the plain template. */
