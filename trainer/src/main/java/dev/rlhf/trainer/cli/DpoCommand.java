@@ -8,7 +8,6 @@ import dev.rlhf.trainer.align.dpo.DpoLossType;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +18,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer dpo}: direct preference optimisation of a policy on {@code pairs} exports
@@ -60,19 +58,7 @@ public class DpoCommand implements Callable<Integer> {
             throw new BadInputException("--data " + options.data + ": no preference pairs (every ranking is tied)");
         }
         try (LoadedModel loaded = options.loadModel()) {
-            DpoTrainer trainer = new DpoTrainer(loaded, config, options.metricsSink()).onStep(new DpoTrainer.StepListener() {
-                Progress progress;
-
-                @Override
-                public void beforeFirstStep(int totalSteps) {
-                    progress = new Progress("dpo", totalSteps, "pairs", System.err);
-                }
-
-                @Override
-                public void afterStep(int step, int totalSteps, long pairs) {
-                    progress.advance(1, pairs);
-                }
-            });
+            DpoTrainer trainer = new DpoTrainer(loaded, config, options.metricsSink()).onStep(Progress.bar("dpo", "pairs"));
             DpoTrainer.Result result;
             try {
                 result = trainer.train(pairs, options.output.out);
@@ -83,9 +69,7 @@ public class DpoCommand implements Callable<Integer> {
             summary.put("steps", result.steps());
             summary.putAll(result.lastMetrics());
             summary.put("model", result.model().toString());
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
-            stdout.flush();
+            JsonLine.print(spec, summary);
         }
         return 0;
     }

@@ -1,7 +1,6 @@
 package dev.rlhf.trainer.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,7 +15,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer ensure-project}: makes sure a project of the given name exists in the annotation
@@ -95,9 +93,7 @@ public class EnsureProjectCommand implements Callable<Integer> {
             String common = app.failure(e);
             throw new BadInputException(common != null ? common : e.getMessage());
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(JsonMapper.builder().build().writeValueAsString(line));
-        out.flush();
+        JsonLine.print(spec, line);
         return 0;
     }
 

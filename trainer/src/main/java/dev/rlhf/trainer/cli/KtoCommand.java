@@ -7,7 +7,6 @@ import dev.rlhf.trainer.align.kto.KtoConfigBuilder;
 import dev.rlhf.trainer.align.kto.KtoTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +17,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer kto}: Kahneman-Tversky optimisation of a policy on the {@code kto} export
@@ -65,19 +63,7 @@ public class KtoCommand implements Callable<Integer> {
             throw new BadInputException("--data " + options.data + ": KTO needs at least 2 examples, got " + examples.size());
         }
         try (LoadedModel loaded = options.loadModel()) {
-            KtoTrainer trainer = new KtoTrainer(loaded, config, options.metricsSink()).onStep(new KtoTrainer.StepListener() {
-                Progress progress;
-
-                @Override
-                public void beforeFirstStep(int totalSteps) {
-                    progress = new Progress("kto", totalSteps, "examples", System.err);
-                }
-
-                @Override
-                public void afterStep(int step, int totalSteps, long n) {
-                    progress.advance(1, n);
-                }
-            });
+            KtoTrainer trainer = new KtoTrainer(loaded, config, options.metricsSink()).onStep(Progress.bar("kto", "examples"));
             KtoTrainer.Result result;
             try {
                 result = trainer.train(examples, options.output.out);
@@ -89,9 +75,7 @@ public class KtoCommand implements Callable<Integer> {
             summary.putAll(KtoExample.counts(examples));
             summary.putAll(result.lastMetrics());
             summary.put("model", result.model().toString());
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
-            stdout.flush();
+            JsonLine.print(spec, summary);
         }
         return 0;
     }

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.cli;
 
+import dev.rlhf.trainer.training.StepListener;
 import java.io.PrintStream;
 import java.time.Duration;
 
@@ -27,6 +28,23 @@ final class Progress {
         this.total = total;
         this.unit = unit;
         this.out = out;
+    }
+
+    /** A trainer's listener drawing this bar on stderr: one item per optimizer step, throughput in {@code unit}. */
+    static StepListener bar(String label, String unit) {
+        return new StepListener() {
+            Progress progress;
+
+            @Override
+            public void beforeFirstStep(int totalSteps) {
+                progress = new Progress(label, totalSteps, unit, System.err);
+            }
+
+            @Override
+            public void afterStep(int step, int totalSteps, long items) {
+                progress.advance(1, items);
+            }
+        };
     }
 
     /** Records {@code items} more done, which produced {@code workUnits} units of throughput. */

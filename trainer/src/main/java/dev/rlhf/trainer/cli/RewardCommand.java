@@ -6,7 +6,6 @@ import dev.rlhf.trainer.align.reward.RewardModelConfigBuilder;
 import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +16,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer reward}: trains a reward model on {@code pairs} or {@code rankings} exports with the
@@ -54,19 +52,7 @@ public class RewardCommand implements Callable<Integer> {
         List<RankedResponses> eval = evalData == null ? null : TrainingOptions.readPreferences(evalData, "--eval-data",
                 options.modelOptions.chatTemplate());
         try (LoadedModel loaded = options.loadModel()) {
-            RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep(new RewardTrainer.StepListener() {
-                Progress progress;
-
-                @Override
-                public void beforeFirstStep(int totalSteps) {
-                    progress = new Progress("reward", totalSteps, "pairs", System.err);
-                }
-
-                @Override
-                public void afterStep(int step, int totalSteps, long pairs) {
-                    progress.advance(1, pairs);
-                }
-            });
+            RewardTrainer trainer = new RewardTrainer(loaded, config, options.metricsSink()).onStep(Progress.bar("reward", "pairs"));
             RewardTrainer.Result result;
             try {
                 result = trainer.train(train, eval, options.output.out);
@@ -83,9 +69,7 @@ public class RewardCommand implements Callable<Integer> {
             }
             summary.put("reward_offset", result.rewardOffset());
             summary.put("model", result.model().toString());
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
-            stdout.flush();
+            JsonLine.print(spec, summary);
         }
         return 0;
     }

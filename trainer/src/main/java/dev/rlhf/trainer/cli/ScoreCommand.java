@@ -8,7 +8,6 @@ import dev.rlhf.trainer.align.reward.RewardScorer;
 import dev.rlhf.trainer.checkpoint.CheckpointException;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +18,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer score --model RM --data pairs.jsonl}: the reward model's pairwise accuracy on
@@ -80,9 +78,7 @@ public class ScoreCommand implements Callable<Integer> {
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("n", accuracy.pairs());
             line.put("accuracy", accuracy.pairs() == 0 ? null : accuracy.accuracy());
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(JsonMapper.builder().build().writeValueAsString(line));
-            out.flush();
+            JsonLine.print(spec, line);
         }
         return 0;
     }

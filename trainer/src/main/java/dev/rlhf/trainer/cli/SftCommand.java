@@ -11,7 +11,6 @@ import dev.rlhf.trainer.training.Lora;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,7 +22,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code trainer sft}: supervised fine-tuning on {@code {"prompt", "completion"}} or {@code {"text"}}
@@ -132,13 +130,7 @@ public class SftCommand implements Callable<Integer> {
         LoadedModel loaded = modelOptions.load(target);
         try (loaded) {
             dtypes.applyTo(loaded.model(), true);
-            Progress[] progress = new Progress[1];
-            SftTrainer trainer = new SftTrainer(loaded, sft, sink).onStep((step, total, tokens) -> {
-                if (progress[0] == null) {
-                    progress[0] = new Progress("sft", total, "tok", System.err);
-                }
-                progress[0].advance(1, tokens);
-            });
+            SftTrainer trainer = new SftTrainer(loaded, sft, sink).onStep(Progress.bar("sft", "tok"));
             SftTrainer.Result result;
             try {
                 result = trainer.train(train, eval, output.out, resume);
@@ -154,9 +146,7 @@ public class SftCommand implements Callable<Integer> {
             }
             summary.put("stopped_early", result.stoppedEarly());
             summary.put("model", result.model().toString());
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.println(JsonMapper.builder().build().writeValueAsString(summary));
-            stdout.flush();
+            JsonLine.print(spec, summary);
         }
         return 0;
     }

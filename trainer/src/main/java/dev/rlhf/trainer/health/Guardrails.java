@@ -1,7 +1,7 @@
 package dev.rlhf.trainer.health;
 
+import dev.rlhf.trainer.training.Checks;
 import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

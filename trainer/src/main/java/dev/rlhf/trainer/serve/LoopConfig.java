@@ -1,13 +1,13 @@
 package dev.rlhf.trainer.serve;
 
-import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.ppo.PpoRunConfig;
 import dev.rlhf.trainer.align.reward.RewardModelConfig;
 import dev.rlhf.trainer.generation.GenerationConfig;
 import dev.rlhf.trainer.health.Guardrails;
+import dev.rlhf.trainer.training.Checks;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
  * How {@code trainer serve} runs the loop: when a round starts, what it trains, and how the new

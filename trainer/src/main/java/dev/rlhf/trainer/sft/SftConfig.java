@@ -1,8 +1,10 @@
 package dev.rlhf.trainer.sft;
 
-import io.soabase.recordbuilder.core.RecordBuilder;
+import static dev.rlhf.trainer.training.Checks.check;
+
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.Lora;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
  * Supervised fine-tuning hyperparameters.
@@ -68,11 +70,5 @@ public record SftConfig(
                 .evalEvery(50).evalFraction(0.1f).earlyStoppingPatience(0).freezeLayers(0).lora(Lora.Settings.off())
                 .checkpointEvery(100).appendEos(true).seed(42)
                 .build();
-    }
-
-    private static void check(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
     }
 }

@@ -16,6 +16,7 @@ import dev.rlhf.trainer.training.Lora;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.training.ResumeState;
 import dev.rlhf.trainer.training.Seeds;
+import dev.rlhf.trainer.training.StepListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,16 +51,12 @@ public final class SftTrainer {
     /** What a run achieved. */
     public record Result(int steps, double lastTrainLoss, double lastEvalLoss, boolean stoppedEarly, Path model) {}
 
-    /** Called after every optimizer step (progress display). */
-    public interface StepListener {
-        void afterStep(int step, int totalSteps, long tokens);
-    }
 
     private final LoadedModel loaded;
     private final LlamaModel model;
     private final SftConfig config;
     private final MetricsSink metrics;
-    private StepListener listener = (step, total, tokens) -> {};
+    private StepListener listener = StepListener.NONE;
 
     public SftTrainer(LoadedModel loaded, SftConfig config, MetricsSink metrics) {
         this.loaded = loaded;
@@ -122,6 +119,7 @@ public final class SftTrainer {
             }
             double lastLoss = Double.NaN;
             boolean stoppedEarly = false;
+            listener.beforeFirstStep(totalSteps);
             while (state.step < totalSteps) {
                 int step = state.step + 1;
                 double loss = 0;

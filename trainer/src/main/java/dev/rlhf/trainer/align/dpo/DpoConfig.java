@@ -1,7 +1,7 @@
 package dev.rlhf.trainer.align.dpo;
 
+import dev.rlhf.trainer.training.Checks;
 import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 
 /**
  * Hyperparameters of direct preference optimisation (the {@code dpo} command).
@@ -42,13 +42,8 @@ public record DpoConfig(
         Checks.check(labelSmoothing >= 0 && labelSmoothing < 0.5, "label-smoothing must be in [0, 0.5), got " + labelSmoothing);
         Checks.check(labelSmoothing == 0 || lossType == DpoLossType.SIGMOID,
                 "label-smoothing applies to the sigmoid loss only, not " + lossType.cliName());
-        Checks.check(learningRate > 0 && Double.isFinite(learningRate), "lr must be > 0, got " + learningRate);
         Checks.check(batchSize >= 1, "batch-size must be >= 1, got " + batchSize);
-        Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
-        Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
-        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
-        Checks.check(warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio must be in [0, 1), got " + warmupRatio);
-        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
+        Checks.trainingRun(learningRate, epochs, maxSteps, maxLength, warmupRatio, maxGradNorm);
     }
 
     /** The defaults documented above, one per component. */

@@ -12,6 +12,7 @@ import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.training.DataCursor;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.training.Seeds;
+import dev.rlhf.trainer.training.StepListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,13 +41,6 @@ public final class DpoTrainer {
     /** What a run achieved. */
     public record Result(int steps, Map<String, Double> lastMetrics, Path model) {}
 
-    /** Called after every optimizer step (progress display). */
-    public interface StepListener {
-        void afterStep(int step, int totalSteps, long pairs);
-
-        /** Called once before the first step (after data preparation), with the number of steps to come. */
-        default void beforeFirstStep(int totalSteps) {}
-    }
 
     /** A pair tokenized, with its position in the reference log-probability table. */
     private record TokenizedPair(int index, TokenizedResponse chosen, TokenizedResponse rejected) {}
@@ -55,7 +49,7 @@ public final class DpoTrainer {
     private final LlamaModel policy;
     private final DpoConfig config;
     private final MetricsSink metrics;
-    private StepListener listener = (step, total, pairs) -> {};
+    private StepListener listener = StepListener.NONE;
     private LoadedModel reference;
 
     public DpoTrainer(LoadedModel loaded, DpoConfig config, MetricsSink metrics) {

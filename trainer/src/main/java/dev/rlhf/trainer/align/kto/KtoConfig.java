@@ -1,6 +1,6 @@
 package dev.rlhf.trainer.align.kto;
 
-import dev.rlhf.trainer.align.Checks;
+import dev.rlhf.trainer.training.Checks;
 import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
@@ -44,13 +44,8 @@ public record KtoConfig(
         Checks.check(desirableWeight >= 0 && Double.isFinite(desirableWeight), "desirable-weight must be >= 0, got " + desirableWeight);
         Checks.check(undesirableWeight >= 0 && Double.isFinite(undesirableWeight), "undesirable-weight must be >= 0, got " + undesirableWeight);
         Checks.check(desirableWeight + undesirableWeight > 0, "desirable-weight and undesirable-weight must not both be 0");
-        Checks.check(learningRate > 0 && Double.isFinite(learningRate), "lr must be > 0, got " + learningRate);
         Checks.check(batchSize >= 2, "batch-size must be >= 2 (the KL reference point is estimated across the batch), got " + batchSize);
-        Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
-        Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
-        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
-        Checks.check(warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio must be in [0, 1), got " + warmupRatio);
-        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
+        Checks.trainingRun(learningRate, epochs, maxSteps, maxLength, warmupRatio, maxGradNorm);
     }
 
     /** The defaults documented above, one per component. */

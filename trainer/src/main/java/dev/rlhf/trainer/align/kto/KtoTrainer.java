@@ -13,6 +13,7 @@ import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.training.DataCursor;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.training.Seeds;
+import dev.rlhf.trainer.training.StepListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,13 +43,6 @@ public final class KtoTrainer {
     /** What a run achieved. */
     public record Result(int steps, Map<String, Double> lastMetrics, Path model) {}
 
-    /** Called after every optimizer step (progress display). */
-    public interface StepListener {
-        void afterStep(int step, int totalSteps, long examples);
-
-        /** Called once before the first step (after data preparation), with the number of steps to come. */
-        default void beforeFirstStep(int totalSteps) {}
-    }
 
     /** An example tokenized, with its position in the reference table. */
     private record Tokenized(int index, KtoExample example, TokenizedResponse row) {}
@@ -60,7 +54,7 @@ public final class KtoTrainer {
     private final LlamaModel policy;
     private final KtoConfig config;
     private final MetricsSink metrics;
-    private StepListener listener = (step, total, n) -> {};
+    private StepListener listener = StepListener.NONE;
     private LoadedModel reference;
 
     public KtoTrainer(LoadedModel loaded, KtoConfig config, MetricsSink metrics) {

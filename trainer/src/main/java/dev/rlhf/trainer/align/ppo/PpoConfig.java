@@ -1,7 +1,7 @@
 package dev.rlhf.trainer.align.ppo;
 
+import dev.rlhf.trainer.training.Checks;
 import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 
 /**
  * Hyperparameters of PPO with a KL penalty and optional pretraining mix (the {@code ppo} command).

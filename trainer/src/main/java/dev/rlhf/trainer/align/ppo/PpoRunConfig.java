@@ -1,8 +1,8 @@
 package dev.rlhf.trainer.align.ppo;
 
-import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 import dev.rlhf.trainer.training.AdamW;
+import dev.rlhf.trainer.training.Checks;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
  * How a PPO run is driven, around the algorithm's own {@link PpoConfig}.

@@ -1,7 +1,7 @@
 package dev.rlhf.trainer.align.reward;
 
+import dev.rlhf.trainer.training.Checks;
 import io.soabase.recordbuilder.core.RecordBuilder;
-import dev.rlhf.trainer.align.Checks;
 
 /**
  * Hyperparameters of reward-model training on rankings (the {@code reward} command).
@@ -41,15 +41,10 @@ public record RewardModelConfig(
     public RewardModelConfig {
         Checks.check(margin >= 0 && Double.isFinite(margin), "margin must be >= 0, got " + margin);
         Checks.check(!marginFromData || margin == 0, "margin is either a number or from-data, not both");
-        Checks.check(learningRate > 0 && Double.isFinite(learningRate), "lr must be > 0, got " + learningRate);
         Checks.check(weightDecay >= 0, "weight-decay must be >= 0, got " + weightDecay);
-        Checks.check(epochs >= 1, "epochs must be >= 1, got " + epochs);
         Checks.check(batchSize >= 1, "batch-size must be >= 1, got " + batchSize);
-        Checks.check(maxLength >= 2, "max-length must be >= 2, got " + maxLength);
-        Checks.check(maxSteps >= 0, "max-steps must be >= 0, got " + maxSteps);
         Checks.check(evalFraction >= 0 && evalFraction < 1, "eval-fraction must be in [0, 1), got " + evalFraction);
-        Checks.check(warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio must be in [0, 1), got " + warmupRatio);
-        Checks.check(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
+        Checks.trainingRun(learningRate, epochs, maxSteps, maxLength, warmupRatio, maxGradNorm);
     }
 
     /** The defaults documented above, one per component. */

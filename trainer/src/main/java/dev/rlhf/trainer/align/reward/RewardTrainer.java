@@ -18,6 +18,7 @@ import dev.rlhf.trainer.training.Gradients;
 import dev.rlhf.trainer.training.LearningRateSchedule;
 import dev.rlhf.trainer.training.MetricsSink;
 import dev.rlhf.trainer.training.Seeds;
+import dev.rlhf.trainer.training.StepListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,13 +58,6 @@ public final class RewardTrainer {
     public record Result(int steps, double lastLoss, double lastAccuracy, RewardScorer.Accuracy eval,
                          double rewardOffset, Path model) {}
 
-    /** Called after every optimizer step (progress display). */
-    public interface StepListener {
-        void afterStep(int step, int totalSteps, long pairs);
-
-        /** Called once before the first step (after data preparation), with the number of steps to come. */
-        default void beforeFirstStep(int totalSteps) {}
-    }
 
     /** A ranking with its responses tokenized, indices into {@code responses}, and the margins its pairs ask for. */
     private record TokenizedRanking(List<TokenizedResponse> responses, Ranking ranking, RankingLoss.PairMargins margins) {}
@@ -72,7 +66,7 @@ public final class RewardTrainer {
     private final LlamaModel model;
     private final RewardModelConfig config;
     private final MetricsSink metrics;
-    private StepListener listener = (step, total, pairs) -> {};
+    private StepListener listener = StepListener.NONE;
 
     public RewardTrainer(LoadedModel loaded, RewardModelConfig config, MetricsSink metrics) {
         this.loaded = loaded;
