@@ -3,8 +3,11 @@ package dev.rlhf.trainer.training;
 import java.util.function.IntToLongFunction;
 
 /**
- * The run's one seeding scheme: every random stream is derived from the run seed, a purpose and a
- * counter, so any random choice can be replayed from the seed and the counters a resume state holds.
+ * The run's one seeding scheme for the streams a resume must replay: each is derived from the run seed,
+ * a purpose and a counter, so it can be replayed from the seed and the counters a resume state holds.
+ * One-off draws made before the first step (the held-out split of SFT and the reward model, a new value
+ * head's or LoRA adapter's initial weights) use {@code new Random(seed)} directly: they are made once
+ * per run, the same on a resume, and changing them would move the reference numbers.
  *
  * <p>The supervised trainers (SFT, reward, DPO) order their data with {@link #supervisedOrder()},
  * the formula they have always used; it is kept so that their runs and reference numbers reproduce.
