@@ -5,45 +5,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.vaadin.flow.component.AttachEvent;
-import com.vaadin.flow.component.html.Div;
-import com.vaadin.flow.component.html.H3;
-
 import dev.rlhf.annotation.chart.ChartJs;
 
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A live line chart drawn in the browser by Chart.js (MIT, served from its webjar, no npm build):
- * one line per series, x = optimizer step. The data model stays on the server, so a chart that
- * is re-attached or whose script is still loading is drawn with everything it has.
+ * one line per series, x = optimizer step. Points arrive one at a time; the chart is drawn whole on
+ * attach ({@link ChartCard}).
  */
-public class LineChart extends Div {
+public class LineChart extends ChartCard {
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
 
     /** One point of a series. */
     public record Point(long x, double y) {
     }
 
-    private final String title;
-    private final Div canvasHolder = new Div();
     private final Map<String, List<Point>> series = new LinkedHashMap<>();
 
     public LineChart(String title) {
-        this.title = title;
-        addClassName("line-chart");
-        canvasHolder.getElement().appendChild(new com.vaadin.flow.dom.Element("canvas"));
-        canvasHolder.getStyle().set("position", "relative").set("height", "220px");
-        add(new H3(title), canvasHolder);
-        getStyle().set("min-width", "320px").set("flex", "1 1 420px");
-    }
-
-    public String title() {
-        return title;
+        super(title, "line-chart");
     }
 
     /** The points of each series, as the chart shows them. */
@@ -54,7 +37,7 @@ public class LineChart extends Div {
     public void append(String seriesName, long x, double y) {
         series.computeIfAbsent(seriesName, k -> new ArrayList<>()).add(new Point(x, y));
         int index = new ArrayList<>(series.keySet()).indexOf(seriesName);
-        canvasHolder.getElement().executeJs("""
+        canvasHolder().executeJs("""
                 const c = this.$chart;
                 if (!c) { return; }
                 // A new series arrives whole (its first point included); an existing one gets the point.
@@ -65,13 +48,8 @@ public class LineChart extends Div {
     }
 
     @Override
-    protected void onAttach(AttachEvent attachEvent) {
-        super.onAttach(attachEvent);
-        draw();
-    }
-
-    private void draw() {
-        ChartJs.draw(canvasHolder.getElement(), config(), "");
+    void draw() {
+        ChartJs.draw(canvasHolder(), config(), "");
     }
 
     private ObjectNode config() {

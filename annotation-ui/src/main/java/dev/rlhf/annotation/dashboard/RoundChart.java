@@ -2,13 +2,8 @@ package dev.rlhf.annotation.dashboard;
 
 import java.util.List;
 
-import com.vaadin.flow.component.AttachEvent;
-import com.vaadin.flow.component.html.Div;
-import com.vaadin.flow.component.html.H3;
-
 import dev.rlhf.annotation.chart.ChartJs;
 
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -18,30 +13,17 @@ import tools.jackson.databind.node.ObjectNode;
  * (the lineage the labelers saw), rejected ones red crosses, versions whose fate is not reported
  * yet grey. It is redrawn whole when a version's value or fate changes (once a round).
  */
-public class RoundChart extends Div {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+public class RoundChart extends ChartCard {
 
     /** A version's value, and whether it was promoted (null: not reported). */
     public record Point(int version, double value, Boolean promoted) {
     }
 
-    private final String title;
-    private final Div canvasHolder = new Div();
     private List<Point> points = List.of();
 
     public RoundChart(String id, String title) {
-        this.title = title;
+        super(title, "round-chart");
         setId(id);
-        addClassName("round-chart");
-        canvasHolder.getElement().appendChild(new com.vaadin.flow.dom.Element("canvas"));
-        canvasHolder.getStyle().set("position", "relative").set("height", "220px");
-        add(new H3(title), canvasHolder);
-        getStyle().set("min-width", "320px").set("flex", "1 1 420px");
-    }
-
-    public String title() {
-        return title;
     }
 
     /** The points as the chart shows them, by version. */
@@ -60,14 +42,9 @@ public class RoundChart extends Div {
     }
 
     @Override
-    protected void onAttach(AttachEvent attachEvent) {
-        super.onAttach(attachEvent);
-        draw();
-    }
-
-    private void draw() {
+    void draw() {
         // Integer x values are version numbers: label them "v3"; JSON cannot carry the callback.
-        ChartJs.draw(canvasHolder.getElement(), config(),
+        ChartJs.draw(canvasHolder(), config(),
                 "config.options.scales.x.ticks.callback = value => Number.isInteger(value) ? 'v' + value : '';");
     }
 

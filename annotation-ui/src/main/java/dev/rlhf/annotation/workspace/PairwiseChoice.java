@@ -36,14 +36,6 @@ public enum PairwiseChoice {
         return ordinal() + 1;
     }
 
-    /** The grade of a digit key 1..5. */
-    public static PairwiseChoice ofKey(int key) {
-        if (key < 1 || key > values().length) {
-            throw new IllegalArgumentException("a pairwise grade is a key from 1 to " + values().length + ", not " + key);
-        }
-        return values()[key - 1];
-    }
-
     public String symbol() {
         return symbol;
     }

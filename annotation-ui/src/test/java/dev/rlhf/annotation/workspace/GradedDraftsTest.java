@@ -21,8 +21,8 @@ class GradedDraftsTest {
                         tuple(3, "A ~ B", 0),
                         tuple(4, "B > A", 1),
                         tuple(5, "B >> A", 2));
-        assertThat(PairwiseChoice.ofKey(4)).isEqualTo(PairwiseChoice.B_BETTER);
-        assertThatThrownBy(() -> PairwiseChoice.ofKey(6)).hasMessageContaining("from 1 to 5");
+        assertThat(PairwiseKeys.choiceOf(4)).isEqualTo(PairwiseChoice.B_BETTER);
+        assertThatThrownBy(() -> PairwiseKeys.choiceOf(6)).hasMessageContaining("from 1 to 5");
     }
 
     @Test

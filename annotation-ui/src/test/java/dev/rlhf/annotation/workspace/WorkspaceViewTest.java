@@ -188,8 +188,8 @@ class WorkspaceViewTest extends SpringBrowserlessTest {
         assertThat(lastNotification()).startsWith("Choose which response is better");
         assertThat(view.current().taskId()).isEqualTo(task);
 
-        board.choose(PairwiseChoice.ofKey(5)); // 5: B >> A
-        board.choose(PairwiseChoice.ofKey(4)); // 4: B > A, the annotator changed their mind
+        board.choose(PairwiseKeys.choiceOf(5)); // 5: B >> A
+        board.choose(PairwiseKeys.choiceOf(4)); // 4: B > A, the annotator changed their mind
         assertThat($(Button.class).id("choice-4").getElement().getAttribute("aria-pressed")).isEqualTo("true");
         assertThat($(Button.class).id("choice-5").getElement().getAttribute("aria-pressed")).isEqualTo("false");
         view.submit();

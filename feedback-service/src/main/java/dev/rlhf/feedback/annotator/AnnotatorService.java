@@ -49,14 +49,6 @@ public class AnnotatorService {
         this.status = status;
     }
 
-    /** The service wired by hand with the default settings, for code outside Spring (tests on H2). */
-    public static AnnotatorService standalone(org.springframework.jdbc.core.simple.JdbcClient jdbc, PasswordEncoder passwords) {
-        AnnotatorRepository repository = new AnnotatorRepository(jdbc);
-        CredentialsProperties defaults = CredentialsProperties.defaults();
-        return new AnnotatorService(repository, passwords, new PasswordPolicy(defaults), new ApiTokenService(jdbc, repository, defaults),
-                new AccountStatus(repository), new LoginThrottle(defaults));
-    }
-
     public int minPasswordLength() {
         return policy.minLength();
     }

@@ -6,13 +6,13 @@ import java.util.List;
 import dev.rlhf.feedback.prompt.Turn;
 
 /**
- * HH-RLHF transcripts ({@code "\n\nHuman: ...\n\nAssistant: ..."}) to and from conversations.
+ * HH-RLHF transcripts ({@code "\n\nHuman: ...\n\nAssistant: ..."}) read into conversations.
  *
  * <p>The layout is exact: each turn is a marker, one space, and the turn's text. The stored turn and
  * response texts are what follows {@code "\n\nHuman: "} / {@code "\n\nAssistant: "} (that one space
- * removed, any further whitespace kept), so {@link #transcript} rebuilds the original chosen and
- * rejected strings byte for byte. Text that does not follow the layout (a marker without its space,
- * text before the first marker) is rejected rather than stored in a form that would not round-trip.
+ * removed, any further whitespace kept), so the original chosen and rejected strings can be rebuilt
+ * byte for byte. Text that does not follow the layout (a marker without its space, text before the
+ * first marker) is rejected rather than stored in a form that would not round-trip.
  */
 public final class HhTranscripts {
 
@@ -71,24 +71,6 @@ public final class HhTranscripts {
             position = next;
         }
         return turns;
-    }
-
-    /** The transcript of these turns, as HH writes it. */
-    public static String render(List<Turn> turns) {
-        StringBuilder text = new StringBuilder();
-        for (Turn turn : turns) {
-            text.append(switch (turn.role()) {
-                case Turn.USER -> HUMAN;
-                case Turn.ASSISTANT -> ASSISTANT;
-                default -> throw new IllegalArgumentException("HH transcripts have no " + turn.role() + " turns");
-            }).append(' ').append(turn.content());
-        }
-        return text.toString();
-    }
-
-    /** The full HH transcript of a prompt answered by {@code response}: rebuilds an imported chosen or rejected string exactly. */
-    public static String transcript(List<Turn> prompt, String response) {
-        return render(prompt) + ASSISTANT + " " + response;
     }
 
     private static String responseAfter(String transcript, int marker, String field) {

@@ -125,19 +125,6 @@ public class PromptRepository {
         }
     }
 
-    public List<Response> responsesOf(UUID promptId) {
-        return jdbc.sql("SELECT id, prompt_id, text, model, policy_version, logprob_sum FROM responses WHERE prompt_id = ? ORDER BY created_at, id")
-                .param(promptId).query(PromptRepository::mapResponse).list();
-    }
-
-    public List<Response> findResponses(List<UUID> ids) {
-        if (ids.isEmpty()) {
-            return List.of();
-        }
-        return jdbc.sql("SELECT id, prompt_id, text, model, policy_version, logprob_sum FROM responses WHERE id IN (:ids)")
-                .param("ids", ids).query(PromptRepository::mapResponse).list();
-    }
-
     private Optional<UUID> findPromptId(UUID projectId, String hash) {
         return jdbc.sql("SELECT id FROM prompts WHERE project_id = ? AND content_hash = ?").params(projectId, hash).query(UUID.class).optional();
     }
@@ -154,11 +141,5 @@ public class PromptRepository {
         return new Prompt(rs.getObject("id", UUID.class), rs.getObject("project_id", UUID.class),
                 parseConversation(rs.getString("conversation")), rs.getString("source"), rs.getString("source_ref"),
                 rs.getObject("created_at", OffsetDateTime.class).toInstant());
-    }
-
-    static Response mapResponse(ResultSet rs, int row) throws SQLException {
-        double logprob = rs.getDouble("logprob_sum");
-        return new Response(rs.getObject("id", UUID.class), rs.getObject("prompt_id", UUID.class), rs.getString("text"),
-                rs.getString("model"), rs.getString("policy_version"), rs.wasNull() ? null : logprob);
     }
 }

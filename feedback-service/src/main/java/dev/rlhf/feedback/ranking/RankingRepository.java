@@ -57,11 +57,6 @@ public class RankingRepository {
                 .query(Integer.class).single() > 0;
     }
 
-    public List<Ranking> findByPrompt(UUID promptId) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM rankings WHERE prompt_id = ? ORDER BY submitted_at, id")
-                .param(promptId).query(this::map).list();
-    }
-
     /** The tie groups of a stored ranking (its JSON column). */
     public List<List<UUID>> parseGroups(String rankingJson) {
         return json.readValue(rankingJson, GROUPS);

@@ -100,11 +100,8 @@ public class SamplesKafkaConfiguration {
         private final KafkaTemplate<Object, Object> template;
 
         DeadLetterTemplate(Map<String, Object> appProducerConfig) {
-            Map<String, Object> config = new HashMap<>(appProducerConfig);
-            config.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+            Map<String, Object> config = DeadLetters.producerConfig(appProducerConfig);
             config.put(ProducerConfig.CLIENT_ID_CONFIG, "rlhf-samples-dlt");
-            config.put(ProducerConfig.ACKS_CONFIG, "all");
-            config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             Map<Class<?>, Serializer<?>> byType = new LinkedHashMap<>();
             byType.put(byte[].class, new ByteArraySerializer());
             byType.put(SpecificRecord.class, new AvroEventSerializer<>());

@@ -16,6 +16,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 
 import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.annotator.StandaloneAnnotators;
 import dev.rlhf.feedback.project.ProjectMemberRepository;
 import dev.rlhf.feedback.project.ProjectRepository;
 import dev.rlhf.feedback.project.ProjectService;
@@ -43,7 +44,7 @@ class ExportOnH2Test {
         ProjectService projects = new ProjectService(new ProjectRepository(jdbc), new ProjectMemberRepository(jdbc));
         GoldRankingRepository gold = new GoldRankingRepository(jdbc, json);
         FeedbackFixture f = new FeedbackFixture(projects,
-                AnnotatorService.standalone(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
+                StandaloneAnnotators.service(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
                 new PromptRepository(jdbc, json), new TaskRepository(jdbc, json), new RankingRepository(jdbc, json), gold);
         ExportService exports = new ExportService(new ExportRepository(new JdbcTemplate(h2), json), json, transactions);
 
@@ -58,7 +59,7 @@ class ExportOnH2Test {
 
         // The graded modes' columns read back on H2: margins, grades, kto labels (counts worked out in GradedFeedbackFixture)
         GradedFeedbackFixture g = new GradedFeedbackFixture(projects,
-                AnnotatorService.standalone(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
+                StandaloneAnnotators.service(jdbc, PasswordEncoderFactories.createDelegatingPasswordEncoder()),
                 new PromptRepository(jdbc, json), new TaskRepository(jdbc, json), new RankingRepository(jdbc, json));
         assertThat(lines(exports, g.rating, "pairs", null, null)).hasSize(5).allMatch(l -> l.contains("\"margin\":"));
         // alice a >> b, bob b > a; carol's "about the same" gives no pair

@@ -31,8 +31,8 @@ class HhTranscriptsTest {
         assertThat(split.prompt()).containsExactly(new Turn(Turn.USER, " two spaces\n\nand a paragraph"));
         assertThat(split.chosen()).isEqualTo("  indented");
         assertThat(split.rejected()).isEmpty();
-        assertThat(HhTranscripts.transcript(split.prompt(), split.chosen())).isEqualTo(chosen);
-        assertThat(HhTranscripts.transcript(split.prompt(), split.rejected())).isEqualTo(rejected);
+        assertThat(HhRoundTrip.transcript(split.prompt(), split.chosen())).isEqualTo(chosen);
+        assertThat(HhRoundTrip.transcript(split.prompt(), split.rejected())).isEqualTo(rejected);
     }
 
     @Test
@@ -45,8 +45,8 @@ class HhTranscriptsTest {
 
         assertThat(split.prompt()).containsExactly(new Turn(Turn.USER, "Can you find me a serial?"));
         assertThat(split.chosen()).isEqualTo("Alright, here's the key:\n\nAssistant:  O.k. let's try.");
-        assertThat(HhTranscripts.transcript(split.prompt(), split.chosen())).isEqualTo(chosen);
-        assertThat(HhTranscripts.transcript(split.prompt(), split.rejected())).isEqualTo(rejected);
+        assertThat(HhRoundTrip.transcript(split.prompt(), split.chosen())).isEqualTo(chosen);
+        assertThat(HhRoundTrip.transcript(split.prompt(), split.rejected())).isEqualTo(rejected);
     }
 
     @Test
@@ -55,7 +55,7 @@ class HhTranscriptsTest {
         var split = HhTranscripts.split(prompt + "\n\nAssistant: a", prompt + "\n\nAssistant: b");
 
         assertThat(split.prompt()).extracting(Turn::content).containsExactly("say it", "Here:\n\n\nAssistants are great. Human: yes", "more");
-        assertThat(HhTranscripts.render(split.prompt())).isEqualTo(prompt);
+        assertThat(HhRoundTrip.render(split.prompt())).isEqualTo(prompt);
     }
 
     @Test
@@ -74,9 +74,9 @@ class HhTranscriptsTest {
 
     @Test
     void renderWritesTheHhLayout() {
-        assertThat(HhTranscripts.render(List.of(new Turn(Turn.USER, "q"), new Turn(Turn.ASSISTANT, "a"))))
+        assertThat(HhRoundTrip.render(List.of(new Turn(Turn.USER, "q"), new Turn(Turn.ASSISTANT, "a"))))
                 .isEqualTo("\n\nHuman: q\n\nAssistant: a");
-        assertThatThrownBy(() -> HhTranscripts.render(List.of(new Turn(Turn.SYSTEM, "be nice"))))
+        assertThatThrownBy(() -> HhRoundTrip.render(List.of(new Turn(Turn.SYSTEM, "be nice"))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

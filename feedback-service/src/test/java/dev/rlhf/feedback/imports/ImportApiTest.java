@@ -24,6 +24,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import dev.rlhf.feedback.prompt.Conversation;
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.prompt.Response;
+import dev.rlhf.feedback.prompt.StoredResponses;
 import dev.rlhf.feedback.prompt.Turn;
 import dev.rlhf.feedback.ranking.Ranking;
 import dev.rlhf.feedback.ranking.RankingRepository;
@@ -66,6 +67,11 @@ class ImportApiTest extends IntegrationTest {
 
     private long count(String sql, Object... params) {
         return jdbc.sql(sql).params(params).query(Long.class).single();
+    }
+
+    private List<Ranking> rankingsOf(UUID promptId) {
+        return jdbc.sql("SELECT " + RankingRepository.COLUMNS + " FROM rankings WHERE prompt_id = ? ORDER BY submitted_at, id")
+                .param(promptId).query(rankings::map).list();
     }
 
     private Conversation conversation(UUID promptId) {
@@ -125,7 +131,7 @@ class ImportApiTest extends IntegrationTest {
         assertThat(result.path("imported").asLong()).isEqualTo(2);
 
         UUID colours = promptIds(project).stream().filter(id -> conversation(id).equals(Conversation.ofUser("Name a colour."))).findFirst().orElseThrow();
-        List<Response> responses = prompts.responsesOf(colours);
+        List<Response> responses = StoredResponses.of(jdbc, colours);
         assertThat(responses).extracting(Response::text).containsExactlyInAnyOrder("red", "green", "blue", "cyan", "teal");
         assertThat(responses).filteredOn(r -> r.text().equals("blue")).singleElement().extracting(Response::model).isEqualTo("m2");
         assertThat(responses).filteredOn(r -> r.text().equals("teal")).singleElement().extracting(Response::model).isNull();
@@ -140,11 +146,11 @@ class ImportApiTest extends IntegrationTest {
         assertThat(count("SELECT count(*) FROM rankings WHERE project_id = ?", project)).isZero();
 
         // The tasks repository recognises the imported task, so later sampling rounds create no duplicate.
-        List<UUID> pair = prompts.responsesOf(promptIds(project).stream().filter(id -> !id.equals(colours)).findFirst().orElseThrow())
+        List<UUID> pair = StoredResponses.of(jdbc, promptIds(project).stream().filter(id -> !id.equals(colours)).findFirst().orElseThrow())
                 .stream().map(Response::id).toList();
-        UUID fruitTask = jdbc.sql("SELECT id FROM tasks WHERE prompt_id = ?").param(prompts.findResponses(pair).getFirst().promptId())
+        UUID fruitTask = jdbc.sql("SELECT id FROM tasks WHERE prompt_id = ?").param(StoredResponses.withIds(jdbc, pair).getFirst().promptId())
                 .query(UUID.class).single();
-        assertThat(tasks.createIfAbsent(project, prompts.findResponses(pair).getFirst().promptId(), pair.reversed(), 2)).isEqualTo(fruitTask);
+        assertThat(tasks.createIfAbsent(project, StoredResponses.withIds(jdbc, pair).getFirst().promptId(), pair.reversed(), 2)).isEqualTo(fruitTask);
 
         JsonNode again = importOk(project, "responses", body);
         assertThat(again.path("imported").asLong()).isZero();
@@ -154,7 +160,7 @@ class ImportApiTest extends IntegrationTest {
         // A new response for a known prompt adds just that response (and its task).
         JsonNode more = importOk(project, "responses", "{\"prompt\": \"Name a fruit.\", \"responses\": [\"apple\", \"plum\"]}");
         assertThat(more.path("imported").asLong()).isEqualTo(1);
-        assertThat(count("SELECT count(*) FROM responses WHERE prompt_id = ?", prompts.findResponses(pair).getFirst().promptId())).isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM responses WHERE prompt_id = ?", StoredResponses.withIds(jdbc, pair).getFirst().promptId())).isEqualTo(3);
     }
 
     @Test
@@ -167,13 +173,13 @@ class ImportApiTest extends IntegrationTest {
         assertThat(importOk(project, "pairs", body).path("imported").asLong()).isEqualTo(2);
 
         for (UUID promptId : promptIds(project)) {
-            List<Ranking> found = rankings.findByPrompt(promptId);
+            List<Ranking> found = rankingsOf(promptId);
             assertThat(found).singleElement().satisfies(ranking -> {
                 assertThat(ranking.source()).isEqualTo("pairs");
                 assertThat(ranking.annotatorId()).isNull();
                 assertThat(ranking.assignmentId()).isNull();
                 assertThat(ranking.taskId()).isNotNull();
-                Map<UUID, String> texts = prompts.responsesOf(promptId).stream().collect(Collectors.toMap(Response::id, Response::text));
+                Map<UUID, String> texts = StoredResponses.of(jdbc, promptId).stream().collect(Collectors.toMap(Response::id, Response::text));
                 assertThat(TieGroups.strictPairs(ranking.groups())).singleElement().satisfies(pair -> {
                     String chosen = texts.get(pair.better());
                     String rejected = texts.get(pair.worse());
@@ -201,14 +207,14 @@ class ImportApiTest extends IntegrationTest {
 
         UUID promptId = promptIds(project).getFirst();
         assertThat(conversation(promptId).turns()).extracting(Turn::role).containsExactly("user", "assistant", "user");
-        Ranking ranking = rankings.findByPrompt(promptId).getFirst();
+        Ranking ranking = rankingsOf(promptId).getFirst();
         assertThat(ranking.source()).isEqualTo("hh");
-        Map<UUID, Response> responses = prompts.responsesOf(promptId).stream().collect(Collectors.toMap(Response::id, r -> r));
+        Map<UUID, Response> responses = StoredResponses.of(jdbc, promptId).stream().collect(Collectors.toMap(Response::id, r -> r));
         Response best = responses.get(ranking.groups().get(0).getFirst());
         Response worst = responses.get(ranking.groups().get(1).getFirst());
         assertThat(best.model()).isEqualTo("hh-rlhf");
-        assertThat(HhTranscripts.transcript(conversation(promptId).turns(), best.text())).isEqualTo(chosen);
-        assertThat(HhTranscripts.transcript(conversation(promptId).turns(), worst.text())).isEqualTo(rejected);
+        assertThat(HhRoundTrip.transcript(conversation(promptId).turns(), best.text())).isEqualTo(chosen);
+        assertThat(HhRoundTrip.transcript(conversation(promptId).turns(), worst.text())).isEqualTo(rejected);
     }
 
     @Test

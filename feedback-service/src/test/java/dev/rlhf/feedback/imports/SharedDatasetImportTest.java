@@ -25,6 +25,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.rlhf.feedback.prompt.PromptRepository;
 import dev.rlhf.feedback.prompt.Response;
+import dev.rlhf.feedback.prompt.StoredResponses;
 import dev.rlhf.feedback.ranking.Ranking;
 import dev.rlhf.feedback.ranking.RankingRepository;
 import dev.rlhf.feedback.testing.IntegrationTest;
@@ -113,7 +114,7 @@ class SharedDatasetImportTest extends IntegrationTest {
         for (Ranking ranking : oasst) {
             assertThat(ranking.annotatorId()).isNull();
             assertThat(ranking.assignmentId()).isNull();
-            Map<UUID, String> texts = prompts.responsesOf(ranking.promptId()).stream().collect(Collectors.toMap(Response::id, Response::text));
+            Map<UUID, String> texts = StoredResponses.of(jdbc, ranking.promptId()).stream().collect(Collectors.toMap(Response::id, Response::text));
             // The ranking orders exactly the ranked replies, best first (the file has no tied ranks).
             assertThat(ranking.responseIds().stream().map(texts::get).toList())
                     .isEqualTo(expected.get(sourceRefs.get(ranking.promptId())).rankedTexts());
@@ -199,10 +200,10 @@ class SharedDatasetImportTest extends IntegrationTest {
         List<Transcripts> rebuilt = new ArrayList<>();
         for (Ranking ranking : hh) {
             var turns = prompts.findPrompt(ranking.promptId()).orElseThrow().conversation().turns();
-            Map<UUID, String> texts = prompts.responsesOf(ranking.promptId()).stream().collect(Collectors.toMap(Response::id, Response::text));
+            Map<UUID, String> texts = StoredResponses.of(jdbc, ranking.promptId()).stream().collect(Collectors.toMap(Response::id, Response::text));
             TieGroups.OrderedPair<UUID> pair = TieGroups.strictPairs(ranking.groups()).getFirst();
-            rebuilt.add(new Transcripts(HhTranscripts.transcript(turns, texts.get(pair.better())),
-                    HhTranscripts.transcript(turns, texts.get(pair.worse()))));
+            rebuilt.add(new Transcripts(HhRoundTrip.transcript(turns, texts.get(pair.better())),
+                    HhRoundTrip.transcript(turns, texts.get(pair.worse()))));
         }
         assertThat(rebuilt).containsExactlyInAnyOrderElementsOf(original);
 

@@ -35,6 +35,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.rlhf.feedback.annotator.Annotator;
 import dev.rlhf.feedback.annotator.AnnotatorRepository;
 import dev.rlhf.feedback.annotator.AnnotatorService;
+import dev.rlhf.feedback.annotator.StandaloneAnnotators;
 import dev.rlhf.feedback.api.ApiException;
 import dev.rlhf.feedback.outbox.OutboxWriter;
 import dev.rlhf.feedback.platform.config.RlhfProperties;
@@ -91,7 +92,7 @@ class TaskAssignmentOnH2Test {
         annotatorRepository = new AnnotatorRepository(jdbc);
         members = new ProjectMemberRepository(jdbc);
         projects = new ProjectService(new ProjectRepository(jdbc), members);
-        var annotators = AnnotatorService.standalone(jdbc, null);
+        var annotators = StandaloneAnnotators.service(jdbc, null);
         var topics = new RlhfProperties.TopicSettings(Topics.RANKINGS, Topics.SAMPLE_REQUESTS, Topics.SAMPLES, Topics.TRAINER_METRICS, 1, (short) 1);
         var properties = new RlhfProperties(Path.of("."), new RlhfProperties.Kafka(false, 9092, 9093), topics);
         Clock clock = Clock.systemUTC();

@@ -31,12 +31,21 @@ public final class DeadLetters implements AutoCloseable {
 
     /** @param producerConfig the application's producer settings (bootstrap servers, security); serializers are set here */
     public DeadLetters(Map<String, ?> producerConfig) {
-        Map<String, Object> config = new HashMap<>(producerConfig);
+        this.producer = new KafkaProducer<>(producerConfig(producerConfig), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * The settings of a dead-letter producer, for consumers whose framework writes the dead letter
+     * itself: the application's producer settings (bootstrap servers, security), without its
+     * transactional id, with {@code acks=all} and idempotence. Returns a new map the caller may add to.
+     */
+    public static Map<String, Object> producerConfig(Map<String, ?> applicationProducerConfig) {
+        Map<String, Object> config = new HashMap<>(applicationProducerConfig);
         // A dead letter is written on its own, outside any transaction of the application's producer.
         config.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+        return config;
     }
 
     /** The {@value #ERROR_HEADER} header, for consumers whose framework writes the dead letter itself. */

@@ -1,11 +1,9 @@
 package dev.rlhf.trainer.tokenizer;
 
-import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import dev.rlhf.trainer.chat.PlainChatTemplate;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Text to token ids and back, for the model families the trainer loads. */
 public interface TextTokenizer {
@@ -27,14 +25,6 @@ public interface TextTokenizer {
      */
     default ChatTemplate chatTemplate() {
         return PlainChatTemplate.INSTANCE;
-    }
-
-    /**
-     * The prompt text of a conversation the model is to answer (the chat template with
-     * {@code add_generation_prompt}); its token ids are {@link #encode(String)}.
-     */
-    default String renderPrompt(List<ChatMessage> conversation) {
-        return chatTemplate().prompt(conversation);
     }
 
     /** Text of {@code ids}; special tokens (BOS, EOS) are left out. */

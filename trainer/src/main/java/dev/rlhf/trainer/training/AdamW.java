@@ -77,17 +77,6 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Zeroes gradients without updating (e.g. after a skipped step). */
-    public void zeroGradients() {
-        for (NDArray p : parameters.values()) {
-            if (p.hasGradient()) {
-                NDArray grad = p.getGradient();
-                grad.subi(grad);
-                grad.close();
-            }
-        }
-    }
-
     public int steps() {
         return steps;
     }

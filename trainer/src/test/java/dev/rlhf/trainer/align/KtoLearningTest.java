@@ -9,7 +9,7 @@ import dev.rlhf.trainer.align.dpo.DpoConfig;
 import dev.rlhf.trainer.align.dpo.DpoTrainer;
 import dev.rlhf.trainer.align.kto.KtoConfig;
 import dev.rlhf.trainer.align.kto.KtoTrainer;
-import dev.rlhf.trainer.align.labeler.KeywordLabeler;
+import dev.rlhf.trainer.align.labeler.KeywordThumbs;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.generation.GeneratedSample;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * KTO from thumbs (issue 16, "Done when"): on {@link PreferenceLearningTest}'s keyword-labeler task (stories260K,
  * "park", K = 4 continuations of 240 training prompts), the labeler gives each continuation a thumb instead of
- * ranking them: up when it mentions the word, flipped with the same 10% noise ({@link KeywordLabeler#thumbsUp}).
+ * ranking them: up when it mentions the word, flipped with the same 10% noise ({@link KeywordThumbs}).
  * KTO ({@link KtoConfig#smallModels()}) on those unpaired labels must raise the labeler's score of fresh samples
  * (the share that mention the word) by at least as much as DPO does on the labeler's rankings of the same
  * continuations, trained in the same run with the same seeds ({@link DpoConfig#smallModels()}), at a KL to the
@@ -41,11 +41,11 @@ class KtoLearningTest {
 
     /** The labeler's thumb for every continuation of the training prompts, from its own seeded noise. */
     static List<KtoExample> thumbs() {
-        KeywordLabeler labeler = new KeywordLabeler(PreferenceLearningTest.WORD, 0.10, 4);
+        KeywordThumbs labeler = new KeywordThumbs(PreferenceLearningTest.WORD, 0.10, 4);
         List<KtoExample> out = new ArrayList<>();
         for (RankedResponses r : PreferenceLearningTest.noisyTrain) {
             for (String response : r.responses()) {
-                out.add(new KtoExample(r.prompt(), response, labeler.thumbsUp(r.prompt(), response)));
+                out.add(new KtoExample(r.prompt(), response, labeler.up(response)));
             }
         }
         return out;

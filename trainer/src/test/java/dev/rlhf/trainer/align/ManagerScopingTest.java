@@ -13,9 +13,9 @@ import dev.rlhf.trainer.align.loss.Functions;
 import dev.rlhf.trainer.align.loss.Masked;
 import dev.rlhf.trainer.align.loss.SequenceLogprobs;
 import dev.rlhf.trainer.align.ppo.ActorLoss;
-import dev.rlhf.trainer.align.ppo.Entropy;
 import dev.rlhf.trainer.align.ppo.Gae;
 import dev.rlhf.trainer.align.ppo.KlEstimator;
+import dev.rlhf.trainer.align.ppo.MaskedEntropy;
 import dev.rlhf.trainer.align.ppo.PolicyLoss;
 import dev.rlhf.trainer.align.ppo.TokenRewards;
 import dev.rlhf.trainer.align.ppo.ValueLoss;
@@ -62,7 +62,7 @@ class ManagerScopingTest {
                         NDArray policy = ActorLoss.combine(PolicyLoss.compute(lp.perToken(), oldLogp, advantages, mask, 0.2),
                                 ActorLoss.languageModelLoss(logits, targets, mask), 1.5).loss();
                         NDArray value = ValueLoss.compute(values, oldValues, gae.returns(), mask, 0.2).loss();
-                        Entropy.maskedMean(logits, mask);
+                        MaskedEntropy.mean(logits, mask);
                         NDArray dpo = DpoLoss.compute(lp.sum(), lp.mean(), refChosen, refRejected, DpoConfig.defaults()).loss();
                         NDArray rm = RankingLoss.compute(rewards, List.of(Ranking.of(0, 1, 2), Ranking.pair(3, 0)), 0.5).loss();
                         collector.backward(policy.add(value).add(dpo).add(rm));

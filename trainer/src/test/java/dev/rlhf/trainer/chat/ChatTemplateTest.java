@@ -134,7 +134,7 @@ class ChatTemplateTest {
             assertThat(t.eosId()).isEqualTo(2); // <|end_story|>
             assertThat(t.stopTokenIds()).containsExactly(2);
             assertThat(t.padId()).isEqualTo(0); // <unk>
-            int[] ids = t.encode(t.renderPrompt(ChatMessage.userPrompt("Once upon a time")));
+            int[] ids = t.encode(t.chatTemplate().prompt(ChatMessage.userPrompt("Once upon a time")));
             assertThat(ids[0]).isEqualTo(1);
             assertThat(java.util.Arrays.copyOfRange(ids, 1, ids.length)).containsExactly(t.encode("Once upon a time", false));
         }

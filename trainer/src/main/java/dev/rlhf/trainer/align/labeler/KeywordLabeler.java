@@ -13,9 +13,8 @@ import java.util.regex.Pattern;
  * Prefers stories that mention a chosen word: the score of a response is how many times the word
  * occurs in it as a whole word, case-insensitively (so "Dog" and "dog." count, "dogs" does not).
  * Noise: with probability {@code flipRate} a reported ranking is reversed, so that share of the
- * labeler's pairwise labels is flipped in expectation; a reported thumb ({@link #thumbsUp}: up when the
- * response mentions the word) is flipped with the same probability. The draws are seeded, so the same
- * sequence of calls gives the same labels.
+ * labeler's pairwise labels is flipped in expectation. The draws are seeded, so the same sequence of
+ * calls gives the same labels.
  */
 public final class KeywordLabeler implements Labeler {
 
@@ -67,15 +66,6 @@ public final class KeywordLabeler implements Labeler {
         List<int[]> reversed = new ArrayList<>(truth.groups());
         Collections.reverse(reversed);
         return new Ranking(reversed);
-    }
-
-    /**
-     * The labeler's thumb for one response, as binary feedback: up when it mentions the word, flipped with
-     * probability {@code flipRate}.
-     */
-    public synchronized boolean thumbsUp(String prompt, String response) {
-        boolean truth = mentions(response);
-        return random.nextDouble() >= flipRate ? truth : !truth;
     }
 
     @Override

@@ -47,18 +47,18 @@ class KeywordLabelerTest {
     /** Thumbs: up when the word is mentioned; flip rate 1 reverses every thumb; 10% noise flips about a tenth, reproducibly. */
     @Test
     void thumbsFollowTheMentionFlippedAtTheConfiguredRate() {
-        KeywordLabeler exact = new KeywordLabeler("park", 0, 1);
-        KeywordLabeler always = new KeywordLabeler("park", 1, 1);
-        assertThat(exact.thumbsUp("p", "They went to the park.")).isTrue();
-        assertThat(exact.thumbsUp("p", "They went home.")).isFalse();
-        assertThat(always.thumbsUp("p", "They went to the park.")).isFalse();
-        assertThat(always.thumbsUp("p", "They went home.")).isTrue();
-        KeywordLabeler noisy = new KeywordLabeler("park", 0.1, 42);
-        KeywordLabeler same = new KeywordLabeler("park", 0.1, 42);
+        KeywordThumbs exact = new KeywordThumbs("park", 0, 1);
+        KeywordThumbs always = new KeywordThumbs("park", 1, 1);
+        assertThat(exact.up("They went to the park.")).isTrue();
+        assertThat(exact.up("They went home.")).isFalse();
+        assertThat(always.up("They went to the park.")).isFalse();
+        assertThat(always.up("They went home.")).isTrue();
+        KeywordThumbs noisy = new KeywordThumbs("park", 0.1, 42);
+        KeywordThumbs same = new KeywordThumbs("park", 0.1, 42);
         int flipped = 0;
         for (int i = 0; i < 2000; i++) {
-            boolean up = noisy.thumbsUp("p", "the park");
-            assertThat(same.thumbsUp("p", "the park")).isEqualTo(up);
+            boolean up = noisy.up("the park");
+            assertThat(same.up("the park")).isEqualTo(up);
             flipped += up ? 0 : 1;
         }
         assertThat(flipped).isBetween(150, 250); // 200 expected, binomial sd 13.4

@@ -90,7 +90,7 @@ class PpoLossesTest {
             NDArray mask = manager.create(new int[] {1, 1, 0}, new Shape(1, 3));
             assertThat(Entropy.perToken(logits).get("0, :2").toFloatArray())
                     .containsExactly(new float[] {1.3862944f, 1.2130076f}, within(1e-6f));
-            assertThat(Entropy.maskedMean(logits, mask)).isCloseTo(1.2996510, within(1e-6));
+            assertThat(MaskedEntropy.mean(logits, mask)).isCloseTo(1.2996510, within(1e-6));
         }
     }
 }
