@@ -59,7 +59,10 @@ public record LoopState(int version, long comparisonsTrained, int requestsAnswer
         return new LoopState(0, 0, 0, null, 0, 0, 0);
     }
 
-    /** The loop at round {@code r} (null: between rounds); {@code lastRound} follows it. */
+    /**
+     * The loop at round {@code r} (null: between rounds); {@code lastRound} follows it, which the generated
+     * {@code withRound} does not do.
+     */
     public LoopState atRound(Round r) {
         return new LoopState(version, comparisonsTrained, requestsAnswered, r, r == null ? lastRound : Math.max(lastRound, r.number()),
                 rejectedInARow, refills);
