@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.rlhf.trainer.align.loss.LossOutput;
+import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.training.AdamW;
 import dev.rlhf.trainer.training.Gradients;
@@ -49,6 +50,17 @@ public final class PolicyUpdates implements AutoCloseable {
         this.schedule = new LearningRateSchedule((float) learningRate, (int) Math.round(warmupRatio * totalSteps), totalSteps, 0.1f);
         this.maxGradNorm = (float) maxGradNorm;
         this.optimizer = new AdamW(trainable, new AdamW.Settings(0.9f, 0.95f, 1e-8f, 0f), policy.manager());
+    }
+
+    /**
+     * Checks that a frozen reference model (DPO's, KTO's; null: none) scores the policy's tokens: its
+     * vocabulary must be the policy's.
+     */
+    public static void checkReference(LlamaModel policy, LoadedModel reference) {
+        if (reference != null && reference.model().config().vocabSize() != policy.config().vocabSize()) {
+            throw new IllegalArgumentException("the reference model's vocabulary (" + reference.model().config().vocabSize()
+                    + ") differs from the policy's (" + policy.config().vocabSize() + ")");
+        }
     }
 
     /** Step {@code step} (from 1): the loss built in a fresh scope while gradients are recorded, back-propagated, clipped, applied. */

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import dev.rlhf.trainer.align.labeler.Labeler;
 import dev.rlhf.trainer.align.reward.Ranking;
 import dev.rlhf.trainer.annotate.AnnotationAppClient.NextTask;
+import io.soabase.recordbuilder.core.RecordBuilder;
 
 /**
  * N simulated annotators ranking a project's tasks through the annotation app's REST API, each on
@@ -70,8 +71,13 @@ public final class SimulatedAnnotators implements AutoCloseable {
      * @param maxRankings   stop after this many rankings in total over all annotators; 0 for no limit
      * @param idleTimeout   an annotator stops after this long without a task; {@link Duration#ZERO} to wait for tasks until stopped
      */
+    @RecordBuilder
     public record Settings(URI appUrl, String adminUser, String adminPassword, UUID projectId, int annotators, String accountPrefix,
-                           String accountSecret, Duration thinkTime, long maxRankings, Duration idleTimeout) {
+                           String accountSecret, Duration thinkTime, long maxRankings, Duration idleTimeout)
+            implements SimulatedAnnotatorsSettingsBuilder.With {
+
+        /** The accounts' name prefix of {@link #of}: {@code sim-1..N}. */
+        public static final String DEFAULT_ACCOUNT_PREFIX = "sim";
 
         public Settings {
             Objects.requireNonNull(appUrl, "appUrl");
@@ -96,27 +102,13 @@ public final class SimulatedAnnotators implements AutoCloseable {
 
         /** The usual settings: accounts {@code sim-1..N} with passwords derived from the admin password, no think time, no limits. */
         public static Settings of(URI appUrl, String adminUser, String adminPassword, UUID projectId, int annotators) {
-            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, "sim", adminPassword, Duration.ZERO, 0, Duration.ZERO);
+            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, DEFAULT_ACCOUNT_PREFIX, adminPassword, Duration.ZERO, 0,
+                    Duration.ZERO);
         }
 
-        public Settings withThinkTime(Duration thinkTime) {
-            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, accountPrefix, accountSecret, thinkTime, maxRankings,
-                    idleTimeout);
-        }
-
-        public Settings withMaxRankings(long maxRankings) {
-            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, accountPrefix, accountSecret, thinkTime, maxRankings,
-                    idleTimeout);
-        }
-
-        public Settings withIdleTimeout(Duration idleTimeout) {
-            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, accountPrefix, accountSecret, thinkTime, maxRankings,
-                    idleTimeout);
-        }
-
+        /** Accounts {@code accountPrefix-1..N} with passwords derived from {@code accountSecret}. */
         public Settings withAccounts(String accountPrefix, String accountSecret) {
-            return new Settings(appUrl, adminUser, adminPassword, projectId, annotators, accountPrefix, accountSecret, thinkTime, maxRankings,
-                    idleTimeout);
+            return with(s -> s.accountPrefix(accountPrefix).accountSecret(accountSecret));
         }
     }
 

@@ -198,12 +198,13 @@ public final class HuggingFaceCheckpoint {
      */
     private static void toModelLayout(Map<String, NDArray> weights, LlamaConfig c, boolean toPairs) {
         for (int i = 0; i < c.nLayers(); i++) {
-            permute(weights, LlamaModel.layer(i, "self_attn.q_proj.weight"), c.nHeads(), toPairs);
-            permute(weights, LlamaModel.layer(i, "self_attn.k_proj.weight"), c.nKvHeads(), toPairs);
-            permute(weights, LlamaModel.layer(i, "self_attn.q_proj.bias"), c.nHeads(), toPairs);
-            permute(weights, LlamaModel.layer(i, "self_attn.k_proj.bias"), c.nKvHeads(), toPairs);
-            permute(weights, LlamaModel.layer(i, "self_attn.q_norm.weight"), 1, toPairs);
-            permute(weights, LlamaModel.layer(i, "self_attn.k_norm.weight"), 1, toPairs);
+            LlamaModel.Block block = LlamaModel.Block.of(i, c);
+            permute(weights, block.q().weight(), c.nHeads(), toPairs);
+            permute(weights, block.k().weight(), c.nKvHeads(), toPairs);
+            permute(weights, block.q().bias(), c.nHeads(), toPairs);
+            permute(weights, block.k().bias(), c.nKvHeads(), toPairs);
+            permute(weights, block.qNorm(), 1, toPairs);
+            permute(weights, block.kNorm(), 1, toPairs);
         }
     }
 
@@ -280,9 +281,9 @@ public final class HuggingFaceCheckpoint {
      * [headDim] with {@code heads} 1): half-split (HF) to consecutive pairs when {@code toPairs}, else back.
      */
     private static void permute(Map<String, NDArray> weights, String name, int heads, boolean toPairs) {
-        NDArray w = weights.get(name);
+        NDArray w = name == null ? null : weights.get(name); // null name: the config has no such weight
         if (w == null) {
-            return; // reported as missing by the model's shape check
+            return; // reported as missing (or unexpected) by the model's shape check
         }
         Shape original = w.getShape();
         long rows = original.get(0);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.model.LlamaConfig;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.LlamaModel.Block;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,7 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * Reads Karpathy's llama2.c checkpoint format: a header of 7 little-endian int32
@@ -66,35 +70,30 @@ public final class Llama2cCheckpoint {
             NDManager manager = NDManager.newBaseManager(device);
             try {
                 Map<String, NDArray> w = new LinkedHashMap<>();
-                int L = c.nLayers();
-                w.put(LlamaModel.EMBEDDING, reader.next(manager, c.vocabSize(), c.dim()));
-                perLayer(w, reader, manager, L, "input_layernorm.weight", c.dim());
-                perLayer(w, reader, manager, L, "self_attn.q_proj.weight", c.dim(), c.dim());
-                perLayer(w, reader, manager, L, "self_attn.k_proj.weight", c.kvDim(), c.dim());
-                perLayer(w, reader, manager, L, "self_attn.v_proj.weight", c.kvDim(), c.dim());
-                perLayer(w, reader, manager, L, "self_attn.o_proj.weight", c.dim(), c.dim());
-                perLayer(w, reader, manager, L, "post_attention_layernorm.weight", c.dim());
-                perLayer(w, reader, manager, L, "mlp.gate_proj.weight", c.hiddenDim(), c.dim());
-                perLayer(w, reader, manager, L, "mlp.down_proj.weight", c.dim(), c.hiddenDim());
-                perLayer(w, reader, manager, L, "mlp.up_proj.weight", c.hiddenDim(), c.dim());
-                w.put(LlamaModel.FINAL_NORM, reader.next(manager, c.dim()));
+                Map<String, Shape> shapes = LlamaModel.expectedShapes(c);
+                w.put(LlamaModel.EMBEDDING, reader.next(manager, shapes.get(LlamaModel.EMBEDDING)));
+                List<Block> blocks = IntStream.range(0, c.nLayers()).mapToObj(i -> Block.of(i, c)).toList();
+                // llama2.c stores each weight of every layer before the next weight, in this order (w1, w2, w3:
+                // gate, down, up).
+                for (Function<Block, String> weight : List.<Function<Block, String>>of(Block::attentionNorm,
+                        b -> b.q().weight(), b -> b.k().weight(), b -> b.v().weight(), b -> b.o().weight(), Block::mlpNorm,
+                        b -> b.gate().weight(), b -> b.down().weight(), b -> b.up().weight())) {
+                    for (Block block : blocks) {
+                        String name = weight.apply(block);
+                        w.put(name, reader.next(manager, shapes.get(name)));
+                    }
+                }
+                w.put(LlamaModel.FINAL_NORM, reader.next(manager, shapes.get(LlamaModel.FINAL_NORM)));
                 // Legacy RoPE tables (freq_cis_real, freq_cis_imag): recomputed by the model instead.
                 reader.skip(2L * c.maxSeqLen() * c.headDim() / 2);
                 if (!c.tiedEmbeddings()) {
-                    w.put(LlamaModel.OUTPUT_HEAD, reader.next(manager, c.vocabSize(), c.dim()));
+                    w.put(LlamaModel.OUTPUT_HEAD, reader.next(manager, shapes.get(LlamaModel.OUTPUT_HEAD)));
                 }
                 return new LlamaModel(c, manager, orderedLikeModel(c, w));
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;
             }
-        }
-    }
-
-    private static void perLayer(Map<String, NDArray> weights, Reader reader, NDManager manager,
-                                 int layers, String suffix, long... shape) throws IOException {
-        for (int i = 0; i < layers; i++) {
-            weights.put(LlamaModel.layer(i, suffix), reader.next(manager, shape));
         }
     }
 
@@ -121,8 +120,7 @@ public final class Llama2cCheckpoint {
             this.offset = offset;
         }
 
-        NDArray next(NDManager manager, long... dims) throws IOException {
-            Shape shape = new Shape(dims);
+        NDArray next(NDManager manager, Shape shape) throws IOException {
             long bytes = shape.size() * Float.BYTES;
             FloatBuffer floats = channel.map(FileChannel.MapMode.READ_ONLY, offset, bytes)
                     .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();

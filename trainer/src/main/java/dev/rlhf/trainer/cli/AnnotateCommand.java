@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import dev.rlhf.trainer.align.labeler.KeywordLabeler;
 import dev.rlhf.trainer.annotate.AnnotationAppClient;
 import dev.rlhf.trainer.annotate.SimulatedAnnotators;
+import dev.rlhf.trainer.annotate.SimulatedAnnotatorsSettingsBuilder;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,20 +59,21 @@ public class AnnotateCommand implements Callable<Integer> {
             description = "Share of rankings reported reversed, as noise (default ${DEFAULT-VALUE}).")
     double flipRate;
 
-    @Option(names = "--think-ms", defaultValue = "0", paramLabel = "MS",
-            description = "Pause before submitting each ranking, reported as its duration (default ${DEFAULT-VALUE}).")
-    long thinkMs;
+    // These four are boxed without a picocli default: unset keeps Settings.of's value (see Overlay).
+    @Option(names = "--think-ms", paramLabel = "MS",
+            description = "Pause before submitting each ranking, reported as its duration (default 0).")
+    Long thinkMs;
 
-    @Option(names = "--max-rankings", defaultValue = "0", paramLabel = "N",
-            description = "Stop after this many rankings over all annotators; 0 for no limit (default ${DEFAULT-VALUE}).")
-    long maxRankings;
+    @Option(names = "--max-rankings", paramLabel = "N",
+            description = "Stop after this many rankings over all annotators; 0 for no limit (default 0).")
+    Long maxRankings;
 
-    @Option(names = "--idle-timeout", defaultValue = "0", paramLabel = "SECONDS",
-            description = "An annotator stops after this long without a task; 0 waits for new tasks until Ctrl-C (default ${DEFAULT-VALUE}).")
-    long idleTimeoutSeconds;
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+            description = "An annotator stops after this long without a task; 0 waits for new tasks until Ctrl-C (default 0).")
+    Long idleTimeoutSeconds;
 
-    @Option(names = "--account-prefix", defaultValue = "sim", paramLabel = "PREFIX",
-            description = "Accounts are PREFIX-1..PREFIX-N (default ${DEFAULT-VALUE}).")
+    @Option(names = "--account-prefix", paramLabel = "PREFIX",
+            description = "Accounts are PREFIX-1..PREFIX-N (default " + SimulatedAnnotators.Settings.DEFAULT_ACCOUNT_PREFIX + ").")
     String accountPrefix;
 
     @Option(names = "--account-secret", defaultValue = "${env:RLHF_SIMULATED_ANNOTATOR_SECRET}", paramLabel = "SECRET",
@@ -98,7 +100,7 @@ public class AnnotateCommand implements Callable<Integer> {
             throw new BadInputException(startFailure(e));
         }
         out.printf("annotate: %d simulated annotators (%s-1..%s-%d) ranking project %s at %s; oracle prefers \"%s\", flip rate %s%n",
-                annotators, accountPrefix, accountPrefix, annotators, settings.projectId(), app.url, oracle.word(), flipRate);
+                annotators, settings.accountPrefix(), settings.accountPrefix(), annotators, settings.projectId(), app.url, oracle.word(), flipRate);
         out.flush();
 
         CountDownLatch exited = new CountDownLatch(1);
@@ -157,22 +159,29 @@ public class AnnotateCommand implements Callable<Integer> {
         if (oracleWord.isBlank()) {
             throw new BadInputException("--oracle-word must not be blank");
         }
-        if (thinkMs < 0) {
+        if (thinkMs != null && thinkMs < 0) {
             throw new BadInputException("--think-ms must be >= 0, got " + thinkMs);
         }
-        if (maxRankings < 0) {
+        if (maxRankings != null && maxRankings < 0) {
             throw new BadInputException("--max-rankings must be >= 0 (0: no limit), got " + maxRankings);
         }
-        if (idleTimeoutSeconds < 0) {
+        if (idleTimeoutSeconds != null && idleTimeoutSeconds < 0) {
             throw new BadInputException("--idle-timeout must be >= 0 (0: wait until Ctrl-C), got " + idleTimeoutSeconds);
         }
         if (progressSeconds < 1) {
             throw new BadInputException("--progress-every must be >= 1, got " + progressSeconds);
         }
         UUID projectId = project.id != null ? project.id : projectIdByName();
-        String secret = accountSecret == null || accountSecret.isEmpty() ? app.adminPassword : accountSecret;
-        return new SimulatedAnnotators.Settings(appUrl, app.adminUser, app.adminPassword, projectId, annotators, accountPrefix, secret,
-                Duration.ofMillis(thinkMs), maxRankings, Duration.ofSeconds(idleTimeoutSeconds));
+        var settings = SimulatedAnnotatorsSettingsBuilder.builder(
+                SimulatedAnnotators.Settings.of(appUrl, app.adminUser, app.adminPassword, projectId, annotators));
+        Overlay.set(accountPrefix, settings::accountPrefix);
+        if (accountSecret != null && !accountSecret.isEmpty()) { // unset or empty: the admin password, as Settings.of has it
+            settings.accountSecret(accountSecret);
+        }
+        Overlay.set(thinkMs, ms -> settings.thinkTime(Duration.ofMillis(ms)));
+        Overlay.set(maxRankings, settings::maxRankings);
+        Overlay.set(idleTimeoutSeconds, seconds -> settings.idleTimeout(Duration.ofSeconds(seconds)));
+        return settings.build();
     }
 
     private UUID projectIdByName() {

@@ -4,18 +4,17 @@ import ai.djl.Device;
 import dev.rlhf.trainer.model.LlamaModel;
 import dev.rlhf.trainer.model.Precision;
 import dev.rlhf.trainer.model.WeightsDtype;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --dtype fp32|bf16} (compute precision) and {@code --save-dtype f32|bf16|f16} (the dtype
- * written models are stored in), a mixin of the commands that load models; see {@link Precision}.
+ * {@code --dtype} ({@link DtypeOption}) and {@code --save-dtype f32|bf16|f16} (the dtype written models are
+ * stored in), a mixin of the commands that train models; see {@link Precision}.
  */
 public class DtypeOptions {
 
-    @Option(names = "--dtype", paramLabel = "fp32|bf16",
-            description = "Compute precision: fp32 (default) or bf16 (GPU only: bf16 matmuls, float32 norms, softmax, "
-                    + "losses and master weights; frozen models stored in bf16).")
-    String dtype;
+    @Mixin
+    DtypeOption compute;
 
     @Option(names = "--save-dtype", paramLabel = "f32|bf16|f16",
             description = "Dtype of the saved model's weights (default: the dtype the weights came in).")
@@ -23,16 +22,7 @@ public class DtypeOptions {
 
     /** The compute precision, checked against the device: bf16 needs a GPU. */
     Precision precision(Device device) {
-        Precision p;
-        try {
-            p = Precision.parse(dtype);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--dtype " + e.getMessage());
-        }
-        if (p == Precision.BF16 && !device.isGpu()) {
-            throw new BadInputException("--dtype bf16 needs --device gpu (on the CPU the trainer computes in fp32)");
-        }
-        return p;
+        return compute.precision(device);
     }
 
     /**
@@ -40,7 +30,7 @@ public class DtypeOptions {
      * {@code --save-dtype} to a model the command trains or only runs.
      */
     void applyTo(LlamaModel model, boolean trained) {
-        Precision.parse(dtype).applyTo(model, trained);
+        compute.applyTo(model, trained);
         if (saveDtype != null) {
             try {
                 model.saveAs(WeightsDtype.parse(saveDtype));

@@ -99,9 +99,8 @@ public class GenerateCommand implements Callable<Integer> {
             description = "Prompts per batch; each brings its --num-samples rows (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--dtype", paramLabel = "fp32|bf16",
-            description = "Compute precision: fp32 (default) or bf16 (GPU only: bf16 weights and matmuls, float32 norms and softmax).")
-    String dtype;
+    @Mixin
+    DtypeOption dtype;
 
     @Mixin
     ConfigFileOption configFile;
@@ -163,16 +162,10 @@ public class GenerateCommand implements Callable<Integer> {
     }
 
     private LoadedModel load(Device target) throws IOException {
-        Precision precision = precision(target);
+        dtype.precision(target);
         LoadedModel loaded = modelOptions.load(target);
-        precision.applyTo(loaded.model(), false);
+        dtype.applyTo(loaded.model(), false);
         return loaded;
-    }
-
-    private Precision precision(Device target) {
-        DtypeOptions options = new DtypeOptions();
-        options.dtype = dtype;
-        return options.precision(target);
     }
 
     /** The decoding config: {@link GenerationConfig#defaults()}, with every option given overriding its own; no --seed draws one. */

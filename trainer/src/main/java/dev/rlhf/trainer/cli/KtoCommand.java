@@ -88,13 +88,7 @@ public class KtoCommand implements Callable<Integer> {
             Overlay.set(desirableWeight, c::desirableWeight);
             Overlay.set(undesirableWeight, c::undesirableWeight);
             Overlay.set(balanceWeights, c::balanceWeights);
-            Overlay.set(options.lr, c::learningRate);
-            Overlay.set(options.batchSize, c::batchSize);
-            Overlay.set(options.epochs, c::epochs);
-            Overlay.set(options.maxLength, c::maxLength);
-            Overlay.set(options.seed, c::seed);
-            Overlay.set(options.maxSteps, c::maxSteps);
-            Overlay.set(options.warmupRatio, c::warmupRatio);
+            options.overlay(c::learningRate, c::batchSize, c::epochs, c::maxLength, c::seed, c::maxSteps, c::warmupRatio);
             return c.build();
         });
     }

@@ -18,7 +18,8 @@ import java.util.Locale;
 /**
  * The config records' defaults as the resource bundle of the commands, so option descriptions show
  * them with {@code ${bundle:default.<Record>.<component>}} (nested records by path, e.g.
- * {@code default.SftConfig.lora.rank}) instead of restating them. Values read from each record's
+ * {@code default.SftConfig.lora.rank}) instead of restating them (and the one per-command option text,
+ * generate's {@code --dtype}). Values read from each record's
  * {@code defaults()}; a null component reads "none". The {@code default.} prefix keeps these keys
  * apart from the option names picocli looks descriptions up by.
  */
@@ -35,6 +36,10 @@ public final class RecordDefaults extends ListResourceBundle {
                 RewardModelConfig.defaults(), DpoConfig.defaults(), KtoConfig.defaults(), GenerationConfig.defaults(), LoopConfig.defaults())) {
             flatten("default." + defaults.getClass().getSimpleName(), defaults, entries);
         }
+        // generate runs its model only, so its --dtype (the shared DtypeOption) says what bf16 means there; picocli
+        // looks an option's description up by "<command path>.<option>" before the annotation's text.
+        entries.add(new Object[] {"trainer.generate.dtype",
+                "Compute precision: fp32 (default) or bf16 (GPU only: bf16 weights and matmuls, float32 norms and softmax)."});
         return entries.toArray(Object[][]::new);
     }
 

@@ -1,13 +1,13 @@
 package dev.rlhf.trainer.cli;
 
 import ai.djl.Device;
+import dev.rlhf.trainer.align.data.JsonLines;
 import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ModelTemplates;
 import dev.rlhf.trainer.chat.PromptLines;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.tokenizer.HuggingFaceTextTokenizer;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,7 +21,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -54,34 +53,23 @@ public class RenderCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (Tokenizer tok = tokenizer()) {
-            try (BufferedReader in = Files.newBufferedReader(data)) {
-                int number = 0;
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    number++;
-                    if (line.isBlank()) {
-                        continue;
+            try {
+                JsonLines.forEach(data, "--data " + data, node -> {
+                    List<ChatMessage> messages = ChatMessage.parse(node.get("messages"), "messages");
+                    JsonNode generation = node.get("add_generation_prompt");
+                    if (generation != null && !generation.isBoolean()) {
+                        throw new IllegalArgumentException("\"add_generation_prompt\" must be true or false");
                     }
-                    String where = data + " line " + number + ": ";
-                    String text;
-                    try {
-                        JsonNode node = JSON.readTree(line);
-                        List<ChatMessage> messages = ChatMessage.parse(node.get("messages"), "messages");
-                        JsonNode generation = node.get("add_generation_prompt");
-                        if (generation != null && !generation.isBoolean()) {
-                            throw new IllegalArgumentException("\"add_generation_prompt\" must be true or false");
-                        }
-                        text = tok.tokenizer().chatTemplate().render(messages, generation != null && generation.asBoolean(),
-                                PromptLines.templateKwargs(node));
-                    } catch (JacksonException e) {
-                        throw new BadInputException(where + "invalid JSON (" + e.getOriginalMessage() + ")");
-                    } catch (IllegalArgumentException e) {
-                        throw new BadInputException(where + e.getMessage());
-                    }
+                    return tok.tokenizer().chatTemplate().render(messages, generation != null && generation.asBoolean(),
+                            PromptLines.templateKwargs(node));
+                }, text -> {
                     Map<String, Object> result = new LinkedHashMap<>();
                     result.put("text", text);
                     result.put("token_ids", tok.tokenizer().encode(text));
                     out.println(JSON.writeValueAsString(result));
-                }
+                });
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
             }
         }
         out.flush();

@@ -87,17 +87,11 @@ public class RewardCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("margin must be a number or from-data, got " + margin);
                 }
             }
-            Overlay.set(options.lr, c::learningRate);
-            Overlay.set(options.epochs, c::epochs);
-            Overlay.set(options.batchSize, c::batchSize);
-            Overlay.set(options.maxLength, c::maxLength);
+            options.overlay(c::learningRate, c::batchSize, c::epochs, c::maxLength, c::seed, c::maxSteps, c::warmupRatio);
             if (noNormalize) {
                 c.normalizeToMean(false);
             }
-            Overlay.set(options.seed, c::seed);
-            Overlay.set(options.maxSteps, c::maxSteps);
             Overlay.set(evalFraction, c::evalFraction);
-            Overlay.set(options.warmupRatio, c::warmupRatio);
             return c.build();
         });
     }

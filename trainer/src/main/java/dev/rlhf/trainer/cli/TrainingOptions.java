@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -64,6 +65,21 @@ public class TrainingOptions {
 
     @Mixin
     ConfigFileOption configFile;
+
+    /**
+     * Passes the shared hyperparameters the user gave to a config builder's (generated) setters; the ones not
+     * given keep the builder's values (the preset's).
+     */
+    void overlay(Consumer<Double> learningRate, Consumer<Integer> batchSize, Consumer<Integer> epochs,
+                 Consumer<Integer> maxLength, Consumer<Long> seed, Consumer<Integer> maxSteps, Consumer<Double> warmupRatio) {
+        Overlay.set(lr, learningRate);
+        Overlay.set(this.batchSize, batchSize);
+        Overlay.set(this.epochs, epochs);
+        Overlay.set(this.maxLength, maxLength);
+        Overlay.set(this.seed, seed);
+        Overlay.set(this.maxSteps, maxSteps);
+        Overlay.set(this.warmupRatio, warmupRatio);
+    }
 
     MetricsSink metricsSink() {
         return output.metricsSink();

@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.health;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,6 +21,7 @@ import java.util.Map;
  * @param eosRate    share of samples that ended with an end-of-sequence token within the budget
  * @param score      the reward model's mean score of the samples, or null without a reward model
  */
+@RecordBuilder
 public record PolicyHealth(
         int samples,
         double klToSft,
@@ -30,13 +32,9 @@ public record PolicyHealth(
         double repeatRate,
         double length,
         double eosRate,
-        Double score) {
+        Double score) implements PolicyHealthBuilder.With {
 
     public static final String PHASE = "health";
-
-    public PolicyHealth withScore(Double v) {
-        return new PolicyHealth(samples, klToSft, klToSftSeq, sftLogprob, distinct1, distinct2, repeatRate, length, eosRate, v);
-    }
 
     /** The {@code health/...} metrics of {@code ../shared/CONTRACTS.md} (without {@code health/promoted}). */
     public Map<String, Double> metrics() {

@@ -151,20 +151,20 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** A linear projection's weight name and its bias name (null when the config has none). */
-    record Projection(String weight, String bias) {
+    public record Projection(String weight, String bias) {
         static Projection of(int index, String name, boolean biased) {
             return new Projection(layer(index, name + ".weight"), biased ? layer(index, name + ".bias") : null);
         }
     }
 
     /**
-     * The weight names of one block, built once from the config: the forward pass and the shape
-     * table read the same names, so a misspelt one cannot compile into a lookup that fails later.
+     * The weight names of one block, built once from the config: the forward pass, the shape table and
+     * the checkpoint readers use the same names, so a misspelt one cannot compile into a lookup that fails later.
      * {@code qNorm}/{@code kNorm} are null unless the config normalises q and k heads (Qwen3).
      */
-    record Block(int index, String attentionNorm, Projection q, Projection k, Projection v, String qNorm, String kNorm,
+    public record Block(int index, String attentionNorm, Projection q, Projection k, Projection v, String qNorm, String kNorm,
                  Projection o, String mlpNorm, Projection gate, Projection up, Projection down) {
-        static Block of(int i, LlamaConfig c) {
+        public static Block of(int i, LlamaConfig c) {
             return new Block(i, layer(i, "input_layernorm.weight"),
                     Projection.of(i, "self_attn.q_proj", c.qkvBias()),
                     Projection.of(i, "self_attn.k_proj", c.qkvBias()),

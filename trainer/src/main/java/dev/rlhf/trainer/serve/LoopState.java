@@ -1,5 +1,6 @@
 package dev.rlhf.trainer.serve;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,9 @@ import tools.jackson.databind.json.JsonMapper;
  * @param rejectedInARow     rounds rejected by the guardrails since the last promoted one; each halves the next round's learning rate
  * @param refills            times the loop sampled fresh responses because labelers ran out of tasks (names their event ids)
  */
+@RecordBuilder
 public record LoopState(int version, long comparisonsTrained, int requestsAnswered, Round round, Integer lastRound,
-                        int rejectedInARow, int refills) {
+                        int rejectedInARow, int refills) implements LoopStateBuilder.With {
 
     public static final String FILE = "state.json";
 
@@ -43,19 +45,13 @@ public record LoopState(int version, long comparisonsTrained, int requestsAnswer
      * @param phase       the phase to run next
      * @param promoted    whether the guardrails promoted the new version (null until the health phase ran)
      */
-    public record Round(int number, Integer base, int rankings, long comparisons, Phase phase, Boolean promoted) {
+    @RecordBuilder
+    public record Round(int number, Integer base, int rankings, long comparisons, Phase phase, Boolean promoted)
+            implements LoopStateRoundBuilder.With {
         public Round {
             if (base == null) {
                 base = number - 1;
             }
-        }
-
-        public Round next(Phase p) {
-            return new Round(number, base, rankings, comparisons, p, promoted);
-        }
-
-        public Round withPromoted(boolean p) {
-            return new Round(number, base, rankings, comparisons, phase, p);
         }
     }
 
@@ -63,25 +59,13 @@ public record LoopState(int version, long comparisonsTrained, int requestsAnswer
         return new LoopState(0, 0, 0, null, 0, 0, 0);
     }
 
-    public LoopState withRound(Round r) {
+    /**
+     * The loop at round {@code r} (null: between rounds); {@code lastRound} follows it, which the generated
+     * {@code withRound} does not do.
+     */
+    public LoopState atRound(Round r) {
         return new LoopState(version, comparisonsTrained, requestsAnswered, r, r == null ? lastRound : Math.max(lastRound, r.number()),
                 rejectedInARow, refills);
-    }
-
-    public LoopState withVersion(int v) {
-        return new LoopState(v, comparisonsTrained, requestsAnswered, round, lastRound, rejectedInARow, refills);
-    }
-
-    public LoopState withRequestsAnswered(int n) {
-        return new LoopState(version, comparisonsTrained, n, round, lastRound, rejectedInARow, refills);
-    }
-
-    public LoopState withRejectedInARow(int n) {
-        return new LoopState(version, comparisonsTrained, requestsAnswered, round, lastRound, n, refills);
-    }
-
-    public LoopState withRefills(int n) {
-        return new LoopState(version, comparisonsTrained, requestsAnswered, round, lastRound, rejectedInARow, n);
     }
 
     /** The round is over: its comparisons count as trained. */

@@ -71,7 +71,7 @@ final class TrainingRound {
                 comparisons, config.algorithm(), versionName(round.base()), config.reference() == LoopConfig.Reference.SFT
                         ? "v0 (SFT)" : versionName(round.base()),
                 now.rejectedInARow() == 0 ? "" : " (" + now.rejectedInARow() + " rejected in a row: " + tightening() + ")");
-        state.save(now.withRound(round));
+        state.save(now.atRound(round));
     }
 
     /** Runs the phase of the round in progress and saves the next one (or the round's end). */
@@ -83,13 +83,13 @@ final class TrainingRound {
         switch (round.phase()) {
             case REWARD -> {
                 trainRewardModel(round, roundDir, metrics);
-                state.save(state.current().withRound(round.next(LoopState.Phase.POLICY)));
+                state.save(state.current().atRound(round.withPhase(LoopState.Phase.POLICY)));
             }
             case POLICY -> {
                 Path trained = trainPolicy(round, roundDir, metrics);
                 Path published = layout.policyDir(round.number());
                 AtomicDirectory.write(published, dir -> copyFiles(trained, dir));
-                state.save(state.current().withRound(round.next(LoopState.Phase.HEALTH)));
+                state.save(state.current().atRound(round.withPhase(LoopState.Phase.HEALTH)));
                 log.info("Policy {} written to {}", versionName(round.number()), published);
             }
             case HEALTH -> {
@@ -97,7 +97,7 @@ final class TrainingRound {
                 LoopState now = state.current();
                 LoopState next = promoted ? now.withVersion(round.number()).withRejectedInARow(0)
                         : now.withRejectedInARow(now.rejectedInARow() + 1);
-                state.save(next.withRound(round.withPromoted(promoted).next(LoopState.Phase.SAMPLES)));
+                state.save(next.atRound(round.withPromoted(promoted).withPhase(LoopState.Phase.SAMPLES)));
             }
             case SAMPLES -> {
                 boolean promoted = round.promoted() == null || round.promoted();

@@ -4,15 +4,11 @@ import dev.rlhf.trainer.chat.ChatMessage;
 import dev.rlhf.trainer.chat.ChatTemplate;
 import dev.rlhf.trainer.chat.PlainChatTemplate;
 import dev.rlhf.trainer.chat.PromptLines;
-import java.io.BufferedReader;
+import dev.rlhf.trainer.align.data.JsonLines;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One supervised example: the loss covers the completion only. Plain text ({@code {"text"}})
@@ -34,56 +30,30 @@ public record SftExample(String prompt, String completion) {
      * {@code {"text"}} is plain text, learned whole, no template.
      */
     public static List<SftExample> readJsonl(Path file, ChatTemplate template) throws IOException {
-        var json = JsonMapper.builder().build();
-        List<SftExample> examples = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file)) {
-            int number = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node;
-                try {
-                    node = json.readTree(line);
-                } catch (JacksonException e) {
-                    throw new IllegalArgumentException(file + " line " + number + ": invalid JSON (" + e.getOriginalMessage() + ")");
-                }
-                JsonNode prompt = node.get("prompt");
-                JsonNode completion = node.get("completion");
-                JsonNode text = node.get("text");
-                JsonNode messages = node.get("messages");
-                try {
-                    if (messages != null && messages.isArray()) {
-                        ChatMessage.PromptAndResponse split = ChatMessage.splitLastAssistant(
-                                ChatMessage.parse(messages, "messages"), "messages");
-                        examples.add(new SftExample(template.render(split.prompt(), true, PromptLines.templateKwargs(node)),
-                                split.response()));
-                        continue;
-                    }
-                    if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isArray()) {
-                        String response = ChatMessage.splitLastAssistant(ChatMessage.parse(completion, "completion"), "completion").response();
-                        examples.add(new SftExample(PromptLines.prompt(node, template), response));
-                        continue;
-                    }
-                    if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isString()) {
-                        examples.add(new SftExample(PromptLines.prompt(node, template), completion.asString()));
-                        continue;
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage());
-                }
-                if (text != null && text.isString()) {
-                    examples.add(new SftExample("", text.asString()));
-                } else {
-                    throw new IllegalArgumentException(file + " line " + number
-                            + ": needs string fields \"prompt\" and \"completion\", \"messages\" ending in an assistant turn, or \"text\"");
-                }
-            }
+        return JsonLines.read(file, "no examples", node -> List.of(parse(node, template)));
+    }
+
+    private static SftExample parse(JsonNode node, ChatTemplate template) {
+        JsonNode prompt = node.get("prompt");
+        JsonNode completion = node.get("completion");
+        JsonNode text = node.get("text");
+        JsonNode messages = node.get("messages");
+        if (messages != null && messages.isArray()) {
+            ChatMessage.PromptAndResponse split = ChatMessage.splitLastAssistant(
+                    ChatMessage.parse(messages, "messages"), "messages");
+            return new SftExample(template.render(split.prompt(), true, PromptLines.templateKwargs(node)), split.response());
         }
-        if (examples.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no examples");
+        if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isArray()) {
+            String response = ChatMessage.splitLastAssistant(ChatMessage.parse(completion, "completion"), "completion").response();
+            return new SftExample(PromptLines.prompt(node, template), response);
         }
-        return examples;
+        if (prompt != null && (prompt.isString() || prompt.isArray()) && completion != null && completion.isString()) {
+            return new SftExample(PromptLines.prompt(node, template), completion.asString());
+        }
+        if (text != null && text.isString()) {
+            return new SftExample("", text.asString());
+        }
+        throw new IllegalArgumentException(
+                "needs string fields \"prompt\" and \"completion\", \"messages\" ending in an assistant turn, or \"text\"");
     }
 }

@@ -64,10 +64,7 @@ public final class DpoTrainer {
      * an iterative loop). It must share the policy's tokenizer; it is read once, before the first update.
      */
     public DpoTrainer withReference(LoadedModel referenceModel) {
-        if (referenceModel != null && referenceModel.model().config().vocabSize() != policy.config().vocabSize()) {
-            throw new IllegalArgumentException("the reference model's vocabulary (" + referenceModel.model().config().vocabSize()
-                    + ") differs from the policy's (" + policy.config().vocabSize() + ")");
-        }
+        PolicyUpdates.checkReference(policy, referenceModel);
         this.reference = referenceModel;
         return this;
     }

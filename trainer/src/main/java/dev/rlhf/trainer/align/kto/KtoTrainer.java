@@ -66,10 +66,7 @@ public final class KtoTrainer {
 
     /** The reference model, when it is not the initial policy (the loop's SFT policy); it must share the policy's tokenizer. */
     public KtoTrainer withReference(LoadedModel referenceModel) {
-        if (referenceModel != null && referenceModel.model().config().vocabSize() != policy.config().vocabSize()) {
-            throw new IllegalArgumentException("the reference model's vocabulary (" + referenceModel.model().config().vocabSize()
-                    + ") differs from the policy's (" + policy.config().vocabSize() + ")");
-        }
+        PolicyUpdates.checkReference(policy, referenceModel);
         this.reference = referenceModel;
         return this;
     }
