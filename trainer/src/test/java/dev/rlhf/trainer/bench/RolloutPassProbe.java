@@ -14,6 +14,7 @@ import dev.rlhf.trainer.align.reward.RewardTrainer;
 import dev.rlhf.trainer.checkpoint.LoadedModel;
 import dev.rlhf.trainer.checkpoint.ModelLoader;
 import dev.rlhf.trainer.model.LlamaModel;
+import dev.rlhf.trainer.model.MklDispatch;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
@@ -35,6 +36,7 @@ class RolloutPassProbe {
 
     @Test
     void run() throws Exception {
+        MklDispatch.dispatchOnFeatures(); // as the trainer's main does, before PyTorch loads
         try (LoadedModel policy = ModelLoader.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), Device.cpu());
              LoadedModel critic = ModelLoader.load(SharedData.stories260kModel(), SharedData.stories260kTokenizer(), Device.cpu())) {
             LlamaModel actor = policy.model();
