@@ -211,7 +211,7 @@ public final class Benchmarks {
      * @param responsesPerRollout    responses sampled per rollout ({@code prompts x samples})
      * @param maxNewTokens           response length limit
      * @param miniBatchSize          responses per optimizer step
-     * @param rollouts               timed rollouts (after one untimed warm-up rollout with its updates)
+     * @param rollouts               timed rollouts (after {@link #PPO_WARM_UP_ROLLOUTS} untimed warm-up rollouts with their updates)
      * @param rolloutTokensPerSecond response tokens per second of rollout: sampling with the KV cache,
      *                               the actor's, reference's and critic's forward passes, reward-model
      *                               scoring and GAE
@@ -244,6 +244,14 @@ public final class Benchmarks {
      */
     public record PreferenceResult(long pairs, int steps, double pairsPerSecond, double meanTokens, double stepsPerSecond,
                                    double peakMemoryMib, double memoryGrowthMib) {}
+
+    /**
+     * Untimed PPO rollouts (with their updates) before the timed ones. The JVM is still compiling the
+     * rollout's code after one: the compiler's time during each of the rollouts that followed one warm-up
+     * rollout fell 1.9 s, 0.9 s, 0.4 s, 0.1 s (CompilationMXBean, a loaded machine), and on two cores a
+     * compiler thread takes a core from libtorch's two threads. Python has no JIT; the peer warms up once.
+     */
+    static final int PPO_WARM_UP_ROLLOUTS = 3;
 
     /**
      * PPO with the policy at {@code model} as actor and reference, and as the trunk of the critic and
@@ -293,8 +301,8 @@ public final class Benchmarks {
                     List.copyOf(loaded))) {
                 int modelsHeld = loaded.size();
                 loaded.clear(); // owned by the models now
-                new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout()).withEpochs(1), MetricsSink.none())
-                        .train(openings, null, out.resolve("warm-up"), false);
+                new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * PPO_WARM_UP_ROLLOUTS).withEpochs(1),
+                        MetricsSink.none()).train(openings, null, out.resolve("warm-up"), false);
                 PpoTrainer.Result r = new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * rollouts).withEpochs(1), MetricsSink.none())
                         .train(openings, null, out.resolve("timed"), false);
                 return new PpoResult(responses, maxNewTokens, ppo.miniBatchSize(), rollouts, r.rolloutTokensPerSecond(),

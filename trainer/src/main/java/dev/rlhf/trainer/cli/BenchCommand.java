@@ -74,7 +74,7 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--ppo-mini-batches", defaultValue = "4", description = "PPO minibatches per rollout (default ${DEFAULT-VALUE}).")
     int ppoMiniBatches;
 
-    @Option(names = "--ppo-rollouts", defaultValue = "2", description = "Timed PPO rollouts after one warm-up rollout (default ${DEFAULT-VALUE}).")
+    @Option(names = "--ppo-rollouts", defaultValue = "2", description = "Timed PPO rollouts after three warm-up rollouts (default ${DEFAULT-VALUE}).")
     int ppoRollouts;
 
     @Option(names = "--preference-rankings", defaultValue = "64",

@@ -45,10 +45,19 @@ public final class SequenceLogprobs {
     /** Per-token log-probabilities [B, T]; 0 at masked positions. */
     public static NDArray perToken(NDArray logits, NDArray targets, NDArray mask) {
         check(logits, targets, mask);
-        NDManager owner = logits.getManager();
+        return perTokenOfLogprobs(logits.logSoftmax(-1), targets, mask);
+    }
+
+    /**
+     * As {@link #perToken}, from {@code log_softmax(logits)} [B, T, V] already computed (to share it with an
+     * entropy): the same values to the bit.
+     */
+    public static NDArray perTokenOfLogprobs(NDArray logprobs, NDArray targets, NDArray mask) {
+        check(logprobs, targets, mask);
+        NDManager owner = logprobs.getManager();
         NDArray maskLong = Functions.convert(mask, DataType.INT64, owner);
         NDArray safeTargets = Functions.convert(targets, DataType.INT64, owner).mul(maskLong); // masked ids -> 0
-        NDArray logp = logits.logSoftmax(-1).gather(safeTargets.expandDims(-1), -1).squeeze(-1);
+        NDArray logp = logprobs.gather(safeTargets.expandDims(-1), -1).squeeze(-1);
         return logp.mul(Masked.asFloat(mask, logp));
     }
 

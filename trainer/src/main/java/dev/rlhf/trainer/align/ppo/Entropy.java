@@ -15,7 +15,11 @@ public final class Entropy {
 
     /** Entropy per position [B, T] of logits [B, T, V]; differentiable. */
     public static NDArray perToken(NDArray logits) {
-        NDArray logp = logits.logSoftmax(-1);
+        return ofLogprobs(logits.logSoftmax(-1));
+    }
+
+    /** As {@link #perToken}, from {@code log_softmax(logits)} [B, T, V] already computed. */
+    public static NDArray ofLogprobs(NDArray logp) {
         return logp.exp().mul(logp).sum(new int[] {-1}).neg();
     }
 }

@@ -2,6 +2,7 @@ package dev.rlhf.trainer.align.ppo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.align.loss.Masked;
@@ -229,12 +230,17 @@ final class RolloutMaker {
             NDArray km = rowsOf(step, keyMask, width, rows, DataType.FLOAT32);
             NDArray rt = rowsOf(step, responseTokens, width, rows, DataType.FLOAT32);
             NDArray logits = atTemperature(model.logits(model.hiddenStates(t, km, null, null)), temperature);
-            NDArray perToken = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
-            double entropy = 0;
-            if (withEntropy) {
-                NDArray h = Entropy.perToken(logits.get(":, :-1, :"));
-                entropy = Masked.sum(h, rt.get(":, 1:"), 1).sum().toType(DataType.FLOAT64, false).getDouble();
+            if (!withEntropy) {
+                NDArray perToken = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
+                return new Batch(perToken.toType(DataType.FLOAT32, false).toFloatArray(), 0);
             }
+            // One log_softmax over the vocabulary for both the log-probabilities and the entropy: the
+            // same values as computing each from the logits, one [rows, time, vocab] pass fewer.
+            NDIndex next = new NDIndex(":, 1:");
+            NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
+            NDArray perToken = SequenceLogprobs.perTokenOfLogprobs(logp, t.get(next), rt.get(next));
+            double entropy = Masked.sum(Entropy.ofLogprobs(logp), rt.get(next), 1).sum()
+                    .toType(DataType.FLOAT64, false).getDouble();
             return new Batch(perToken.toType(DataType.FLOAT32, false).toFloatArray(), entropy);
         }
     }

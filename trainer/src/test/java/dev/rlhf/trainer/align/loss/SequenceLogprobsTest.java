@@ -44,6 +44,21 @@ class SequenceLogprobsTest {
         }
     }
 
+    /** The rollout shares one log_softmax between log-probabilities and entropy: it must give the same bits. */
+    @Test
+    void perTokenOfLogprobsIsPerTokenToTheBit() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray logits = manager.randomNormal(new Shape(3, 5, 7));
+            NDArray targets = manager.randomInteger(0, 7, new Shape(3, 5), ai.djl.ndarray.types.DataType.INT64);
+            NDArray mask = manager.create(new float[] {1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1}, new Shape(3, 5));
+
+            float[] fromLogits = SequenceLogprobs.perToken(logits, targets, mask).toFloatArray();
+            float[] shared = SequenceLogprobs.perTokenOfLogprobs(logits.logSoftmax(-1), targets, mask).toFloatArray();
+
+            assertThat(shared).containsExactly(fromLogits);
+        }
+    }
+
     /**
      * d(sum of log p)/d logits = onehot(target) - softmax at each masked position, 0 elsewhere.
      * row 0, t0: onehot(1) - (1/3, 1/3, 1/3) = (-1/3, 2/3, -1/3)
