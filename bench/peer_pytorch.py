@@ -465,25 +465,31 @@ class Ppo:
         return policy_loss.item(), value_loss.item()
 
 
+# Untimed rollouts (with their updates) before the timed ones, as the trainer's Benchmarks.PPO_WARM_UP_ROLLOUTS:
+# the JVM needs them to finish compiling; here they change little, and keep both sides doing the same work.
+PPO_WARM_UP_ROLLOUTS = 3
+
+
 def ppo(policy, args):
-    """Rollout tokens/s and s per optimizer step: one warm-up rollout with its updates, then the timed ones."""
+    """Rollout tokens/s and s per optimizer step: PPO_WARM_UP_ROLLOUTS warm-up rollouts with their updates, then the timed ones."""
     trainer = Ppo(policy, args.ppo_samples, args.ppo_new_tokens, args.ppo_mini_batches)
-    prompts = openings(policy, args.ppo_prompts * (args.ppo_rollouts + 1))
+    prompts = openings(policy, args.ppo_prompts * (args.ppo_rollouts + PPO_WARM_UP_ROLLOUTS))
     rows = args.ppo_prompts * args.ppo_samples
     mini = rows // args.ppo_mini_batches
     rollout_seconds = update_seconds = 0.0
     tokens = updates = 0
-    for index in range(args.ppo_rollouts + 1):
+    for index in range(args.ppo_rollouts + PPO_WARM_UP_ROLLOUTS):
+        timed = index >= PPO_WARM_UP_ROLLOUTS
         start = time.perf_counter()
         r = trainer.rollout(prompts[index * args.ppo_prompts:(index + 1) * args.ppo_prompts])
         seconds = time.perf_counter() - start
-        if index > 0:
+        if timed:
             rollout_seconds += seconds
             tokens += r["response_tokens"]
         for b in range(args.ppo_mini_batches):
             start = time.perf_counter()
             trainer.update(r, torch.arange(b * mini, (b + 1) * mini))
-            if index > 0:
+            if timed:
                 update_seconds += time.perf_counter() - start
                 updates += 1
     return tokens / rollout_seconds, update_seconds / updates

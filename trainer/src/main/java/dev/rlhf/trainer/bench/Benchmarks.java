@@ -249,7 +249,8 @@ public final class Benchmarks {
      * Untimed PPO rollouts (with their updates) before the timed ones. The JVM is still compiling the
      * rollout's code after one: the compiler's time during each of the rollouts that followed one warm-up
      * rollout fell 1.9 s, 0.9 s, 0.4 s, 0.1 s (CompilationMXBean, a loaded machine), and on two cores a
-     * compiler thread takes a core from libtorch's two threads. Python has no JIT; the peer warms up once.
+     * compiler thread takes a core from libtorch's two threads. The peer (bench/peer_pytorch.py) warms up
+     * as many, so both sides time the same work.
      */
     static final int PPO_WARM_UP_ROLLOUTS = 3;
 
