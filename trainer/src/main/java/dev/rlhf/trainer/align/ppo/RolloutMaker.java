@@ -230,16 +230,12 @@ final class RolloutMaker {
             NDArray km = rowsOf(step, keyMask, width, rows, DataType.FLOAT32);
             NDArray rt = rowsOf(step, responseTokens, width, rows, DataType.FLOAT32);
             NDArray logits = atTemperature(model.logits(model.hiddenStates(t, km, null, null)), temperature);
-            if (!withEntropy) {
-                NDArray perToken = SequenceLogprobs.ofSequence(logits, t, rt).perToken();
-                return new Batch(perToken.toType(DataType.FLOAT32, false).toFloatArray(), 0);
-            }
             // One log_softmax over the vocabulary for both the log-probabilities and the entropy: the
             // same values as computing each from the logits, one [rows, time, vocab] pass fewer.
             NDIndex next = new NDIndex(":, 1:");
             NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
             NDArray perToken = SequenceLogprobs.perTokenOfLogprobs(logp, t.get(next), rt.get(next));
-            double entropy = Masked.sum(Entropy.ofLogprobs(logp), rt.get(next), 1).sum()
+            double entropy = !withEntropy ? 0 : Masked.sum(Entropy.ofLogprobs(logp), rt.get(next), 1).sum()
                     .toType(DataType.FLOAT64, false).getDouble();
             return new Batch(perToken.toType(DataType.FLOAT32, false).toFloatArray(), entropy);
         }
