@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.rlhf.trainer.align.data.RankedResponses;
@@ -115,13 +116,11 @@ public final class Benchmarks {
             }
         }
         try (DecodingSession session = lm.openSession(context, kvCache)) {
-            float[][] logits = session.prefill(prompts);
+            NDArray logits = session.prefill(prompts);
             long start = System.nanoTime();
             for (int s = 0; s < steps; s++) {
-                int[] next = new int[batch];
-                for (int r = 0; r < batch; r++) {
-                    next[r] = argMax(logits[r]);
-                }
+                // The argmax where the logits are, then one small copy per step: as the peer's argmax and item().
+                int[] next = logits.argMax(1).toType(DataType.INT32, false).toIntArray();
                 if (s < steps - 1) {
                     logits = session.step(next);
                 }
@@ -496,16 +495,6 @@ public final class Benchmarks {
                 Files.deleteIfExists(p);
             }
         }
-    }
-
-    private static int argMax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** Elements of every parameter of {@code model}. */

@@ -1,5 +1,7 @@
 package dev.rlhf.trainer.generation;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import dev.rlhf.trainer.generation.GeneratedSample.FinishReason;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -11,7 +13,9 @@ import java.util.SplittableRandom;
 
 /**
  * Turns prompts into completions: sampling (greedy, temperature, top-k, top-p, penalties) or beam
- * search, with every prompt's K samples as rows of one batch.
+ * search, with every prompt's K samples as rows of one batch. Sampling chooses each step's tokens
+ * on the model's device ({@link TokenChooser}) and copies only them to Java; beam search ranks
+ * whole rows on the host.
  */
 public final class Generator {
 
@@ -64,9 +68,21 @@ public final class Generator {
             states[row] = new RowState(rowPrompts[row], seeds.split());
         }
         if (maxNew > 0) {
+            TokenChooser chooser = new TokenChooser(config);
+            boolean penalised = config.repetitionPenalty() != 1f || config.noRepeatNgramSize() > 0;
             try (DecodingSession session = model.openSession(longest + maxNew, config.useKvCache())) {
-                float[][] logits = session.prefill(rowPrompts);
+                NDArray logits = session.prefill(rowPrompts);
                 for (int t = 0; t < maxNew; t++) {
+                    int[][] contexts = new int[rows][];
+                    double[] uniforms = new double[rows];
+                    for (int row = 0; row < rows; row++) {
+                        RowState state = states[row];
+                        if (state.finish == null) {
+                            contexts[row] = penalised ? state.context() : null;
+                            uniforms[row] = config.isGreedy() ? 0 : state.random.nextDouble();
+                        }
+                    }
+                    TokenChooser.Choices choices = chooser.choose(logits, contexts, uniforms);
                     int[] next = new int[rows];
                     boolean anyRunning = false;
                     for (int row = 0; row < rows; row++) {
@@ -75,9 +91,8 @@ public final class Generator {
                             next[row] = tokenizer.eosId(); // a placeholder; the row's output is final
                             continue;
                         }
-                        int token = choose(logits[row], state, config);
-                        state.add(token, LogitsProcessing.logSoftmaxAt(logits[row], token));
-                        next[row] = token;
+                        next[row] = choices.tokens()[row];
+                        state.add(next[row], choices.logprobs()[row]);
                         checkFinished(state, config);
                         anyRunning |= state.finish == null;
                     }
@@ -93,20 +108,6 @@ public final class Generator {
             samples.add(states[row].toSample(row / k, prompts.get(row / k)));
         }
         return samples;
-    }
-
-    private int choose(float[] rawLogits, RowState state, GenerationConfig config) {
-        float[] logits = rawLogits.clone();
-        int[] context = state.context();
-        LogitsProcessing.applyRepetitionPenalty(logits, context, config.repetitionPenalty());
-        LogitsProcessing.banRepeatedNgrams(logits, context, config.noRepeatNgramSize());
-        if (config.isGreedy()) {
-            return LogitsProcessing.argMax(logits);
-        }
-        LogitsProcessing.applyTemperature(logits, config.temperature());
-        LogitsProcessing.keepTopK(logits, config.topK());
-        LogitsProcessing.keepTopP(logits, config.topP());
-        return LogitsProcessing.sample(LogitsProcessing.softmax(logits), state.random.nextDouble());
     }
 
     private void checkFinished(RowState state, GenerationConfig config) {
@@ -210,7 +211,7 @@ public final class Generator {
         }
         if (maxNew > 0) {
             try (DecodingSession session = model.openSession(longest + maxNew, config.useKvCache())) {
-                float[][] logits = session.prefill(rowPrompts);
+                float[][] logits = hostRows(session.prefill(rowPrompts));
                 for (int t = 0; t < maxNew; t++) {
                     int[] sources = new int[rows];
                     int[] next = new int[rows];
@@ -238,7 +239,7 @@ public final class Generator {
                         break;
                     }
                     session.reorder(sources);
-                    logits = session.step(next);
+                    logits = hostRows(session.step(next));
                 }
             }
         }
@@ -349,6 +350,18 @@ public final class Generator {
 
     private static double normalise(double score, int length, GenerationConfig config) {
         return score / Math.pow(Math.max(length, 1), config.lengthPenalty());
+    }
+
+    /** Beam search ranks whole rows of log-probabilities, which it does on the host. */
+    private static float[][] hostRows(NDArray logits) {
+        float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray();
+        int rows = (int) logits.getShape().get(0);
+        int vocab = (int) logits.getShape().get(1);
+        float[][] out = new float[rows][];
+        for (int row = 0; row < rows; row++) {
+            out[row] = Arrays.copyOfRange(flat, row * vocab, (row + 1) * vocab);
+        }
+        return out;
     }
 
     private static int[] concat(int[] a, int[] b) {

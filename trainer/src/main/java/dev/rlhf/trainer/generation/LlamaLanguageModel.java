@@ -41,6 +41,8 @@ public final class LlamaLanguageModel implements LanguageModel {
         private final int maxTotalLength;
         private final boolean useKvCache;
         private KvCache cache;
+        /** Holds the last call's logits and whatever was computed from them, until the next call. */
+        private NDManager stepScope;
         /** Every row's tokens so far, left-padded to a common length, and which are real. */
         private int[][] tokens;
         private int[][] mask;
@@ -51,7 +53,7 @@ public final class LlamaLanguageModel implements LanguageModel {
         }
 
         @Override
-        public float[][] prefill(int[][] prompts) {
+        public NDArray prefill(int[][] prompts) {
             int longest = Arrays.stream(prompts).mapToInt(p -> p.length).max().orElseThrow();
             tokens = new int[prompts.length][longest];
             mask = new int[prompts.length][longest];
@@ -67,7 +69,7 @@ public final class LlamaLanguageModel implements LanguageModel {
         }
 
         @Override
-        public float[][] step(int[] nextTokens) {
+        public NDArray step(int[] nextTokens) {
             for (int row = 0; row < tokens.length; row++) {
                 tokens[row] = append(tokens[row], nextTokens[row]);
                 mask[row] = append(mask[row], 1);
@@ -84,24 +86,24 @@ public final class LlamaLanguageModel implements LanguageModel {
         }
 
         /** Runs the new tokens of every row in one scoped step and returns the last position's logits. */
-        private float[][] forward(int[][] newTokens) {
+        private NDArray forward(int[][] newTokens) {
             int rows = newTokens.length;
             int time = newTokens[0].length;
-            try (NDManager step = model.manager().newSubManager()) {
-                NDArray input = step.create(flatten(newTokens), new Shape(rows, time));
-                // A decoding step builds positions and bias on the host (a few numbers per row); a prefill's
-                // [rows, T, T] bias is built on the model's device instead of copied over.
-                NDArray hidden = time == 1
-                        ? model.hiddenStates(input, mask, cache)
-                        : model.hiddenStates(input, step.create(flatten(mask), new Shape(rows, mask[0].length)), null, cache);
-                NDArray logits = model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
-                float[] flat = logits.toFloatArray();
-                int vocab = (int) logits.getShape().get(1);
-                float[][] out = new float[rows][];
-                for (int row = 0; row < rows; row++) {
-                    out[row] = Arrays.copyOfRange(flat, row * vocab, (row + 1) * vocab);
-                }
-                return out;
+            closeStepScope();
+            stepScope = model.manager().newSubManager();
+            NDArray input = stepScope.create(flatten(newTokens), new Shape(rows, time));
+            // A decoding step builds positions and bias on the host (a few numbers per row); a prefill's
+            // [rows, T, T] bias is built on the model's device instead of copied over.
+            NDArray hidden = time == 1
+                    ? model.hiddenStates(input, mask, cache)
+                    : model.hiddenStates(input, stepScope.create(flatten(mask), new Shape(rows, mask[0].length)), null, cache);
+            return model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
+        }
+
+        private void closeStepScope() {
+            if (stepScope != null) {
+                stepScope.close();
+                stepScope = null;
             }
         }
 
@@ -122,6 +124,7 @@ public final class LlamaLanguageModel implements LanguageModel {
 
         @Override
         public void close() {
+            closeStepScope();
             if (cache != null) {
                 cache.close();
                 cache = null;

@@ -113,8 +113,8 @@ class GeneratorTest {
             float[][] logits = recomputedLogits(s);
             for (int t = 0; t < s.tokenIds().length; t++) {
                 float[] scaled = logits[t].clone();
-                LogitsProcessing.applyTemperature(scaled, temperature);
-                double[] probs = LogitsProcessing.softmax(scaled);
+                HostSampling.applyTemperature(scaled, temperature);
+                double[] probs = HostSampling.softmax(scaled);
                 int token = s.tokenIds()[t];
                 // Mass strictly above the sampled token must be < p, or the token is outside the nucleus.
                 double massAbove = 0;

@@ -9,35 +9,6 @@ import org.junit.jupiter.api.Test;
 class LogitsProcessingTest {
 
     @Test
-    void topKKeepsExactlyTheKBest() {
-        float[] logits = {1f, 5f, 3f, 4f, 2f};
-        LogitsProcessing.keepTopK(logits, 2);
-        assertThat(logits).containsExactly(Float.NEGATIVE_INFINITY, 5f, Float.NEGATIVE_INFINITY, 4f,
-                Float.NEGATIVE_INFINITY);
-    }
-
-    @Test
-    void topPKeepsTheSmallestSetWithEnoughMass() {
-        // probabilities 0.5, 0.3, 0.15, 0.05
-        float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
-        float[] p70 = logits.clone();
-        LogitsProcessing.keepTopP(p70, 0.7f);
-        assertThat(p70[0]).isFinite();
-        assertThat(p70[1]).isFinite();
-        assertThat(p70[2]).isEqualTo(Float.NEGATIVE_INFINITY);
-        assertThat(p70[3]).isEqualTo(Float.NEGATIVE_INFINITY);
-
-        float[] p40 = logits.clone();
-        LogitsProcessing.keepTopP(p40, 0.4f);
-        assertThat(p40[0]).isFinite();
-        assertThat(p40[1]).isEqualTo(Float.NEGATIVE_INFINITY);
-
-        float[] p96 = logits.clone();
-        LogitsProcessing.keepTopP(p96, 0.96f);
-        assertThat(p96).doesNotContain(Float.NEGATIVE_INFINITY);
-    }
-
-    @Test
     void repetitionPenaltyShrinksSeenTokensTowardsLessLikely() {
         float[] logits = {2f, -2f, 1f};
         LogitsProcessing.applyRepetitionPenalty(logits, new int[] {0, 1, 1}, 2f);
@@ -55,21 +26,12 @@ class LogitsProcessingTest {
     }
 
     @Test
-    void temperatureDividesLogits() {
-        float[] logits = {2f, -1f};
-        LogitsProcessing.applyTemperature(logits, 0.5f);
-        assertThat(logits).containsExactly(4f, -2f);
-    }
-
-    @Test
-    void samplingFollowsCumulativeMass() {
-        double[] probs = {0.2, 0.0, 0.5, 0.3};
-        assertThat(LogitsProcessing.sample(probs, 0.0)).isZero();
-        assertThat(LogitsProcessing.sample(probs, 0.19)).isZero();
-        assertThat(LogitsProcessing.sample(probs, 0.2)).isEqualTo(2);
-        assertThat(LogitsProcessing.sample(probs, 0.69)).isEqualTo(2);
-        assertThat(LogitsProcessing.sample(probs, 0.7)).isEqualTo(3);
-        assertThat(LogitsProcessing.sample(probs, 0.9999999)).isEqualTo(3);
+    void penalisedEntriesAreTheContextsDistinctTokensAndTheTrigramsCompletions() {
+        assertThat(LogitsProcessing.distinctTokens(new int[] {3, 1, 3, 9, 1, 600}, 512)).containsExactly(3, 1, 9);
+        // 4 5 was followed by 6 and, later, by 8: both would repeat a trigram
+        assertThat(LogitsProcessing.repeatedNgramCompletions(new int[] {4, 5, 6, 4, 5, 8, 4, 5}, 3)).containsExactly(6, 8);
+        assertThat(LogitsProcessing.repeatedNgramCompletions(new int[] {4, 5}, 3)).isEmpty();
+        assertThat(LogitsProcessing.repeatedNgramCompletions(new int[] {7, 7, 7}, 1)).containsExactly(7, 7, 7);
     }
 
     @Test

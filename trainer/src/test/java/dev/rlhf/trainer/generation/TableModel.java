@@ -1,5 +1,8 @@
 package dev.rlhf.trainer.generation;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,10 +38,11 @@ final class TableModel implements LanguageModel {
     @Override
     public DecodingSession openSession(int maxTotalLength, boolean useKvCache) {
         return new DecodingSession() {
+            final NDManager manager = NDManager.newBaseManager();
             int[] last;
 
             @Override
-            public float[][] prefill(int[][] prompts) {
+            public NDArray prefill(int[][] prompts) {
                 last = new int[prompts.length];
                 for (int i = 0; i < prompts.length; i++) {
                     last[i] = prompts[i][prompts[i].length - 1];
@@ -47,7 +51,7 @@ final class TableModel implements LanguageModel {
             }
 
             @Override
-            public float[][] step(int[] nextTokens) {
+            public NDArray step(int[] nextTokens) {
                 last = nextTokens.clone();
                 return logits();
             }
@@ -57,16 +61,18 @@ final class TableModel implements LanguageModel {
                 // The next step supplies the tokens, which is all this model looks at.
             }
 
-            private float[][] logits() {
-                float[][] out = new float[last.length][];
+            private NDArray logits() {
+                float[] flat = new float[last.length * VOCAB];
                 for (int i = 0; i < last.length; i++) {
-                    out[i] = logitsAfter(last[i]);
+                    System.arraycopy(logitsAfter(last[i]), 0, flat, i * VOCAB, VOCAB);
                 }
-                return out;
+                return manager.create(flat, new Shape(last.length, VOCAB));
             }
 
             @Override
-            public void close() {}
+            public void close() {
+                manager.close();
+            }
         };
     }
 
