@@ -1,6 +1,7 @@
 package dev.rlhf.trainer.cli;
 
 import dev.rlhf.trainer.model.MklDispatch;
+import dev.rlhf.trainer.model.NativeHeap;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,6 +21,7 @@ public final class TrainerCli {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        NativeHeap.keepFreedBuffers(); // before libtorch allocates
         MklDispatch.dispatchOnFeatures(); // before anything loads PyTorch
         System.exit(run(args));
     }

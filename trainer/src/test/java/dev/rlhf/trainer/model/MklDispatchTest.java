@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.rlhf.trainer.testing.ChildJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,19 +55,11 @@ class MklDispatchTest {
     }
 
     private static String mklBanner(boolean dispatch, String vendorCheck) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
-                "-cp", System.getProperty("java.class.path"),
-                MklDispatchTest.class.getName(), dispatch ? "dispatch" : "leave"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("MKL_VERBOSE", "1");
+        Map<String, String> environment = new HashMap<>(Map.of("MKL_VERBOSE", "1"));
         if (vendorCheck != null) {
-            builder.environment().put(MklDispatch.SWITCH, vendorCheck);
+            environment.put(MklDispatch.SWITCH, vendorCheck);
         }
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor()).as(output).isZero();
+        String output = ChildJvm.run(MklDispatchTest.class, environment, dispatch ? "dispatch" : "leave");
         return output.lines().filter(l -> l.startsWith("MKL_VERBOSE oneMKL")).findFirst()
                 .orElseThrow(() -> new AssertionError("no MKL banner in:\n" + output));
     }
