@@ -85,19 +85,26 @@ public final class LlamaLanguageModel implements LanguageModel {
             return MklThreads.onOneThread(() -> forward(last));
         }
 
-        /** Runs the new tokens of every row in one scoped step and returns the last position's logits. */
+        /**
+         * Runs the new tokens of every row in one scoped pass and returns the last position's logits,
+         * the only array of the pass kept (in {@code stepScope}) until the next call.
+         */
         private NDArray forward(int[][] newTokens) {
             int rows = newTokens.length;
             int time = newTokens[0].length;
             closeStepScope();
             stepScope = model.manager().newSubManager();
-            NDArray input = stepScope.create(flatten(newTokens), new Shape(rows, time));
-            // A decoding step builds positions and bias on the host (a few numbers per row); a prefill's
-            // [rows, T, T] bias is built on the model's device instead of copied over.
-            NDArray hidden = time == 1
-                    ? model.hiddenStates(input, mask, cache)
-                    : model.hiddenStates(input, stepScope.create(flatten(mask), new Shape(rows, mask[0].length)), null, cache);
-            return model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
+            try (NDManager pass = model.manager().newSubManager()) {
+                NDArray input = pass.create(flatten(newTokens), new Shape(rows, time));
+                // A decoding step builds positions and bias on the host (a few numbers per row); a prefill's
+                // [rows, T, T] bias is built on the model's device instead of copied over.
+                NDArray hidden = time == 1
+                        ? model.hiddenStates(input, mask, cache)
+                        : model.hiddenStates(input, pass.create(flatten(mask), new Shape(rows, mask[0].length)), null, cache);
+                NDArray logits = model.logits(hidden.get(new NDIndex().addAllDim().addIndices(-1)));
+                logits.attach(stepScope);
+                return logits;
+            }
         }
 
         private void closeStepScope() {

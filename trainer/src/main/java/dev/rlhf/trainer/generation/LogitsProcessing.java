@@ -40,7 +40,9 @@ public final class LogitsProcessing {
     /** Bans every token that would complete an n-gram already present in {@code context}. */
     public static void banRepeatedNgrams(float[] logits, int[] context, int n) {
         for (int token : repeatedNgramCompletions(context, n)) {
-            logits[token] = Float.NEGATIVE_INFINITY;
+            if (token >= 0 && token < logits.length) {
+                logits[token] = Float.NEGATIVE_INFINITY;
+            }
         }
     }
 

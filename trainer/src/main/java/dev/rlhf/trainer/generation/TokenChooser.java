@@ -34,12 +34,20 @@ final class TokenChooser {
     record Choices(int[] tokens, float[] logprobs) {}
 
     /**
-     * @param logits   next-token logits [rows, vocab]; what this computes is attached to their manager
+     * @param logits   next-token logits [rows, vocab], left as they are
      * @param contexts each row's prompt and generated tokens so far, null for a row whose choice is
      *                 not needed (read only when a penalty is on)
      * @param uniforms each row's uniform draw in [0, 1) (read only when sampling)
      */
     Choices choose(NDArray logits, int[][] contexts, double[] uniforms) {
+        // Everything computed here is freed on return; the logits go back to their manager.
+        try (NDManager scope = logits.getManager().newSubManager()) {
+            logits.tempAttach(scope);
+            return chooseInScope(logits, contexts, uniforms);
+        }
+    }
+
+    private Choices chooseInScope(NDArray logits, int[][] contexts, double[] uniforms) {
         NDArray raw = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
         int rows = (int) raw.getShape().get(0);
         NDArray processed = penalise(raw, contexts);
@@ -54,7 +62,7 @@ final class TokenChooser {
             int vocab = (int) raw.getShape().get(1);
             if (config.topK() > 0 && config.topK() < vocab) {
                 NDArray cut = processed.topK(config.topK(), 1, true, false).get(0).min(new int[] {1}, true);
-                processed = keepBest(processed, cut, raw.getManager().full(new Shape(rows, 1), (long) config.topK()));
+                processed = keepBest(processed, cut, raw.getManager().full(new Shape(rows, 1), config.topK()).toType(DataType.INT64, false));
             }
             if (config.topP() < 1f) {
                 NDArray sorted = processed.sort(1).flip(1);
@@ -68,7 +76,7 @@ final class TokenChooser {
             }
         }
         if (rawLogNormaliser == null) {
-            rawLogNormaliser = Distribution.of(raw).logNormaliser();
+            rawLogNormaliser = logNormaliser(raw);
         }
         NDArray logprobs = raw.gather(tokens, 1).toType(DataType.FLOAT64, false).sub(rawLogNormaliser);
         double[] both = NDArrays.concat(new NDList(tokens.toType(DataType.FLOAT64, false), logprobs), 1)
@@ -112,6 +120,13 @@ final class TokenChooser {
         return out;
     }
 
+    /** log of the sum of exp(logits) per row [rows, 1], in double. */
+    private static NDArray logNormaliser(NDArray logits) {
+        NDArray max = logits.max(new int[] {1}, true);
+        return logits.sub(max).exp().sum(new int[] {1}, true).toType(DataType.FLOAT64, false).log()
+                .add(max.toType(DataType.FLOAT64, false));
+    }
+
     private static long[] flatPositions(int[][] contexts, int vocab, java.util.function.Function<int[], int[]> tokensOf) {
         long[] positions = new long[16];
         int count = 0;
@@ -120,6 +135,9 @@ final class TokenChooser {
                 continue;
             }
             for (int token : tokensOf.apply(contexts[row])) {
+                if (token < 0 || token >= vocab) {
+                    continue; // not in this row's logits (the host arithmetic skips them too)
+                }
                 if (count == positions.length) {
                     positions = Arrays.copyOf(positions, count * 2);
                 }

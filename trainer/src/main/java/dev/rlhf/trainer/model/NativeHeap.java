@@ -16,22 +16,25 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: glibc's malloc maps a buffer above its threshold (128 KiB, rising with use to at most
  * 32 MiB) freshly from the kernel and unmaps it on free, so each such tensor pays a page fault per
- * 4 KiB page on first touch, and trims freed memory off the heap's top likewise; a decoding step's
- * logits at Qwen's 151,936-token vocabulary and 64 rows are 39 MB, made and dropped several times a
- * step. On the development VM a fresh 39 MB buffer cost about 70 ms of page faults against 5 ms for
- * the arithmetic written into it (trainer/README.md, "Speed against PyTorch eager"). Two glibc
- * settings, applied through {@code mallopt} before PyTorch loads: no per-buffer maps
- * ({@code M_MMAP_MAX = 0}: large buffers come from the heap) and no trimming of the heap's free top
- * below 1 GiB ({@code M_TRIM_THRESHOLD}), the equivalent of starting the JVM with
- * {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824}. The cost: up to 1 GiB of freed
- * memory stays counted in the process's resident size until reused.
+ * 4 KiB page on first touch; a decoding step's logits at Qwen's 151,936-token vocabulary and 64 rows
+ * are 39 MB, made and dropped several times a step. On the development VM a fresh 39 MB buffer cost
+ * about 70 ms of page faults against 5 ms for the arithmetic written into it (trainer/README.md,
+ * "Speed against PyTorch eager"). Two glibc settings, applied through {@code mallopt} before PyTorch
+ * loads: no per-buffer maps ({@code M_MMAP_MAX = 0}) and no trimming of freed memory below 1 GiB
+ * ({@code M_TRIM_THRESHOLD}), the equivalent of starting the JVM with
+ * {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824}. Java's threads allocate from
+ * glibc's per-thread arenas, whose heaps hold at most 64 MiB each: larger buffers are still mapped
+ * freshly. The cost: freed memory stays in the process's resident size for reuse, up to each
+ * arena's high-water mark.
  *
- * <p>It acts only on Linux with glibc, and not when {@code RLHF_NATIVE_HEAP} is {@code keep} or
- * glibc's own {@code MALLOC_*} variables already say how to behave. Call it first in {@code main}.
+ * <p>Opt-in: the same settings made stories260K's workloads slower (rollout generation 8.7-9.7k
+ * tokens/s against 12.2-13.8k without, DPO 275-301 pairs/s against 344; trainer/README.md), so it
+ * acts only when {@code RLHF_NATIVE_HEAP=reuse}, on Linux with glibc, and not when glibc's own
+ * {@code MALLOC_*} variables already say how to behave. Call it first in {@code main}.
  */
 public final class NativeHeap {
 
-    /** Set to {@code keep} to leave glibc's malloc settings alone. */
+    /** Set to {@code reuse} to keep freed buffers; anything else leaves glibc's malloc settings alone. */
     public static final String SWITCH = "RLHF_NATIVE_HEAP";
 
     /** Freed memory at the heap's top kept for reuse rather than returned to the kernel. */
@@ -49,18 +52,18 @@ public final class NativeHeap {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             return Optional.of("not Linux");
         }
-        if ("keep".equalsIgnoreCase(System.getenv(SWITCH))) {
-            return Optional.of(SWITCH + "=keep");
+        if (!"reuse".equalsIgnoreCase(System.getenv(SWITCH))) {
+            return Optional.of(SWITCH + " is not reuse");
         }
         if (System.getenv("MALLOC_MMAP_MAX_") != null || System.getenv("MALLOC_TRIM_THRESHOLD_") != null) {
             return Optional.of("glibc's MALLOC_MMAP_MAX_ or MALLOC_TRIM_THRESHOLD_ is set");
         }
-        Linker linker = Linker.nativeLinker();
-        Optional<MemorySegment> mallopt = linker.defaultLookup().find("mallopt");
-        if (mallopt.isEmpty()) {
-            return Optional.of("no mallopt (not glibc)");
-        }
         try {
+            Linker linker = Linker.nativeLinker();
+            Optional<MemorySegment> mallopt = linker.defaultLookup().find("mallopt");
+            if (mallopt.isEmpty()) {
+                return Optional.of("no mallopt (not glibc)");
+            }
             MethodHandle set = linker.downcallHandle(mallopt.get(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             int trim = (int) set.invokeExact(M_TRIM_THRESHOLD, (int) Math.min(KEPT_FREE_BYTES, Integer.MAX_VALUE));
@@ -68,7 +71,7 @@ public final class NativeHeap {
             if (trim != 1 || maps != 1) {
                 return Optional.of("mallopt refused (" + trim + ", " + maps + ")");
             }
-            log.debug("native heap keeps freed buffers (set {}=keep to turn off)", SWITCH);
+            log.debug("native heap keeps freed buffers ({}=reuse)", SWITCH);
             return Optional.empty();
         } catch (Throwable e) {
             log.warn("could not tune the native heap: {}", e.toString());

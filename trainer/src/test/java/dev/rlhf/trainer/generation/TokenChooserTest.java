@@ -104,6 +104,28 @@ class TokenChooserTest {
     }
 
     @Test
+    void aDrawNearOneTakesTheLastTokenWithWeightAcrossBlocks() {
+        // 5,000 tokens in 100 blocks of 50; only ids 10 and 130 can be drawn, the last blocks all -infinity
+        float[] logits = new float[5000];
+        java.util.Arrays.fill(logits, NEG_INF);
+        logits[10] = 0f;
+        logits[130] = 0f;
+        assertThat(draws(logits, sampling(), new int[0], 0.0, 0.49, 0.51, Math.nextDown(1.0)))
+                .containsExactly(10, 10, 130, 130);
+    }
+
+    @Test
+    void rowsWithoutAContextAreNotPenalisedAndTopKOfTheWholeVocabularyKeepsAll() {
+        float[] logits = {2f, -2f, 1.5f};
+        TokenChooser.Choices choices = new TokenChooser(GenerationConfig.greedy(1).withRepetitionPenalty(2f))
+                .choose(manager.create(new float[] {2f, -2f, 1.5f, 2f, -2f, 1.5f}, new Shape(2, 3)),
+                        new int[][] {{0}, null}, new double[2]);
+        assertThat(choices.tokens()).containsExactly(2, 0);
+        // k = vocabulary size filters nothing: p(2) = e^1.5 / (e^2 + e^-2 + e^1.5) = 0.37
+        assertThat(draws(logits, sampling().withTopK(3), new int[0], 0.60, 0.99)).containsExactly(0, 2);
+    }
+
+    @Test
     void logprobIsTheModelsBeforeAnyProcessing() {
         float[] logits = {2f, -2f, 1.5f};
         TokenChooser.Choices choices = new TokenChooser(GenerationConfig.greedy(1).withRepetitionPenalty(2f))

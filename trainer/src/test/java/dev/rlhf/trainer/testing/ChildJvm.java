@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a class's {@code main} in a fresh JVM on the test class path: for what a process fixes once
  * (MKL's kernel choice, malloc's settings).
  */
 public final class ChildJvm {
+
+    private static final int TIME_LIMIT_MINUTES = 5;
 
     private ChildJvm() {}
 
@@ -38,8 +41,20 @@ public final class ChildJvm {
             }
         });
         Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor()).as(output).isZero();
-        return output;
+        // Read on another thread so that a child that hangs is killed at the time limit, not waited for.
+        var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!process.waitFor(TIME_LIMIT_MINUTES, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new AssertionError("the child JVM ran past " + TIME_LIMIT_MINUTES + " minutes:\n" + output.getNow(""));
+        }
+        String text = output.join();
+        assertThat(process.exitValue()).as(text).isZero();
+        return text;
     }
 }
