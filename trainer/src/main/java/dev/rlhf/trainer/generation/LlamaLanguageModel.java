@@ -41,7 +41,7 @@ public final class LlamaLanguageModel implements LanguageModel {
         private final int maxTotalLength;
         private final boolean useKvCache;
         private KvCache cache;
-        /** Holds the last call's logits and whatever was computed from them, until the next call. */
+        /** Holds the last call's logits until the next call. */
         private NDManager stepScope;
         /** Every row's tokens so far, left-padded to a common length, and which are real. */
         private int[][] tokens;
