@@ -153,13 +153,13 @@ final class TokenChooser {
      * are kept, counted in id order (rare, but whole-number logits tie).
      */
     private static NDArray keepBest(NDArray logits, NDArray cut, NDArray keep) {
-        NDArray atLeastCut = logits.gte(cut);
+        NDArray above = logits.gt(cut);
         NDArray atCut = logits.eq(cut);
-        NDArray room = keep.sub(logits.gt(cut).sum(new int[] {1}, true));
-        NDArray kept = atLeastCut;
+        NDArray room = keep.sub(above.sum(new int[] {1}, true));
+        NDArray kept = above.logicalOr(atCut);
         if (atCut.sum(new int[] {1}, true).gt(room).any().getBoolean()) {
             NDArray tieRank = atCut.toType(DataType.INT64, false).cumSum(1);
-            kept = logits.gt(cut).logicalOr(atCut.logicalAnd(tieRank.lte(room)));
+            kept = above.logicalOr(atCut.logicalAnd(tieRank.lte(room)));
         }
         return NDArrays.where(kept, logits, logits.getManager().create(Float.NEGATIVE_INFINITY));
     }
