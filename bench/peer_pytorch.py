@@ -495,8 +495,9 @@ def ppo(policy, args):
     return tokens / rollout_seconds, update_seconds / updates
 
 
-def rollout_generation(policy, args, runs=3):
-    """Tokens/s of the rollout's sampling alone: prompts x samples rows, one warm-up run, then `runs` timed."""
+def rollout_generation(policy, args):
+    """Tokens/s of the rollout's sampling alone: prompts x samples rows, one warm-up run, then --generation-runs timed."""
+    runs = args.generation_runs
     prompts = openings(policy, args.ppo_prompts)
     rows = [p for p in prompts for _ in range(args.ppo_samples)]
     generate(policy, rows, args.ppo_new_tokens)
@@ -818,7 +819,8 @@ def bench_options(p):
     p.add_argument("--ppo-samples", type=int, default=4)
     p.add_argument("--ppo-new-tokens", type=int, default=53)
     p.add_argument("--ppo-mini-batches", type=int, default=4)
-    p.add_argument("--ppo-rollouts", type=int, default=2)
+    p.add_argument("--ppo-rollouts", type=int, default=8)
+    p.add_argument("--generation-runs", type=int, default=8)
     p.add_argument("--preference-rankings", type=int, default=64)
     p.add_argument("--preference-tokens", type=int, default=32)
     p.add_argument("--preference-batch", type=int, default=16)

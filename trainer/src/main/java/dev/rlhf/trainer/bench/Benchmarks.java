@@ -292,7 +292,10 @@ public final class Benchmarks {
                 parametersHeld += parameterCount(m.model());
             }
             long trainedParameters = parameterCount(loaded.get(0).model()) + (critic == null ? 0 : parameterCount(critic));
-            List<String> openings = openings(loaded.get(0), prompts * (rollouts + 1), 3L);
+            // Warm-up and timed rollouts on different prompts, as the peer's (each rollout's sampling is seeded by its index).
+            List<String> openings = openings(loaded.get(0), prompts * (PPO_WARM_UP_ROLLOUTS + rollouts), 3L);
+            List<String> warmUpPrompts = openings.subList(0, prompts * PPO_WARM_UP_ROLLOUTS);
+            List<String> timedPrompts = openings.subList(prompts * PPO_WARM_UP_ROLLOUTS, openings.size());
             PpoConfig ppo = PpoConfig.defaults().with(b -> b.rolloutBatchSize(responses).numMiniBatches(miniBatches).ppoEpochs(1)
                     .maxNewTokens(maxNewTokens).ptxCoef(0.0).advantage(advantage));
             PpoRunConfig run = PpoRunConfig.defaults().with(b -> b.numSamples(samplesPerPrompt).checkpointEvery(0).ppo(ppo));
@@ -302,9 +305,9 @@ public final class Benchmarks {
                 int modelsHeld = loaded.size();
                 loaded.clear(); // owned by the models now
                 new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * PPO_WARM_UP_ROLLOUTS).withEpochs(1),
-                        MetricsSink.none()).train(openings, null, out.resolve("warm-up"), false);
+                        MetricsSink.none()).train(warmUpPrompts, null, out.resolve("warm-up"), false);
                 PpoTrainer.Result r = new PpoTrainer(models, run.withMaxSteps(run.stepsPerRollout() * rollouts).withEpochs(1), MetricsSink.none())
-                        .train(openings, null, out.resolve("timed"), false);
+                        .train(timedPrompts, null, out.resolve("timed"), false);
                 return new PpoResult(responses, maxNewTokens, ppo.miniBatchSize(), rollouts, r.rolloutTokensPerSecond(),
                         r.secondsPerUpdate(), advantage, modelsHeld, parametersHeld, trainedParameters,
                         peakReset ? PeakMemory.peakBytes() : -1);

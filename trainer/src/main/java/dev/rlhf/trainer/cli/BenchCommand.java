@@ -74,8 +74,13 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--ppo-mini-batches", defaultValue = "4", description = "PPO minibatches per rollout (default ${DEFAULT-VALUE}).")
     int ppoMiniBatches;
 
-    @Option(names = "--ppo-rollouts", defaultValue = "2", description = "Timed PPO rollouts after three warm-up rollouts (default ${DEFAULT-VALUE}).")
+    // Eight, not two: a timed window of about a second swung 0.8x-1.5x between rounds on a shared 2-core VM (docs/benchmarks.md).
+    @Option(names = "--ppo-rollouts", defaultValue = "8", description = "Timed PPO rollouts after three warm-up rollouts (default ${DEFAULT-VALUE}).")
     int ppoRollouts;
+
+    @Option(names = "--generation-runs", defaultValue = "8",
+            description = "Timed runs of the rollout-generation benchmark after one warm-up run (default ${DEFAULT-VALUE}).")
+    int generationRuns;
 
     @Option(names = "--preference-rankings", defaultValue = "64",
             description = "Rankings of 4 sampled continuations for the DPO, KTO and reward-model benchmarks (default ${DEFAULT-VALUE}).")
@@ -191,7 +196,7 @@ public class BenchCommand implements Callable<Integer> {
         line.put("responses", ppo.responsesPerRollout());
         line.put("max_new_tokens", ppo.maxNewTokens());
         line.put("tokens_per_second", Benchmarks.rolloutGenerationTokensPerSecond(policy, ppoPrompts, ppoSamples,
-                ppoNewTokens, 3));
+                ppoNewTokens, generationRuns));
         out.println(json.writeValueAsString(line));
         out.flush();
 
