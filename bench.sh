@@ -24,7 +24,8 @@
 #                                                      3), both sides at the same threads (default nproc); the table shows
 #                                                      medians and trainer/PyTorch speed (>= 1.0x: the trainer at least as
 #                                                      fast), with the CPU, BLAS and thread facts, also written to
-#                                                      trainer/target/peer-results.md. Installs Debian's python3-torch and
+#                                                      trainer/target/peer-results.md (each round's figures beside
+#                                                      the medians; the rounds' JSON lines in trainer/target/peer-rounds). Installs Debian's python3-torch and
 #                                                      libopenblas0-openmp when absent (apt-get, as root or with sudo) and
 #                                                      runs /usr/bin/python3 with OPENBLAS_CORETYPE unset, so OpenBLAS picks
 #                                                      this CPU's kernels. Takes tens of minutes; not part of ./test.sh or CI.
@@ -136,9 +137,10 @@ peer_bench() {
   peer_packages
   local model_dir=../shared/data/models/stories260K python=/usr/bin/python3 # Debian's, where python3-torch lives
   ./mvnw -q -pl trainer -am package -DskipTests
-  local work; work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
-  for round in $(seq 1 "$rounds"); do
+  # Each round's JSON lines stay in trainer/target/peer-rounds (trainer-01.jsonl, peer-01.jsonl, ...).
+  local work=trainer/target/peer-rounds
+  rm -rf "$work" && mkdir -p "$work"
+  for round in $(seq -f %02g 1 "$rounds"); do
     echo "round $round/$rounds: trainer" >&2
     OMP_NUM_THREADS="$threads" java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
       -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \

@@ -782,14 +782,18 @@ def table(args):
     order = ["decode", "ppo_rollout", "rollout_generation", "ppo_update", "dpo", "reward_model", "sft", "matmul"]
     keys = sorted((k for k in peer_runs[0] if all(k in r for r in trainer_runs + peer_runs)),
                   key=lambda k: (order.index(k[0]), k[1:]))
-    lines = [f"| workload | trainer | PyTorch eager | trainer/PyTorch speed (>= 1.0x: the trainer is at least as fast) |",
-             "|---|---|---|---|"]
+    lines = [f"| workload | trainer | PyTorch eager | trainer/PyTorch speed (>= 1.0x: the trainer is at least as fast) "
+             f"| trainer, each round | PyTorch eager, each round |",
+             "|---|---|---|---|---|---|"]
     for key in keys:
         higher_better = peer_runs[0][key][1]
         trainer = statistics.median(r[key][0] for r in trainer_runs)
         peer = statistics.median(r[key][0] for r in peer_runs)
         ratio = trainer / peer if higher_better else peer / trainer
-        lines.append(f"| {row_label(key, environment['options'])} | {fmt(trainer)} | {fmt(peer)} | {ratio:.2f}x |")
+        # Every round's figure beside the median: on a shared machine a row's spread says how far to trust it.
+        rounds = lambda runs: " / ".join(fmt(r[key][0]) for r in runs)
+        lines.append(f"| {row_label(key, environment['options'])} | {fmt(trainer)} | {fmt(peer)} | {ratio:.2f}x "
+                     f"| {rounds(trainer_runs)} | {rounds(peer_runs)} |")
     cpu, avx512 = cpu_facts()
     lines += ["", f"Medians of {len(trainer_runs)} interleaved round{'s' if len(trainer_runs) != 1 else ''}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
               f"CPU: {cpu} ({os.cpu_count()} logical CPUs), AVX-512: {avx512}; "

@@ -21,7 +21,7 @@ public final class TrainerCli {
     public static final int EXIT_BAD_INPUT = 2;
 
     public static void main(String[] args) {
-        NativeHeap.keepFreedBuffers(); // only with RLHF_NATIVE_HEAP=reuse; before libtorch allocates
+        NativeHeap.keepFreedBuffers(); // unless RLHF_NATIVE_HEAP=keep; before libtorch allocates
         MklDispatch.dispatchOnFeatures(); // before anything loads PyTorch
         System.exit(run(args));
     }

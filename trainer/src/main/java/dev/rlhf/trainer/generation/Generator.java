@@ -3,6 +3,7 @@ package dev.rlhf.trainer.generation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.rlhf.trainer.generation.GeneratedSample.FinishReason;
+import dev.rlhf.trainer.model.NativeThreads;
 import dev.rlhf.trainer.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,12 +11,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Turns prompts into completions: sampling (greedy, temperature, top-k, top-p, penalties) or beam
  * search, with every prompt's K samples as rows of one batch. Sampling chooses each step's tokens
  * on the model's device ({@link TokenChooser}) and copies only them to Java; beam search ranks
- * whole rows on the host.
+ * whole rows on the host. Small work (a small model's few rows) runs on the calling thread alone
+ * ({@link LanguageModel#decodesFasterOnOneThread}).
  */
 public final class Generator {
 
@@ -49,9 +52,12 @@ public final class Generator {
                     + model.maxSequenceLength() + " tokens");
         }
         int maxNew = Math.min(config.maxNewTokens(), model.maxSequenceLength() - longest);
-        return config.numBeams() > 1
+        int rows = prompts.size() * Math.max(config.numBeams(), config.numSamples());
+        Supplier<List<GeneratedSample>> decode = () -> config.numBeams() > 1
                 ? beamSearch(prompts, promptIds, config, longest, maxNew)
                 : sample(prompts, promptIds, config, longest, maxNew);
+        // Without the cache every step recomputes whole rows: not the small work the check is about.
+        return config.useKvCache() && model.decodesFasterOnOneThread(rows) ? NativeThreads.onOneThread(decode) : decode.get();
     }
 
     // ---------------------------------------------------------------- sampling

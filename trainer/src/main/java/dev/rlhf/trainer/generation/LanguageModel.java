@@ -12,4 +12,12 @@ public interface LanguageModel {
 
     /** Longest sequence the model accepts. */
     int maxSequenceLength();
+
+    /**
+     * Whether decoding {@code rows} rows at once is work small enough to run on the calling thread alone
+     * ({@link dev.rlhf.trainer.model.NativeThreads#onOneThread}): forking it over threads costs more than it saves.
+     */
+    default boolean decodesFasterOnOneThread(int rows) {
+        return false;
+    }
 }

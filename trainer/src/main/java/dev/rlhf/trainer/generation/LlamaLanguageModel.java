@@ -6,7 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.rlhf.trainer.model.KvCache;
 import dev.rlhf.trainer.model.LlamaModel;
-import dev.rlhf.trainer.model.MklThreads;
+import dev.rlhf.trainer.model.NativeThreads;
 import java.util.Arrays;
 
 /** The decoder as a {@link LanguageModel}: left-padded batches, with or without a KV cache. */
@@ -35,6 +35,18 @@ public final class LlamaLanguageModel implements LanguageModel {
     @Override
     public int maxSequenceLength() {
         return model.config().maxSeqLen();
+    }
+
+    /**
+     * Most multiply-adds of one decoding step (rows x parameters) that still run faster on one thread.
+     * stories260K at 64 rows (17 million) sampled 1.4-1.6x faster on one thread of this 2-core machine
+     * (trainer/README.md, "Speed against PyTorch eager").
+     */
+    static final long ONE_THREAD_STEP_WORK = Long.getLong("rlhf.oneThreadWork", 1L << 26);
+
+    @Override
+    public boolean decodesFasterOnOneThread(int rows) {
+        return !model.device().isGpu() && (long) rows * model.config().parameterCount() <= ONE_THREAD_STEP_WORK;
     }
 
     private final class Session implements DecodingSession {
@@ -82,7 +94,7 @@ public final class LlamaLanguageModel implements LanguageModel {
                 last[row] = new int[] {nextTokens[row]};
             }
             // One token per row: matrix-vector sized products, faster on one MKL thread.
-            return MklThreads.onOneThread(() -> forward(last));
+            return NativeThreads.onOneMklThread(() -> forward(last));
         }
 
         /**
