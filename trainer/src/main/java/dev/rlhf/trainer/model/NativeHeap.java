@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * allocate from glibc's per-thread arenas, made of heaps of at most 64 MiB, and glibc deletes such a
  * heap as soon as its contents are freed whatever the trim threshold, unless the pad asks for a
  * heap's worth to be kept. With the first two alone a PPO rollout's reward pass on stories260K still
- * took 120-280 ms, with all three 46-53 ms, without any 250-530 ms (medians of 8 rollouts). The
+ * took 122-280 ms, with all three 46-53 ms, without any 254-674 ms (medians of 8 rollouts). The
  * equivalent of starting the JVM with {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824
  * MALLOC_TOP_PAD_=67108864}. The cost: freed memory stays in the process's resident size for reuse,
  * up to each arena's high-water mark.
