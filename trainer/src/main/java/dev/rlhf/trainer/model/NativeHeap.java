@@ -5,6 +5,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -46,6 +47,8 @@ public final class NativeHeap {
 
     private static final Logger log = LoggerFactory.getLogger(NativeHeap.class);
     private static final int M_TRIM_THRESHOLD = -1;
+    /** glibc's own environment variables for the same settings: when one is set, the user decided. */
+    private static final List<String> GLIBC_VARIABLES = List.of("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_");
     private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_MAX = -4;
 
@@ -60,9 +63,9 @@ public final class NativeHeap {
         if ("keep".equalsIgnoreCase(System.getenv(SWITCH))) {
             return Optional.of(SWITCH + " is keep");
         }
-        if (System.getenv("MALLOC_MMAP_MAX_") != null || System.getenv("MALLOC_TRIM_THRESHOLD_") != null
-                || System.getenv("MALLOC_TOP_PAD_") != null) {
-            return Optional.of("glibc's MALLOC_MMAP_MAX_, MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_ is set");
+        Optional<String> glibcSetting = GLIBC_VARIABLES.stream().filter(v -> System.getenv(v) != null).findFirst();
+        if (glibcSetting.isPresent()) {
+            return Optional.of("glibc's " + glibcSetting.get() + " is set");
         }
         try {
             Linker linker = Linker.nativeLinker();

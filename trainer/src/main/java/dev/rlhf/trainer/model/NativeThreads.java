@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -27,6 +28,8 @@ import java.util.function.Supplier;
  */
 public final class NativeThreads {
 
+    /** The shared libraries this process has loaded, read once (loading libtorch first). */
+    private static final List<String> LOADED = loadedLibraries();
     private static final Optional<MethodHandle> MKL_SET_LOCAL = find("/libtorch_cpu.so", "MKL_Set_Num_Threads_Local",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final Optional<MethodHandle> MKL_MAX_THREADS = find("/libtorch_cpu.so", "MKL_Get_Max_Threads",
@@ -70,24 +73,20 @@ public final class NativeThreads {
 
     /** The threads MKL would use for a call from this thread now; empty without MKL. */
     static Optional<Integer> mklMaxThreads() {
-        return MKL_MAX_THREADS.map(get -> {
-            try {
-                return (int) get.invokeExact();
-            } catch (Throwable e) {
-                throw new IllegalStateException("MKL_Get_Max_Threads failed", e);
-            }
-        });
+        return MKL_MAX_THREADS.map(get -> readInt(get, "MKL_Get_Max_Threads"));
     }
 
     /** The threads an OpenMP parallel region started from this thread would use now; empty without OpenMP. */
     static Optional<Integer> ompMaxThreads() {
-        return OMP_MAX_THREADS.map(get -> {
-            try {
-                return (int) get.invokeExact();
-            } catch (Throwable e) {
-                throw new IllegalStateException("omp_get_max_threads failed", e);
-            }
-        });
+        return OMP_MAX_THREADS.map(get -> readInt(get, "omp_get_max_threads"));
+    }
+
+    private static int readInt(MethodHandle get, String name) {
+        try {
+            return (int) get.invokeExact();
+        } catch (Throwable e) {
+            throw new IllegalStateException(name + " failed", e);
+        }
     }
 
     private static int mklSetLocal(int threads) {
@@ -107,22 +106,27 @@ public final class NativeThreads {
     }
 
     /**
-     * A function of a library the engine loaded (found by {@code libraryName}, part of its path, in
-     * /proc/self/maps), if it is there. MKL's C entries are the mixed-case names; the lower-case ones
-     * take a pointer (Fortran). libtorch's OpenMP is its own renamed copy of libgomp.
+     * A function of a library the engine loaded (found by {@code libraryName}, part of its path), if it
+     * is there. MKL's C entries are the mixed-case names; the lower-case ones take a pointer (Fortran).
+     * libtorch's OpenMP is its own renamed copy of libgomp.
      */
     private static Optional<MethodHandle> find(String libraryName, String name, FunctionDescriptor signature) {
+        Optional<String> library = LOADED.stream().filter(path -> path.contains(libraryName)).findFirst();
+        try {
+            return library.flatMap(path -> SymbolLookup.libraryLookup(Path.of(path), Arena.global()).find(name))
+                    .map(address -> Linker.nativeLinker().downcallHandle(address, signature));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static List<String> loadedLibraries() {
         ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch
         try (var maps = Files.lines(Path.of("/proc/self/maps"))) {
-            Optional<String> library = maps.map(line -> line.substring(line.lastIndexOf(' ') + 1))
-                    .filter(path -> path.contains(libraryName) && path.contains(".so")).findFirst();
-            if (library.isEmpty()) {
-                return Optional.empty();
-            }
-            SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(library.get()), Arena.global());
-            return lookup.find(name).map(address -> Linker.nativeLinker().downcallHandle(address, signature));
+            return maps.map(line -> line.substring(line.lastIndexOf(' ') + 1)).filter(path -> path.contains(".so"))
+                    .distinct().toList();
         } catch (IOException | RuntimeException e) {
-            return Optional.empty();
+            return List.of();
         }
     }
 }
